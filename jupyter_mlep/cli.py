@@ -1,0 +1,59 @@
+"""The ``jupyter-mlep`` command (also ``jupyter mlep``): the magics' verbs for terminals and CI.
+
+Each sub-command only gathers arguments and calls the library. Expected mistakes print one
+readable message and exit with status 2 (usage) or 1 (anything else), never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+from ._arguments import ArgumentParser, HelpShown
+from ._errors import MlepError, UsageError
+from ._version import __version__
+
+__all__ = ["main"]
+
+# sub-command name -> module under jupyter_mlep.commands with add_arguments(parser) and run(args) -> int
+_COMMANDS = {
+    "check-score": "check a scoring script (and optionally smoke-test it)",
+    "status": "show the active target and where each setting came from",
+}
+
+
+def _parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="jupyter-mlep", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"jupyter-mlep {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=ArgumentParser)
+    for name, help_text in _COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _command_module(name).add_arguments(sub)
+    return parser
+
+
+def _command_module(name: str):  # type: ignore[no-untyped-def]
+    return importlib.import_module(f"jupyter_mlep.commands.{name.replace('-', '_')}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    try:
+        args = _parser().parse_args(argv)
+        return int(_command_module(args.command).run(args))
+    except HelpShown:
+        return 0
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except MlepError as exc:
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

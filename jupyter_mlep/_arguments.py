@@ -37,6 +37,8 @@ def parse_env_vars(pairs: Sequence[str] | None, option: str = "--env-var") -> di
     for pair in pairs or ():
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise UsageError(f"{option} {pair!r} is not of the form NAME=VALUE.", hint=f"Example: {option} LOG_LEVEL=debug")
+            raise UsageError(
+                f"{option} {pair!r} is not of the form NAME=VALUE.", hint=f"Example: {option} LOG_LEVEL=debug"
+            )
         result[name.strip()] = value
     return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from ._arguments import ArgumentParser, HelpShown
 from ._errors import MlepError, UsageError
@@ -26,14 +27,16 @@ _COMMANDS = {
 def _parser() -> ArgumentParser:
     parser = ArgumentParser(prog="jupyter-mlep", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=f"jupyter-mlep {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=ArgumentParser)
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=ArgumentParser
+    )
     for name, help_text in _COMMANDS.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
         _command_module(name).add_arguments(sub)
     return parser
 
 
-def _command_module(name: str):  # type: ignore[no-untyped-def]
+def _command_module(name: str) -> ModuleType:
     return importlib.import_module(f"jupyter_mlep.commands.{name.replace('-', '_')}")
 
 

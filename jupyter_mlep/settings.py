@@ -31,7 +31,11 @@ DEFAULT_API_VERSION = "2026-07-01"
 Target = Literal["local", "azure"]
 TARGETS: tuple[Target, ...] = ("local", "azure")
 
-_CONFIG_LOCATIONS = ("config.json", os.path.join(".azureml", "config.json"), os.path.join("aml_config", "config.json"))
+_CONFIG_LOCATIONS = (
+    "config.json",
+    os.path.join(".azureml", "config.json"),
+    os.path.join("aml_config", "config.json"),
+)
 _API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 _ENV = {
     "home": "MLEP_HOME",
@@ -101,7 +105,9 @@ def _read_config_file(path: Path) -> dict[str, str]:
             hint="Fix or remove it; it should hold subscription_id, resource_group and workspace_name.",
         ) from None
     if not isinstance(data, dict):
-        raise SettingsError(f"{path} must hold a JSON object with subscription_id, resource_group and workspace_name.")
+        raise SettingsError(
+            f"{path} must hold a JSON object with subscription_id, resource_group and workspace_name."
+        )
     return {key: str(data[key]) for key in _AZURE_FIELDS if data.get(key)}
 
 
@@ -156,7 +162,7 @@ def resolve(
 
     settings = Settings(
         home=home,
-        target=target,  # type: ignore[arg-type]  # checked against TARGETS above
+        target=target,
         api_version=api_version,
         subscription_id=_optional_str(values.get("subscription_id")),
         resource_group=_optional_str(values.get("resource_group")),

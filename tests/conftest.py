@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_FIXTURES = Path(os.environ.get("MLEP_SHARED_FIXTURES", REPO.parent / "shared" / "fixtures" / "azureml-examples"))
+SHARED_FIXTURES = Path(
+    os.environ.get("MLEP_SHARED_FIXTURES", REPO.parent / "shared" / "fixtures" / "azureml-examples")
+)
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +34,13 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     home = tmp_path_factory.mktemp("mlep-home")
     monkeypatch.setenv("MLEP_HOME", str(home))
     monkeypatch.setenv("MLEP_IGNORE_CONFIG_JSON", "1")
-    for name in ("MLEP_TARGET", "MLEP_API_VERSION", "AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZUREML_WORKSPACE_NAME"):
+    for name in (
+        "MLEP_TARGET",
+        "MLEP_API_VERSION",
+        "AZURE_SUBSCRIPTION_ID",
+        "AZURE_RESOURCE_GROUP",
+        "AZUREML_WORKSPACE_NAME",
+    ):
         monkeypatch.delenv(name, raising=False)
     return home
 

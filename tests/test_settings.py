@@ -57,7 +57,11 @@ def test_explicit_beats_environment_beats_config_json(tmp_path: Path) -> None:
         cwd=tmp_path,
         sources={"workspace_name": "%mlep use"},
     )
-    assert (settings.subscription_id, settings.resource_group, settings.workspace_name) == ("s-cfg", "r-env", "w-explicit")
+    assert (settings.subscription_id, settings.resource_group, settings.workspace_name) == (
+        "s-cfg",
+        "r-env",
+        "w-explicit",
+    )
     assert settings.sources["workspace_name"] == "%mlep use"
 
 

@@ -25,16 +25,22 @@ _SETTING_TRAITS = ("home", "target", "api_version", "subscription_id", "resource
 class MlepMagics(Magics):
     """The jupyter_mlep magics. Settings left unset (None) come from the environment or config.json."""
 
-    home = Unicode(None, allow_none=True, help="Folder for local state ($MLEP_HOME, default ~/.jupyter_mlep).").tag(
-        config=True
-    )
+    home = Unicode(
+        None, allow_none=True, help="Folder for local state ($MLEP_HOME, default ~/.jupyter_mlep)."
+    ).tag(config=True)
     target = Unicode(None, allow_none=True, help="'local' (default) or 'azure'.").tag(config=True)
     api_version = Unicode(None, allow_none=True, help="Azure ML REST api-version (default 2026-07-01).").tag(
         config=True
     )
-    subscription_id = Unicode(None, allow_none=True, help="Azure subscription id (target 'azure').").tag(config=True)
-    resource_group = Unicode(None, allow_none=True, help="Azure resource group (target 'azure').").tag(config=True)
-    workspace_name = Unicode(None, allow_none=True, help="Azure ML workspace name (target 'azure').").tag(config=True)
+    subscription_id = Unicode(None, allow_none=True, help="Azure subscription id (target 'azure').").tag(
+        config=True
+    )
+    resource_group = Unicode(None, allow_none=True, help="Azure resource group (target 'azure').").tag(
+        config=True
+    )
+    workspace_name = Unicode(None, allow_none=True, help="Azure ML workspace name (target 'azure').").tag(
+        config=True
+    )
 
     def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)

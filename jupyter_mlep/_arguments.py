@@ -12,7 +12,7 @@ from typing import NoReturn
 
 from ._errors import UsageError
 
-__all__ = ["ArgumentParser", "HelpShown", "parse_env_vars"]
+__all__ = ["ArgumentParser", "HelpShown", "add_score_script_arguments", "parse_env_vars"]
 
 
 class HelpShown(Exception):
@@ -42,3 +42,50 @@ def parse_env_vars(pairs: Sequence[str] | None, option: str = "--env-var") -> di
             )
         result[name.strip()] = value
     return result
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 seconds")
+    return value
+
+
+def add_score_script_arguments(parser: argparse.ArgumentParser, *, magic: bool) -> None:
+    """The options of ``%%score_script`` (``magic=True``) and ``jupyter-mlep check-score``, defined once."""
+    if magic:
+        parser.add_argument(
+            "path", nargs="?", default="score.py", help="file to write the cell to (default score.py)"
+        )
+    else:
+        parser.add_argument("path", help="the scoring script to check")
+    parser.add_argument("--model-dir", metavar="DIR", help="the folder AZUREML_MODEL_DIR points to")
+    sources = "a JSON file, a $variable or literal JSON" if magic else "a JSON file or literal JSON"
+    parser.add_argument(
+        "--test",
+        metavar="REQUEST",
+        help=f"run init() then run(REQUEST) in a fresh process; REQUEST is {sources}",
+    )
+    if magic:
+        parser.add_argument(
+            "--no-check", action="store_true", help="only write the file (and test it with --test)"
+        )
+    parser.add_argument(
+        "--env-var",
+        action="append",
+        metavar="NAME=VALUE",
+        help="environment variable for the test (repeatable), as in the deployment's environment_variables",
+    )
+    parser.add_argument(
+        "--python", metavar="PATH", help="Python interpreter for the test (default: this one)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=300.0,
+        metavar="SECONDS",
+        help="stop the test after this many seconds (default 300)",
+    )

@@ -1,0 +1,62 @@
+"""``%%score_script [PATH] [--model-dir DIR] [--test REQUEST] [--no-check] [--env-var K=V ...]``.
+
+``%%writefile`` plus validation: writes the cell to PATH, checks it against the Azure ML inference
+server contract and, with ``--test``, runs ``init()`` and ``run(REQUEST)`` in a fresh process.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._arguments import ArgumentParser, HelpShown, add_score_script_arguments, parse_env_vars
+from .._errors import UsageError
+from ..scoring import ScoreScript, check_score_script, read_request, resolve_model_dir
+
+if TYPE_CHECKING:
+    from . import MlepMagics
+
+
+def _parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog="%%score_script",
+        description="Write the cell to a scoring script, check it and optionally smoke-test it.",
+    )
+    add_score_script_arguments(parser, magic=True)
+    return parser
+
+
+def run(magics: MlepMagics, line: str, cell: str, local_ns: dict[str, Any]) -> ScoreScript | None:
+    """Run ``%%score_script``; returns the checked script (displayed as the cell's result)."""
+    try:
+        words = shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"%%score_script: cannot split the line: {exc}.", hint="Close the quotes.") from None
+    try:
+        args = _parser().parse_args(words)
+    except HelpShown:
+        return None
+    env_vars = parse_env_vars(args.env_var)
+    request = read_request(args.test, local_ns) if args.test is not None else None
+    model_dir = resolve_model_dir(args.model_dir)
+    _write(Path(args.path).expanduser(), args.path, cell)
+    return check_score_script(
+        args.path,
+        model_dir=model_dir,
+        request=request,
+        static=not args.no_check,
+        env_vars=env_vars,
+        python=args.python,
+        timeout=args.timeout,
+        progress=print,
+    )
+
+
+def _write(path: Path, shown: str, cell: str) -> None:
+    """Write the cell like ``%%writefile`` does, creating missing parent folders."""
+    if path.is_dir():
+        raise UsageError(f"%%score_script: {shown} is a folder.", hint="Give the file name, e.g. score.py")
+    print(f"{'Overwriting' if path.exists() else 'Writing'} {shown}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(cell, encoding="utf-8")

@@ -107,6 +107,16 @@ def test_test_with_a_file_and_model_dir(ip, model_1: Path) -> None:  # type: ign
     assert script.model_dir == model_1.resolve()
 
 
+def test_paths_from_notebook_variables(ip, tmp_path: Path, model_1: Path) -> None:  # type: ignore[no-untyped-def]
+    """Parameterised notebooks pass paths as $variables (IPython's own expansion is off)."""
+    ip.user_ns.update(script_path=str(tmp_path / "sub" / "score.py"), model_dir=str(model_1))
+    script = ip.run_cell_magic("score_script", "$script_path --model-dir $model_dir", MODEL_1)
+    assert (tmp_path / "sub" / "score.py").read_text() == MODEL_1
+    assert script.model_dir == model_1.resolve()
+    with pytest.raises(UsageError, match="--model-dir \\$nowhere: there is no variable named 'nowhere'"):
+        ip.run_cell_magic("score_script", "--model-dir $nowhere", MODEL_1)
+
+
 def test_test_with_literal_json(ip) -> None:  # type: ignore[no-untyped-def]
     script = ip.run_cell_magic("score_script", """--test '{"data": [5, 6]}'""", GOOD)
     assert script.test.response == [5.0, 6.0]

@@ -10,7 +10,13 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._arguments import ArgumentParser, HelpShown, add_score_script_arguments, parse_env_vars
+from .._arguments import (
+    ArgumentParser,
+    HelpShown,
+    add_score_script_arguments,
+    expand_variable,
+    parse_env_vars,
+)
 from .._errors import UsageError
 from ..scoring import ScoreScript, check_score_script, read_request, resolve_model_dir
 
@@ -37,17 +43,18 @@ def run(magics: MlepMagics, line: str, cell: str, local_ns: dict[str, Any]) -> S
         args = _parser().parse_args(words)
     except HelpShown:
         return None
+    path = expand_variable(args.path, local_ns, "PATH") or "score.py"
     env_vars = parse_env_vars(args.env_var)
     request = read_request(args.test, local_ns) if args.test is not None else None
-    model_dir = resolve_model_dir(args.model_dir)
-    _write(Path(args.path).expanduser(), args.path, cell)
+    model_dir = resolve_model_dir(expand_variable(args.model_dir, local_ns, "--model-dir"))
+    _write(Path(path).expanduser(), path, cell)
     return check_score_script(
-        args.path,
+        path,
         model_dir=model_dir,
         request=request,
         static=not args.no_check,
         env_vars=env_vars,
-        python=args.python,
+        python=expand_variable(args.python, local_ns, "--python"),
         timeout=args.timeout,
         progress=print,
     )

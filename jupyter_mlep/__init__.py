@@ -1,7 +1,8 @@
 """jupyter_mlep: from a trained model in a notebook to a live, scored, safely rolled-out endpoint.
 
-``%load_ext jupyter_mlep`` registers the magics. Everything heavy is imported on first use,
-so loading the extension stays cheap.
+``%load_ext jupyter_mlep`` registers the magics. The public API is flat (``jupyter_mlep.X``);
+everything heavy is imported on first use, so importing the package and loading the extension
+stay cheap.
 """
 
 from __future__ import annotations
@@ -23,17 +24,50 @@ from ._version import __version__
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
+    from .scoring import ScoreScript, ScoreTestResult, check_score_script, smoke_test_score_script
+    from .settings import Settings
+    from .settings import resolve as resolve_settings
+    from .specs import load_deployment, load_endpoint, load_environment, load_job, load_model, load_spec
+
+# Public names imported on first access (module, attribute).
+_LAZY = {
+    "ScoreScript": ("scoring", "ScoreScript"),
+    "ScoreTestResult": ("scoring", "ScoreTestResult"),
+    "Settings": ("settings", "Settings"),
+    "check_score_script": ("scoring", "check_score_script"),
+    "load_deployment": ("specs", "load_deployment"),
+    "load_endpoint": ("specs", "load_endpoint"),
+    "load_environment": ("specs", "load_environment"),
+    "load_job": ("specs", "load_job"),
+    "load_model": ("specs", "load_model"),
+    "load_spec": ("specs", "load_spec"),
+    "resolve_settings": ("settings", "resolve"),
+    "smoke_test_score_script": ("scoring", "smoke_test_score_script"),
+}
+
 __all__ = [
     "MlepError",
     "PlaceholderError",
+    "ScoreScript",
     "ScoreScriptError",
     "ScoreTestError",
+    "ScoreTestResult",
+    "Settings",
     "SettingsError",
     "SpecError",
     "SpecValidationError",
     "UsageError",
     "__version__",
+    "check_score_script",
+    "load_deployment",
+    "load_endpoint",
+    "load_environment",
     "load_ipython_extension",
+    "load_job",
+    "load_model",
+    "load_spec",
+    "resolve_settings",
+    "smoke_test_score_script",
     "unload_ipython_extension",
 ]
 
@@ -50,4 +84,15 @@ def unload_ipython_extension(ipython: InteractiveShell) -> None:
 
 
 def __getattr__(name: str) -> Any:
-    raise AttributeError(f"module 'jupyter_mlep' has no attribute {name!r}")
+    if name not in _LAZY:
+        raise AttributeError(f"module 'jupyter_mlep' has no attribute {name!r}")
+    import importlib
+
+    module, attribute = _LAZY[name]
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

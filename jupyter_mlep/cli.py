@@ -20,7 +20,9 @@ __all__ = ["main"]
 # sub-command name -> module under jupyter_mlep.commands with add_arguments(parser) and run(args) -> int
 _COMMANDS = {
     "check-score": "check a scoring script (and optionally smoke-test it)",
+    "endpoint": "online endpoints: create, deploy, invoke, logs, traffic, show, list, delete, keys, update, scale",
     "status": "show the active target and where each setting came from",
+    "workspace": "start, stop or describe the local workspace server",
 }
 
 

@@ -1,4 +1,4 @@
-"""IPython magics: ``%%score_script``, ``%mlep`` (and, later, ``%endpoint`` and ``%job``).
+"""IPython magics: ``%%score_script``, ``%mlep``, ``%endpoint`` (and, later, ``%job``).
 
 The magics class only parses and dispatches: each verb lives in its own small module,
 imported when the verb is first used so that ``%load_ext jupyter_mlep`` stays fast.
@@ -11,7 +11,15 @@ import importlib
 from typing import Any
 
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, needs_local_scope, no_var_expand
+from IPython.core.magic import (
+    Magics,
+    cell_magic,
+    line_cell_magic,
+    line_magic,
+    magics_class,
+    needs_local_scope,
+    no_var_expand,
+)
 from traitlets import Unicode, observe
 
 from ..settings import Settings, resolve
@@ -94,6 +102,37 @@ class MlepMagics(Magics):
         %mlep use azure --subscription SUB --resource-group RG --workspace WS [--api-version V]
         """
         return self._dispatch("mlep", line)
+
+    @no_var_expand
+    @needs_local_scope
+    @line_cell_magic
+    def endpoint(self, line: str, cell: str | None = None, local_ns: dict[str, Any] | None = None) -> Any:
+        """Online endpoints from a notebook: the verbs of ``az ml online-endpoint/online-deployment``.
+
+        %endpoint create NAME [--auth-mode key|aml_token|aad_token]      e.g. %endpoint create my-endpoint
+        %endpoint create -f endpoint.yml
+        %endpoint deploy NAME DEPLOYMENT --model PATH|azureml:N:V --code DIR --scoring-script score.py
+                 (--env conda.yml | --image IMAGE | --build DIR) [--instance-type T] [--instance-count N]
+                 [--env-var K=V ...] [--traffic N | --all-traffic] [--no-wait]
+            e.g. %endpoint deploy my-endpoint blue --model model/ --code src --scoring-script score.py --env conda.yml --traffic 100
+        %endpoint deploy -f deployment.yml [--endpoint NAME] [--set KEY=VALUE ...]
+            e.g. %endpoint deploy -f blue-deployment.yml --all-traffic
+        %endpoint invoke NAME [--deployment D] (--request-file F | --data $var | cell body) [--full]
+            e.g. r = %endpoint invoke my-endpoint --request-file sample-request.json
+        %endpoint logs NAME DEPLOYMENT [--lines N] [--container storage-initializer] [--follow]
+            e.g. %endpoint logs my-endpoint blue --lines 50
+        %endpoint traffic NAME [blue=90 green=10] [--mirror green=10]   (no split: show it)
+            e.g. %endpoint traffic my-endpoint blue=90 green=10
+        %endpoint show NAME [--deployment D]              e.g. %endpoint show my-endpoint
+        %endpoint list                                    e.g. %endpoint list
+        %endpoint delete NAME [--deployment D]            e.g. %endpoint delete my-endpoint --deployment green
+        %endpoint keys NAME [--regenerate primary|secondary]   (masked; jupyter_mlep.get_keys reads them)
+        %endpoint update NAME [--traffic blue=100] [--mirror green=10] [--tag K=V] [--description T]
+        %endpoint scale NAME DEPLOYMENT --instance-count N   e.g. %endpoint scale my-endpoint blue --instance-count 2
+
+        Every verb takes --local (the local workspace whatever the current target) and -h.
+        """
+        return self._dispatch("endpoint", line, cell, local_ns or {})
 
 
 def register(ipython: InteractiveShell) -> None:

@@ -1,0 +1,329 @@
+"""The local workspace: start time, create-to-first-score, and the scoring router's overhead.
+
+Figures (medians; ratios measured in the same run):
+- workspace start (``control.start``) to the first answered management request; target ≤ 1 s;
+- endpoint + deployment create (environment cached) to ``Succeeded`` and the first score,
+  through plain ARM calls polled every 10 ms; target ≤ 3 s;
+- router overhead against calling the deployment's inference server directly: p50 added with
+  one connection (target ≤ 0.3 ms), and throughput with 4 connections (target ≥ 90 % of direct).
+  Clients are ``http.client`` connections (kept alive by the router; the inference server closes
+  each one), sending headers and body in one write.
+
+    .venv/bin/python benchmarks/bench_workspace.py [--runs 5] [--requests 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from _common import print_table  # noqa: E402
+
+from jupyter_mlep.workspace import WorkspaceInfo, control  # noqa: E402
+
+FIXTURES = Path(
+    os.environ.get("MLEP_SHARED_FIXTURES", REPO.parent / "shared" / "fixtures" / "azureml-examples")
+)
+MODEL_1 = FIXTURES / "cli" / "endpoints" / "online" / "model-1"
+API = {"api-version": "2026-07-01"}
+SCORE = """\
+import json
+import os
+
+import joblib
+import numpy as np
+
+
+def init():
+    global model
+    model = joblib.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model", "sklearn_regression_model.pkl"))
+
+
+def run(raw_data):
+    return model.predict(np.array(json.loads(raw_data)["data"])).tolist()
+"""
+
+
+class Client:
+    """A minimal ARM client: admin token, fast polling of Azure-AsyncOperation."""
+
+    def __init__(self, info: WorkspaceInfo) -> None:
+        self.info = info
+        self.http = httpx.Client(
+            base_url=info.base_url, headers={"Authorization": f"Bearer {info.token}"}, timeout=600
+        )
+
+    def call(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        response = self.http.request(method, self.info.workspace_path + path, params=API, json=body)
+        assert response.status_code < 300, response.text
+        return response
+
+    def wait(self, response: httpx.Response) -> None:
+        while True:
+            status = self.http.get(response.headers["Azure-AsyncOperation"]).json()
+            if status["status"] != "InProgress":
+                assert status["status"] == "Succeeded", status
+                return
+            time.sleep(0.01)
+
+
+def _sas(key: str) -> str:
+    params = {
+        "sv": "2024-11-04",
+        "sr": "c",
+        "sp": "racwl",
+        "se": (datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    lines = [
+        params["sp"],
+        "",
+        params["se"],
+        "/blob/mlepstore/azureml-blobstore",
+        "",
+        "",
+        "",
+        params["sv"],
+        "c",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ]
+    params["sig"] = base64.b64encode(
+        hmac.new(base64.b64decode(key), "\n".join(lines).encode(), hashlib.sha256).digest()
+    ).decode()
+    return urlencode(params)
+
+
+def register_assets(client: Client) -> dict[str, str]:
+    """Upload model-1 and its script, register model, code and environment; their ARM ids."""
+    key = client.call("POST", "/datastores/workspaceblobstore/listSecrets").json()["key"]
+    sas, prefix = _sas(key), f"LocalUpload/{uuid.uuid4().hex}"
+    blob = f"{client.info.base_url}/mlepstore/azureml-blobstore"
+    pkl = MODEL_1 / "model" / "sklearn_regression_model.pkl"
+    headers = {"x-ms-blob-type": "BlockBlob"}
+    httpx.put(
+        f"{blob}/{prefix}/model/{pkl.name}?{sas}", content=pkl.read_bytes(), headers=headers
+    ).raise_for_status()
+    httpx.put(
+        f"{blob}/{prefix}/code/score.py?{sas}", content=SCORE.encode(), headers=headers
+    ).raise_for_status()
+    uri = f"azureml://datastores/workspaceblobstore/paths/{prefix}"
+    return {
+        "model": client.call(
+            "PUT", "/models/m1/versions/1", {"properties": {"modelUri": f"{uri}/model"}}
+        ).json()["id"],
+        "code": client.call("PUT", "/codes/c1/versions/1", {"properties": {"codeUri": f"{uri}/code"}}).json()[
+            "id"
+        ],
+        "env": client.call(
+            "PUT",
+            "/environments/e1/versions/1",
+            {
+                "properties": {
+                    "image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest",
+                    "condaFile": (MODEL_1 / "environment" / "conda.yaml").read_text(),
+                }
+            },
+        ).json()["id"],
+    }
+
+
+def deploy(client: Client, ids: dict[str, str], endpoint: str) -> tuple[float, float]:
+    """Seconds from the endpoint PUT to the first answered score, and the deployment's share of it."""
+    request = json.loads((MODEL_1 / "sample-request.json").read_text())
+    started = time.perf_counter()
+    client.wait(
+        client.call(
+            "PUT", f"/onlineEndpoints/{endpoint}", {"location": "local", "properties": {"authMode": "Key"}}
+        )
+    )
+    body = {
+        "location": "local",
+        "sku": {"name": "Default", "capacity": 1},
+        "properties": {
+            "endpointComputeType": "Managed",
+            "model": ids["model"],
+            "environmentId": ids["env"],
+            "codeConfiguration": {"codeId": ids["code"], "scoringScript": "score.py"},
+        },
+    }
+    deployment_started = time.perf_counter()
+    client.wait(client.call("PUT", f"/onlineEndpoints/{endpoint}/deployments/blue", body))
+    deployment = time.perf_counter() - deployment_started
+    client.wait(
+        client.call(
+            "PUT",
+            f"/onlineEndpoints/{endpoint}",
+            {"location": "local", "properties": {"authMode": "Key", "traffic": {"blue": 100}}},
+        )
+    )
+    key = client.call("POST", f"/onlineEndpoints/{endpoint}/listKeys").json()["primaryKey"]
+    answer = httpx.post(
+        f"{client.info.base_url}/endpoints/{endpoint}/score",
+        json=request,
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert answer.status_code == 200, answer.text
+    return time.perf_counter() - started, deployment
+
+
+def measure_start(runs: int) -> float:
+    values = []
+    for _ in range(runs):
+        home = Path(tempfile.mkdtemp(prefix="mlep-bench-ws-"))
+        try:
+            started = time.perf_counter()
+            info = control.start(home)
+            response = httpx.get(
+                info.workspace_url, params=API, headers={"Authorization": f"Bearer {info.token}"}
+            )
+            assert response.status_code == 200
+            values.append(time.perf_counter() - started)
+        finally:
+            control.stop(home)
+            shutil.rmtree(home, ignore_errors=True)
+    return statistics.median(values)
+
+
+def _post(conn: http.client.HTTPConnection, path: str, headers: dict[str, str], body: bytes) -> None:
+    """One POST (headers and body in one write, as http.client sends them); reconnects after a close."""
+    conn.request("POST", path, body=body, headers={**headers, "Content-Type": "application/json"})
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 200, response.status
+    if response.will_close:
+        conn.close()
+
+
+def _split(url: str) -> tuple[int, str]:
+    rest = url.removeprefix("http://127.0.0.1:")
+    port, _, path = rest.partition("/")
+    return int(port), "/" + path
+
+
+def sequential_ms(url: str, headers: dict[str, str], body: bytes, count: int) -> float:
+    """Median latency of ``count`` sequential requests on one client connection."""
+    port, path = _split(url)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    values = []
+    for _ in range(count):
+        started = time.perf_counter()
+        _post(conn, path, headers, body)
+        values.append(time.perf_counter() - started)
+    conn.close()
+    return statistics.median(values) * 1000
+
+
+def throughput(url: str, headers: dict[str, str], body: bytes, count: int, connections: int = 4) -> float:
+    """Requests per second with ``connections`` concurrent clients."""
+    port, path = _split(url)
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for _ in range(count // connections):
+            _post(conn, path, headers, body)
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return (count // connections) * connections / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=1000)
+    args = parser.parse_args()
+    start_s = measure_start(args.runs)
+
+    home = Path(tempfile.mkdtemp(prefix="mlep-bench-ws-"))
+    os.environ["MLEP_RUNTIME"] = os.environ.get("MLEP_RUNTIME", "process")
+    info = control.start(home)
+    try:
+        client = Client(info)
+        ids = register_assets(client)
+        deploy(client, ids, "warmup")  # builds (or finds) the environment once
+        timings = [deploy(client, ids, f"bench-{i}") for i in range(args.runs)]
+        creates = [total for total, _ in timings]
+        servers = [server for _, server in timings]
+        endpoint = "bench-0"
+        key = client.call("POST", f"/onlineEndpoints/{endpoint}/listKeys").json()["primaryKey"]
+        record = next(
+            json.loads(p.read_text())
+            for p in (home / "runtime").glob("*/state.json")
+            if json.loads(p.read_text())["endpoint"] == endpoint
+        )
+        direct = f"http://127.0.0.1:{record['instances'][0]['port']}/score"
+        routed = f"{info.base_url}/endpoints/{endpoint}/score"
+        body = (MODEL_1 / "sample-request.json").read_bytes()
+        auth = {"Authorization": f"Bearer {key}"}
+        sequential_ms(direct, {}, body, 100)
+        sequential_ms(routed, auth, body, 100)
+        direct_p50 = statistics.median(sequential_ms(direct, {}, body, args.requests) for _ in range(3))
+        routed_p50 = statistics.median(sequential_ms(routed, auth, body, args.requests) for _ in range(3))
+        direct_rps = statistics.median(throughput(direct, {}, body, args.requests) for _ in range(3))
+        routed_rps = statistics.median(throughput(routed, auth, body, args.requests) for _ in range(3))
+    finally:
+        control.stop(home)
+        shutil.rmtree(home, ignore_errors=True)
+    print_table(
+        "Local workspace",
+        [
+            ("workspace start → first answered request", f"{start_s * 1000:.0f} ms", "target ≤ 1 s"),
+            (
+                "endpoint + deployment create → Succeeded + first score (env cached)",
+                f"{statistics.median(creates):.2f} s",
+                f"target ≤ 3 s; runs: {', '.join(f'{c:.2f}' for c in creates)}",
+            ),
+            (
+                "… of which the deployment PUT → Succeeded (runtime start + health)",
+                f"{statistics.median(servers):.2f} s",
+                "the rest: endpoint PUT, traffic PUT, listKeys, first score",
+            ),
+            ("score p50, direct to azmlinfsrv (1 connection)", f"{direct_p50:.2f} ms", "baseline"),
+            (
+                "score p50, through the router (1 connection)",
+                f"{routed_p50:.2f} ms",
+                f"added {routed_p50 - direct_p50:+.2f} ms; target ≤ +0.3 ms",
+            ),
+            ("throughput, direct (4 connections)", f"{direct_rps:.0f} req/s", "baseline"),
+            (
+                "throughput, through the router (4 connections)",
+                f"{routed_rps:.0f} req/s",
+                f"{routed_rps / direct_rps:.0%} of direct; target ≥ 90 %",
+            ),
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()

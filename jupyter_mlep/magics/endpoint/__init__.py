@@ -1,0 +1,76 @@
+"""``%endpoint VERB …``: the Azure ML CLI's online-endpoint verbs, one small module per verb.
+
+Each verb module has ``HELP``, ``EXAMPLE``, ``add_arguments(parser)`` and ``run(ctx, args)``;
+this router builds one parser from them (shared with ``jupyter-mlep endpoint``), picks the
+verb and calls it. Verbs parse, call :mod:`jupyter_mlep.operations` and return the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import shlex
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from ..._arguments import ArgumentParser, HelpShown
+from ..._errors import UsageError
+from ._context import Context, add_local
+
+if TYPE_CHECKING:
+    from .. import MlepMagics
+
+__all__ = ["VERBS", "Context", "add_verbs", "execute", "run", "verb_module"]
+
+VERBS = ("create", "deploy", "invoke", "logs", "traffic", "show", "list", "delete", "keys", "update", "scale")
+
+
+def verb_module(verb: str) -> ModuleType:
+    """The module of one verb."""
+    return importlib.import_module(f"{__name__}.{verb}")
+
+
+def add_verbs(parser: argparse.ArgumentParser, *, command: str = "%endpoint") -> None:
+    """Add every verb as a sub-command of ``parser`` (the magic's parser, or the CLI's with
+    ``command="jupyter-mlep endpoint"`` for the examples)."""
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=ArgumentParser)
+    for verb in VERBS:
+        module = verb_module(verb)
+        example = (
+            module.EXAMPLE if command == "%endpoint" else module.EXAMPLE.replace("r = %endpoint", command)
+        )
+        example = example.replace("%endpoint", command)
+        sub = verbs.add_parser(verb, help=module.HELP, description=f"{module.HELP}. Example: {example}")
+        module.add_arguments(sub)
+        add_local(sub)
+
+
+def _parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog="%endpoint", description="Online endpoints: the verbs of `az ml online-endpoint`."
+    )
+    add_verbs(parser)
+    return parser
+
+
+def execute(ctx: Context, args: argparse.Namespace) -> Any:
+    """Run the parsed verb."""
+    return verb_module(args.verb).run(ctx, args)
+
+
+def run(magics: MlepMagics, line: str, cell: str | None, local_ns: dict[str, Any]) -> Any:
+    """Run ``%endpoint`` / ``%%endpoint``; returns the verb's result (displayed as the cell's value)."""
+    try:
+        words = shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"%endpoint: cannot split the line: {exc}.", hint="Close the quotes.") from None
+    try:
+        args = _parser().parse_args(words)
+    except HelpShown:
+        return None
+    ctx = Context(
+        settings=magics.settings,
+        namespace={**(magics.shell.user_ns if magics.shell else {}), **local_ns},
+        cell=cell,
+    )
+    return execute(ctx, args)

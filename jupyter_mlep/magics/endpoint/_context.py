@@ -1,0 +1,68 @@
+"""What every ``%endpoint`` verb gets: settings (with ``--local``), the notebook namespace, the
+cell body, a way to report progress, and the shared argument helpers."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..._errors import UsageError
+
+if TYPE_CHECKING:
+    from ...rest import OperationProgress, RestClient
+    from ...settings import Settings
+
+__all__ = ["Context", "add_local", "parse_split"]
+
+
+@dataclass
+class Context:
+    """The caller of a verb: the magic (notebook) or the command line."""
+
+    settings: Callable[..., Settings]
+    namespace: Mapping[str, Any] = field(default_factory=dict)
+    cell: str | None = None
+    say: Callable[[str], None] = print
+    magic: bool = True
+    _last: dict[str, str] = field(default_factory=dict)
+
+    def client(self, args: argparse.Namespace) -> RestClient:
+        """The REST client of the current target (the local workspace with ``--local``)."""
+        from ...rest import RestClient
+
+        settings = self.settings(target="local") if getattr(args, "local", False) else self.settings()
+        return RestClient.from_settings(settings)
+
+    def progress(self, update: OperationProgress) -> None:
+        """Report a long-running operation's state once per change (not on every poll)."""
+        name = update.resource.rstrip("/").rsplit("/", 1)[-1]
+        if self._last.get(update.resource) != update.status:
+            self._last[update.resource] = update.status
+            self.say(f"{name}: {update.status} ({update.elapsed:.1f} s)")
+
+
+def add_local(parser: argparse.ArgumentParser) -> None:
+    """``--local``: target the local workspace whatever the current target."""
+    parser.add_argument(
+        "--local", action="store_true", help="use the local workspace whatever the current target"
+    )
+
+
+def parse_split(pairs: list[str] | None, option: str) -> dict[str, int] | None:
+    """``["blue=90", "green=10"]`` as ``{"blue": 90, "green": 10}`` (None when no pairs)."""
+    if not pairs:
+        return None
+    split: dict[str, int] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        try:
+            split[name.strip()] = int(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise UsageError(
+                f"{option} {pair!r} is not of the form DEPLOYMENT=PERCENT.", hint=f"Example: {option} blue=90"
+            )
+    return split

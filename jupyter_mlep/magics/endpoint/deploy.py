@@ -1,0 +1,120 @@
+"""``%endpoint deploy NAME DEPLOYMENT --model … --code … --scoring-script … --env …`` or
+``%endpoint deploy -f deployment.yml [--endpoint NAME]``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..._arguments import expand_variable, parse_env_vars
+from ..._errors import UsageError
+from ._context import Context
+
+HELP = "create or update a deployment (registers the model, code and environment; creates the endpoint)"
+EXAMPLE = (
+    "%endpoint deploy my-endpoint blue --model ./model --code ./src --scoring-script score.py "
+    "--env conda.yml --traffic 100   |   %endpoint deploy -f blue-deployment.yml --endpoint my-endpoint"
+)
+DEFAULT_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("endpoint_name", nargs="?", metavar="NAME", help="the endpoint")
+    parser.add_argument("deployment", nargs="?", metavar="DEPLOYMENT", help="the deployment")
+    parser.add_argument("-f", "--file", help="an Azure ML CLI v2 deployment YAML file")
+    parser.add_argument("--endpoint", help="the endpoint of the YAML file's deployment (its --endpoint-name)")
+    parser.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="override a YAML field (repeatable)"
+    )
+    parser.add_argument("--model", help="a model file or folder, or azureml:NAME:VERSION")
+    parser.add_argument("--code", metavar="DIR", help="the folder holding the scoring script")
+    parser.add_argument("--scoring-script", metavar="FILE", default=None, help="the script in --code")
+    env = parser.add_mutually_exclusive_group()
+    env.add_argument(
+        "--env", metavar="CONDA_YML", help="a conda file (on the default image) or azureml:NAME:VERSION"
+    )
+    env.add_argument("--image", help="a Docker image that has the inference server")
+    env.add_argument("--build", metavar="DIR", help="a Docker build context")
+    parser.add_argument("--base-image", default=DEFAULT_IMAGE, help="the image under --env")
+    parser.add_argument("--instance-type", default=None)
+    parser.add_argument("--instance-count", type=int, default=None)
+    parser.add_argument("--env-var", action="append", metavar="NAME=VALUE", help="environment variable")
+    traffic = parser.add_mutually_exclusive_group()
+    traffic.add_argument("--traffic", type=int, metavar="PERCENT", help="then give it this share of traffic")
+    traffic.add_argument("--all-traffic", action="store_true", help="same as --traffic 100")
+    parser.add_argument("--no-wait", action="store_true", help="return once the service accepted it")
+    parser.add_argument("--skip-script-check", action="store_true", help="do not check the scoring script")
+
+
+def _path(ctx: Context, value: str | None, option: str) -> str | None:
+    return expand_variable(value, ctx.namespace, option)
+
+
+def spec_from_flags(ctx: Context, args: argparse.Namespace) -> Any:
+    """The deployment spec the flags describe."""
+    from ...specs import spec_from_dict
+
+    if not args.endpoint_name or not args.deployment:
+        raise UsageError("%endpoint deploy needs NAME and DEPLOYMENT (or -f deployment.yml).", hint=EXAMPLE)
+    model = _path(ctx, args.model, "--model")
+    if not model:
+        raise UsageError("%endpoint deploy needs --model PATH or --model azureml:NAME:VERSION.", hint=EXAMPLE)
+    data: dict[str, Any] = {
+        "name": args.deployment,
+        "endpoint_name": args.endpoint_name,
+        "model": model if model.startswith("azureml:") else {"path": model},
+        "instance_type": args.instance_type or "Standard_DS3_v2",
+        "instance_count": args.instance_count or 1,
+    }
+    code = _path(ctx, args.code, "--code")
+    if code or args.scoring_script:
+        data["code_configuration"] = {
+            "code": code or ".",
+            "scoring_script": args.scoring_script or "score.py",
+        }
+    env = _path(ctx, args.env, "--env")
+    if env and env.startswith("azureml:"):
+        data["environment"] = env
+    elif env:
+        data["environment"] = {"conda_file": env, "image": args.base_image}
+    elif args.image:
+        data["environment"] = {"image": args.image}
+    elif args.build:
+        data["environment"] = {"build": {"path": _path(ctx, args.build, "--build")}}
+    else:
+        raise UsageError(
+            "%endpoint deploy needs --env CONDA_YML, --image IMAGE or --build DIR.", hint=EXAMPLE
+        )
+    if args.env_var:
+        data["environment_variables"] = parse_env_vars(args.env_var)
+    return spec_from_dict(data, kind="managedOnlineDeployment")
+
+
+def run(ctx: Context, args: argparse.Namespace) -> Any:
+    from ... import operations as ops
+    from ...specs import load_deployment, parse_overrides
+
+    path = _path(ctx, args.file, "-f")
+    if path:
+        overrides = parse_overrides(args.set or [])
+        for key, value in (("instance_type", args.instance_type), ("instance_count", args.instance_count)):
+            if value is not None:
+                overrides[key] = value
+        if args.deployment:
+            overrides["name"] = args.deployment
+        if args.env_var:
+            overrides["environment_variables"] = parse_env_vars(args.env_var)
+        spec = load_deployment(path, endpoint_name=args.endpoint or args.endpoint_name, overrides=overrides)
+    else:
+        spec = spec_from_flags(ctx, args)
+    traffic = 100 if args.all_traffic else args.traffic
+    with ctx.client(args) as client:
+        return ops.deploy(
+            client,
+            spec,
+            traffic=traffic,
+            wait=not args.no_wait,
+            check_script=not args.skip_script_check,
+            progress=ctx.progress,
+            on_step=ctx.say,
+        )

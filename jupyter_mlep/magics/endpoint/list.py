@@ -1,0 +1,22 @@
+"""``%endpoint list``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._context import Context
+
+HELP = "list the workspace's online endpoints"
+EXAMPLE = "%endpoint list"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """No options besides --local."""
+
+
+def run(ctx: Context, args: argparse.Namespace) -> Any:
+    from ... import operations as ops
+
+    with ctx.client(args) as client:
+        return ops.list_all(client)

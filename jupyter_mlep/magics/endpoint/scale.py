@@ -1,0 +1,30 @@
+"""``%endpoint scale NAME DEPLOYMENT --instance-count N``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._context import Context
+
+HELP = "change a deployment's instance count"
+EXAMPLE = "%endpoint scale my-endpoint blue --instance-count 2"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME")
+    parser.add_argument("deployment", metavar="DEPLOYMENT")
+    parser.add_argument("--instance-count", type=int, required=True)
+
+
+def run(ctx: Context, args: argparse.Namespace) -> Any:
+    from ... import operations as ops
+    from ...specs import validate_instance_count
+
+    validate_instance_count(args.instance_count, "--instance-count")
+    with ctx.client(args) as client:
+        ops.get_deployment(client, args.name, args.deployment)
+        scaled = ops.scale_deployment(
+            client, args.name, args.deployment, args.instance_count, progress=ctx.progress
+        )
+        return ops.EndpointDetails(ops.get_endpoint(client, args.name), [scaled])

@@ -1,0 +1,32 @@
+"""``%endpoint traffic NAME [blue=90 green=10] [--mirror green=10]`` (no assignments: show)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._context import Context, parse_split
+
+HELP = "show or set the live (and mirror) traffic split"
+EXAMPLE = (
+    "%endpoint traffic my-endpoint blue=90 green=10   |   %endpoint traffic my-endpoint --mirror green=10"
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME")
+    parser.add_argument("split", nargs="*", metavar="DEPLOYMENT=PERCENT", help="the new live split")
+    parser.add_argument(
+        "--mirror", nargs="*", metavar="DEPLOYMENT=PERCENT", help="mirror traffic (none: stop)"
+    )
+
+
+def run(ctx: Context, args: argparse.Namespace) -> Any:
+    from ... import operations as ops
+
+    split = parse_split(args.split, "traffic")
+    mirror = None if args.mirror is None else (parse_split(args.mirror, "--mirror") or {})
+    with ctx.client(args) as client:
+        if split is None and mirror is None:
+            return ops.get_traffic(client, args.name)
+        return ops.update_traffic(client, args.name, split, mirror_traffic=mirror, progress=ctx.progress)

@@ -1,0 +1,85 @@
+"""Operations on online endpoints and deployments: plain Python over :mod:`jupyter_mlep.rest`.
+
+Every function takes a :class:`~jupyter_mlep.rest.RestClient` (either target) and returns plain
+objects (specs, :class:`EndpointKeys`, strings). Changes to one endpoint made from this process
+are serialized; the service's own "operation in progress" conflicts are waited out by the client.
+
+:func:`deploy` (check, register, create or update, wait, route traffic) and :func:`invoke` (score
+with the endpoint's key or token) are the high-level calls; results render as text and HTML.
+"""
+
+from ._assets import DeploymentAssets, register_deployment_assets, register_environment
+from ._connect import connect
+from ._deploy import check_deployment_script, deploy, traffic_with
+from ._deployments import (
+    create_or_update_deployment,
+    delete_deployment,
+    get_deployment,
+    get_logs,
+    list_deployments,
+    scale_deployment,
+)
+from ._endpoints import (
+    EndpointKeys,
+    EndpointToken,
+    create_endpoint,
+    delete_endpoint,
+    get_endpoint,
+    get_keys,
+    get_token,
+    list_endpoints,
+    regenerate_key,
+    set_traffic,
+)
+from ._invoke import DEPLOYMENT_HEADER, encode_payload, invoke, scoring_headers
+from ._results import (
+    DeployResult,
+    EndpointDetails,
+    EndpointList,
+    InvokeResult,
+    KeysResult,
+    LogsResult,
+    TrafficResult,
+)
+from ._traffic import describe_endpoint, get_traffic, list_all, update_traffic
+
+__all__ = [
+    "DEPLOYMENT_HEADER",
+    "DeployResult",
+    "DeploymentAssets",
+    "EndpointDetails",
+    "EndpointKeys",
+    "EndpointList",
+    "EndpointToken",
+    "InvokeResult",
+    "KeysResult",
+    "LogsResult",
+    "TrafficResult",
+    "check_deployment_script",
+    "connect",
+    "create_endpoint",
+    "create_or_update_deployment",
+    "delete_deployment",
+    "delete_endpoint",
+    "deploy",
+    "describe_endpoint",
+    "encode_payload",
+    "get_deployment",
+    "get_endpoint",
+    "get_keys",
+    "get_logs",
+    "get_token",
+    "get_traffic",
+    "invoke",
+    "list_all",
+    "list_deployments",
+    "list_endpoints",
+    "regenerate_key",
+    "register_deployment_assets",
+    "register_environment",
+    "scale_deployment",
+    "scoring_headers",
+    "set_traffic",
+    "traffic_with",
+    "update_traffic",
+]

@@ -1,0 +1,112 @@
+"""Registering a deployment's inline assets: a model path, a code folder, an inline environment.
+
+``azureml:name:version`` references are kept as they are (the spec turns them into ids).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .._errors import SpecValidationError
+from ..rest import RegisteredAsset, RestClient, register_code, register_model
+from ..specs import Environment, Model, OnlineDeployment, require_local_path
+
+__all__ = [
+    "DeploymentAssets",
+    "local_code_folder",
+    "local_model_path",
+    "register_deployment_assets",
+    "register_environment",
+]
+
+
+@dataclass
+class DeploymentAssets:
+    """The ids to pass to ``OnlineDeployment.to_rest`` (None: the spec's own reference is used)."""
+
+    model_id: str | None = None
+    code_id: str | None = None
+    environment_id: str | None = None
+    registered: list[RegisteredAsset] = field(default_factory=list)
+
+
+def local_model_path(spec: OnlineDeployment) -> Path | None:
+    """The local model file or folder of a deployment (checked to exist), or None."""
+    if isinstance(spec.model, Model) and isinstance(spec.model.path, Path):
+        return require_local_path(spec.model.path, "model path", spec.source)
+    return None
+
+
+def local_code_folder(spec: OnlineDeployment) -> Path | None:
+    """The local code folder of a deployment (checked to exist), or None."""
+    code = spec.code_configuration.code if spec.code_configuration else None
+    if isinstance(code, Path):
+        return require_local_path(code, "code folder", spec.source)
+    return None
+
+
+def register_environment(client: RestClient, environment: Environment, *, name: str) -> str:
+    """Create (or find) an environment version for an inline environment; its ARM id.
+
+    The version is derived from the content, so the same environment is registered once.
+    """
+    context_uri = None
+    if environment.build is not None and isinstance(environment.build.path, Path):
+        folder = require_local_path(environment.build.path, "build context", environment.source)
+        context_uri = register_code(client, folder, name=f"{name}-context").uri
+    body = environment.to_rest(context_uri=context_uri)
+    name = environment.name or name
+    version = environment.version or (
+        "h" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
+    )
+    existing = client.find(client.paths.environment_version(name, version))
+    if isinstance(existing, dict) and existing.get("id"):
+        return str(existing["id"])
+    created = client.put(client.paths.environment_version(name, version), body)
+    return str(created["id"])
+
+
+def register_deployment_assets(
+    client: RestClient,
+    spec: OnlineDeployment,
+    *,
+    endpoint: str,
+    on_step: Callable[[str], None] | None = None,
+) -> DeploymentAssets:
+    """Register the inline model, code folder and environment of ``spec`` (unchanged ones are reused)."""
+    say = on_step or (lambda _text: None)
+    assets = DeploymentAssets()
+    base = f"{endpoint}-{spec.name}"
+    model_path = local_model_path(spec)
+    if model_path is not None:
+        assert isinstance(spec.model, Model)
+        model = register_model(
+            client, model_path, name=spec.model.name or f"{base}-model", model_type=_model_type(spec.model)
+        )
+        say(f"Model {model.name}:{model.version} " + ("(unchanged)" if model.reused else "uploaded"))
+        assets.model_id = model.id
+        assets.registered.append(model)
+    elif isinstance(spec.model, Model) and spec.model.path is None:
+        raise SpecValidationError(
+            f"The model of deployment {spec.name!r} has no path.", hint="Set model.path (or --model PATH)."
+        )
+    folder = local_code_folder(spec)
+    if folder is not None:
+        code = register_code(client, folder, name=f"{base}-code")
+        say(f"Code {code.name}:{code.version} " + ("(unchanged)" if code.reused else "uploaded"))
+        assets.code_id = code.id
+        assets.registered.append(code)
+    if isinstance(spec.environment, Environment):
+        assets.environment_id = register_environment(client, spec.environment, name=f"{base}-env")
+        say(f"Environment {assets.environment_id.rsplit('/environments/', 1)[-1]}")
+    return assets
+
+
+def _model_type(model: Model) -> str:
+    return {"custom_model": "CustomModel", "mlflow_model": "MLFlowModel", "triton_model": "TritonModel"}[
+        model.type
+    ]

@@ -1,0 +1,136 @@
+"""Online deployments: create or update, get, list, scale, delete, logs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._errors import NotFoundError
+from ..rest import ProgressCallback, RestClient
+from ..specs import OnlineDeployment
+from ._common import endpoint_lock, location_of, not_found
+
+__all__ = [
+    "create_or_update_deployment",
+    "delete_deployment",
+    "get_deployment",
+    "get_logs",
+    "list_deployments",
+    "scale_deployment",
+]
+
+
+def list_deployments(client: RestClient, endpoint: str) -> list[OnlineDeployment]:
+    """The deployments of an endpoint."""
+    return [
+        OnlineDeployment.from_rest(item, endpoint_name=endpoint)
+        for item in client.list(client.paths.deployments(endpoint))
+    ]
+
+
+def get_deployment(client: RestClient, endpoint: str, name: str) -> OnlineDeployment:
+    """One deployment; :class:`~jupyter_mlep._errors.NotFoundError` with "did you mean" when missing."""
+    try:
+        return OnlineDeployment.from_rest(
+            client.get(client.paths.deployment(endpoint, name)), endpoint_name=endpoint
+        )
+    except NotFoundError as exc:
+        try:
+            names = [str(item.get("name")) for item in client.list(client.paths.deployments(endpoint))]
+        except NotFoundError:
+            endpoints = [str(item.get("name")) for item in client.list(client.paths.endpoints())]
+            raise not_found(exc, endpoint, endpoints, "online endpoint") from None
+        raise not_found(exc, name, names, f"deployment of endpoint '{endpoint}'") from None
+
+
+def create_or_update_deployment(
+    client: RestClient,
+    endpoint: str,
+    deployment: OnlineDeployment | dict[str, Any],
+    *,
+    name: str | None = None,
+    model_id: str | None = None,
+    code_id: str | None = None,
+    environment_id: str | None = None,
+    wait: bool = True,
+    timeout: float | None = None,
+    progress: ProgressCallback | None = None,
+) -> OnlineDeployment:
+    """Create or update a deployment from a spec (assets already registered: pass their ids) or a REST body.
+
+    Waits (with ``progress``) unless ``wait`` is False; a failure raises
+    :class:`~jupyter_mlep._errors.OperationFailedError` with the deployment's log tail.
+    """
+    if isinstance(deployment, OnlineDeployment):
+        name = name or deployment.name
+        body = deployment.to_rest(
+            workspace=client.paths.workspace,
+            location=location_of(client),
+            endpoint_name=endpoint,
+            model_id=model_id,
+            code_id=code_id,
+            environment_id=environment_id,
+        )
+    else:
+        body = dict(deployment)
+        body.setdefault("location", location_of(client))
+    if not name:
+        raise ValueError("The deployment needs a name.")
+    with endpoint_lock(client, endpoint):
+        operation = client.begin("PUT", client.paths.deployment(endpoint, name), body)
+        result = operation.wait(timeout=timeout, progress=progress) if wait else operation.initial.json()
+    return OnlineDeployment.from_rest(result, endpoint_name=endpoint)
+
+
+def scale_deployment(
+    client: RestClient,
+    endpoint: str,
+    name: str,
+    instance_count: int,
+    *,
+    timeout: float | None = None,
+    progress: ProgressCallback | None = None,
+) -> OnlineDeployment:
+    """Set the instance count (``PATCH {"sku": {"capacity": N}}``); returns the scaled deployment."""
+    if isinstance(instance_count, bool) or not isinstance(instance_count, int) or instance_count < 1:
+        raise ValueError("instance_count must be a positive integer")
+    current = client.get(client.paths.deployment(endpoint, name))
+    sku = {**(current.get("sku") or {"name": "Default"}), "capacity": instance_count}
+    with endpoint_lock(client, endpoint):
+        result = client.run(
+            "PATCH", client.paths.deployment(endpoint, name), {"sku": sku}, timeout=timeout, progress=progress
+        )
+    if result is None:
+        result = client.get(client.paths.deployment(endpoint, name))
+    return OnlineDeployment.from_rest(result, endpoint_name=endpoint)
+
+
+def delete_deployment(
+    client: RestClient,
+    endpoint: str,
+    name: str,
+    *,
+    timeout: float | None = None,
+    progress: ProgressCallback | None = None,
+) -> None:
+    """Delete a deployment (it must not take live traffic)."""
+    with endpoint_lock(client, endpoint):
+        client.run("DELETE", client.paths.deployment(endpoint, name), timeout=timeout, progress=progress)
+
+
+def get_logs(
+    client: RestClient,
+    endpoint: str,
+    name: str,
+    *,
+    lines: int | None = 100,
+    container: str = "inference-server",
+) -> str:
+    """The deployment's log (last ``lines``) of the inference server or the storage initializer."""
+    kinds = {"inference-server": "InferenceServer", "storage-initializer": "StorageInitializer"}
+    if container not in kinds:
+        raise ValueError(f"container is one of {', '.join(kinds)}")
+    body: dict[str, Any] = {"containerType": kinds[container]}
+    if lines is not None:
+        body["tail"] = lines
+    answer = client.post(client.paths.deployment(endpoint, name, "getLogs"), body) or {}
+    return str(answer.get("content") or "")

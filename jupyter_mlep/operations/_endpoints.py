@@ -1,0 +1,178 @@
+"""Online endpoints: create, get, list, update, delete, keys, regenerate keys, token, traffic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._errors import NotFoundError
+from ..rest import ProgressCallback, RestClient, mask
+from ..specs import ManagedOnlineEndpoint, OnlineEndpoint, validate_traffic
+from ._common import endpoint_lock, location_of, not_found
+
+__all__ = [
+    "EndpointKeys",
+    "EndpointToken",
+    "create_endpoint",
+    "delete_endpoint",
+    "get_endpoint",
+    "get_keys",
+    "get_token",
+    "list_endpoints",
+    "regenerate_key",
+    "set_traffic",
+]
+
+
+@dataclass(frozen=True)
+class EndpointKeys:
+    """The keys of a ``key`` endpoint; shown masked (``abcd…wxyz``), read whole as attributes."""
+
+    primary_key: str = field(repr=False)
+    secondary_key: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"EndpointKeys(primary={mask(self.primary_key)}, secondary={mask(self.secondary_key)})"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class EndpointToken:
+    """An ``aml_token`` endpoint token; shown masked."""
+
+    access_token: str = field(repr=False)
+    expiry_time_utc: int
+    refresh_after_time_utc: int
+
+    def __repr__(self) -> str:
+        return f"EndpointToken({mask(self.access_token)}, expires {self.expiry_time_utc})"
+
+    __str__ = __repr__
+
+
+def list_endpoints(client: RestClient) -> list[OnlineEndpoint]:
+    """Every online endpoint of the workspace."""
+    return [OnlineEndpoint.from_rest(item) for item in client.list(client.paths.endpoints())]
+
+
+def get_endpoint(client: RestClient, name: str) -> OnlineEndpoint:
+    """One endpoint; :class:`~jupyter_mlep._errors.NotFoundError` with "did you mean" when missing."""
+    try:
+        return OnlineEndpoint.from_rest(client.get(client.paths.endpoint(name)))
+    except NotFoundError as exc:
+        names = [str(item.get("name")) for item in client.list(client.paths.endpoints())]
+        raise not_found(exc, name, names, "online endpoint") from None
+
+
+def create_endpoint(
+    client: RestClient,
+    spec: OnlineEndpoint | str,
+    *,
+    auth_mode: str = "key",
+    wait: bool = True,
+    timeout: float | None = None,
+    progress: ProgressCallback | None = None,
+) -> OnlineEndpoint:
+    """Create or update an endpoint from a spec (or a name and ``auth_mode``); waits unless ``wait`` is False."""
+    if isinstance(spec, str):
+        spec = ManagedOnlineEndpoint(name=spec, auth_mode=auth_mode)
+    spec.check()
+    body = spec.to_rest(workspace=client.paths.workspace, location=spec.location or location_of(client))
+    with endpoint_lock(client, spec.name):
+        operation = client.begin("PUT", client.paths.endpoint(spec.name), body)
+        result = operation.wait(timeout=timeout, progress=progress) if wait else operation.initial.json()
+    return OnlineEndpoint.from_rest(result)
+
+
+def delete_endpoint(
+    client: RestClient, name: str, *, timeout: float | None = None, progress: ProgressCallback | None = None
+) -> None:
+    """Delete an endpoint and its deployments (nothing happens when it does not exist)."""
+    with endpoint_lock(client, name):
+        client.run("DELETE", client.paths.endpoint(name), timeout=timeout, progress=progress)
+
+
+def get_keys(client: RestClient, name: str) -> EndpointKeys:
+    """The keys of a ``key`` endpoint (an explicit call: keys are never shown whole)."""
+    body = client.post(client.paths.endpoint(name, "listKeys")) or {}
+    return EndpointKeys(str(body.get("primaryKey") or ""), str(body.get("secondaryKey") or ""))
+
+
+def regenerate_key(
+    client: RestClient, name: str, key_type: str = "primary", *, timeout: float | None = None
+) -> None:
+    """Replace the primary or secondary key with a new random one (the old one stops working)."""
+    kind = key_type.capitalize()
+    if kind not in ("Primary", "Secondary"):
+        raise ValueError("key_type is 'primary' or 'secondary'")
+    with endpoint_lock(client, name):
+        client.run("POST", client.paths.endpoint(name, "regenerateKeys"), {"keyType": kind}, timeout=timeout)
+
+
+def get_token(client: RestClient, name: str) -> EndpointToken:
+    """A token for an ``aml_token`` endpoint."""
+    body: dict[str, Any] = client.post(client.paths.endpoint(name, "token")) or {}
+    return EndpointToken(
+        str(body.get("accessToken") or ""),
+        int(body.get("expiryTimeUtc") or 0),
+        int(body.get("refreshAfterTimeUtc") or 0),
+    )
+
+
+def set_traffic(
+    client: RestClient,
+    name: str,
+    traffic: dict[str, int] | None = None,
+    *,
+    mirror_traffic: dict[str, int] | None = None,
+    timeout: float | None = None,
+    progress: ProgressCallback | None = None,
+) -> OnlineEndpoint:
+    """Set the live (and/or mirror) traffic split, checked first; returns the endpoint once it reports it."""
+    with endpoint_lock(client, name):
+        body = client.get(client.paths.endpoint(name))
+        deployments = [str(item.get("name")) for item in client.list(client.paths.deployments(name))]
+        props = body.setdefault("properties", {})
+        new_traffic = props.get("traffic") if traffic is None else traffic
+        new_mirror = props.get("mirrorTraffic") if mirror_traffic is None else mirror_traffic
+        validate_traffic(new_traffic, new_mirror, deployments)
+        props["traffic"], props["mirrorTraffic"] = new_traffic, new_mirror
+        put_body = {
+            key: body[key] for key in ("location", "tags", "identity", "kind", "sku") if body.get(key)
+        }
+        put_body["properties"] = {
+            key: value
+            for key, value in props.items()
+            if key not in ("provisioningState", "scoringUri", "swaggerUri", "keys")
+        }
+        result = client.run("PUT", client.paths.endpoint(name), put_body, timeout=timeout, progress=progress)
+        result = _until_reported(client, name, result, new_traffic or {}, new_mirror or {})
+    return OnlineEndpoint.from_rest(result)
+
+
+def _until_reported(
+    client: RestClient,
+    name: str,
+    body: Any,
+    traffic: dict[str, int],
+    mirror: dict[str, int],
+    wait: float = 30.0,
+) -> Any:
+    """The endpoint body once it reports this split (an update can take a moment to show)."""
+
+    def shown(values: Any) -> dict[str, int]:
+        return {key: int(value) for key, value in (values or {}).items() if value}
+
+    waited = 0.0
+    while True:
+        props = (body or {}).get("properties") or {}
+        if shown(props.get("traffic")) == shown(traffic) and shown(props.get("mirrorTraffic")) == shown(
+            mirror
+        ):
+            return body
+        if waited >= wait:
+            return body
+        client.sleep(0.5)
+        waited += 0.5
+        body = client.get(client.paths.endpoint(name))

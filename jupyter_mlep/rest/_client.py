@@ -1,0 +1,282 @@
+"""The REST client of the management plane: one ``httpx.Client`` per target, auth, api-version.
+
+The same class serves both targets; only the base URL and the credential differ::
+
+    client = RestClient.from_settings(settings)         # local: starts the workspace if needed
+    endpoint = client.get(client.paths.endpoint("blue"))
+    client.begin("PUT", client.paths.endpoint("blue"), body).wait(progress=print)
+    for item in client.list(client.paths.endpoints()):
+        ...
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from .._errors import NotFoundError, RestError, WorkspaceUnavailableError
+from .._version import __version__
+from ._credentials import (
+    ARM_SCOPE,
+    StaticTokenCredential,
+    TokenCache,
+    TokenCredential,
+    default_azure_credential,
+)
+from ._lro import Operation, ProgressCallback
+from ._mapping import public_url
+from ._paths import ArmPaths
+from ._retry import RetryPolicy
+from ._send import Sender, default_unreachable
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+__all__ = ["MANAGEMENT_URL", "RestClient"]
+
+MANAGEMENT_URL = "https://management.azure.com"
+_START_HINT = (
+    "Start it with 'jupyter-mlep workspace start' (or any %endpoint magic starts it), "
+    "and see its log under $MLEP_HOME/workspace/ if it stopped on its own."
+)
+
+
+class RestClient:
+    """An ARM client for one workspace: bearer auth, api-version, retries, LRO, paging.
+
+    ``credential`` is any ``TokenCredential``; ``transport`` an httpx transport (tests, proxies).
+    ``target`` ("local" or "azure") only changes the wording of connection errors.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        credential: TokenCredential,
+        *,
+        workspace_path: str,
+        api_version: str,
+        target: str = "azure",
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 60.0,
+        credential_timeout: float = 30.0,
+        operation_timeout: float = 1800.0,
+        min_poll_interval: float = 0.2,
+        max_poll_interval: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_version = api_version
+        self.target = target
+        self.paths = ArmPaths(workspace_path)
+        self.tokens = TokenCache(credential, ARM_SCOPE, timeout=credential_timeout)
+        self.operation_timeout = operation_timeout
+        self.min_poll_interval = min_poll_interval
+        self.max_poll_interval = max_poll_interval
+        self.sleep = sleep
+        self.http = httpx.Client(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            headers={"User-Agent": f"jupyter-mlep/{__version__}", "Accept": "application/json"},
+            follow_redirects=False,
+        )
+        self._host = httpx.URL(self.base_url).host
+        self.sender = Sender(self.http, retry or RetryPolicy(), unreachable=self._unreachable, sleep=sleep)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        credential: TokenCredential | None = None,
+        base_url: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        **options: Any,
+    ) -> RestClient:
+        """The client of ``settings.target``.
+
+        ``local``: the local workspace of ``settings.home`` (started when none runs) with its
+        admin token. ``azure``: ``https://management.azure.com`` with ``DefaultAzureCredential``
+        unless ``credential`` is given. ``base_url`` replaces the target's address.
+        """
+        if settings.target == "local":
+            from ..workspace import ensure_running
+
+            info = ensure_running(settings.home)
+            return cls(
+                base_url or info.base_url,
+                credential or StaticTokenCredential(info.token),
+                workspace_path=info.workspace_path,
+                api_version=settings.api_version,
+                target="local",
+                transport=transport,
+                **options,
+            )
+        workspace_path = settings.workspace_path
+        assert workspace_path is not None
+        return cls(
+            base_url or MANAGEMENT_URL,
+            credential if credential is not None else default_azure_credential(),
+            workspace_path=workspace_path,
+            api_version=settings.api_version,
+            target="azure",
+            transport=transport,
+            **options,
+        )
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _unreachable(self, request: httpx.Request, exc: httpx.TransportError) -> RestError:
+        if self.target != "local":
+            return default_unreachable(request, exc)
+        return WorkspaceUnavailableError(
+            f"The local workspace at {self.base_url} does not answer ({type(exc).__name__}).",
+            hint=_START_HINT,
+            method=request.method,
+            url=public_url(request.url),
+        )
+
+    def _url(self, path: str, params: Mapping[str, Any] | None) -> httpx.URL:
+        url = httpx.URL(path) if path.startswith(("http://", "https://")) else httpx.URL(self.base_url + path)
+        if params:
+            url = url.copy_merge_params({k: v for k, v in params.items() if v is not None})
+        if "api-version" not in url.params:
+            url = url.copy_add_param("api-version", self.api_version)
+        return url
+
+    def _reauthorize(self) -> bool:
+        self.tokens.invalidate()
+        return True
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests sent by this client so far (retries and polls included)."""
+        return self.sender.sent
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        raise_errors: bool = True,
+        retry: RetryPolicy | None = None,
+    ) -> httpx.Response:
+        """Send one request (an ARM path, or an absolute URL such as a ``nextLink``) and return the answer.
+
+        Transient failures are retried (see :class:`RetryPolicy`); error answers raise the mapped
+        :class:`~jupyter_mlep.RestError` unless ``raise_errors`` is False.
+        """
+        url = self._url(path, params)
+        same_host = url.host == self._host
+
+        def build() -> httpx.Request:
+            request_headers = dict(headers or {})
+            if same_host:
+                request_headers["Authorization"] = f"Bearer {self.tokens.token()}"
+            return self.http.build_request(method, url, json=json, headers=request_headers)
+
+        return self.sender.send(
+            build,
+            idempotent=idempotent,
+            on_unauthorized=self._reauthorize if same_host else None,
+            policy=retry,
+            raise_errors=raise_errors,
+        )
+
+    # -- JSON helpers ---------------------------------------------------------------------
+
+    def get(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
+        """GET a resource; its JSON body."""
+        return _body(self.request("GET", path, params=params))
+
+    def find(self, path: str) -> Any:
+        """GET a resource; None when it does not exist (404)."""
+        try:
+            return self.get(path)
+        except NotFoundError:
+            return None
+
+    def put(self, path: str, body: Any, *, params: Mapping[str, Any] | None = None) -> Any:
+        """PUT a synchronous resource (assets, datastores, jobs); the JSON answer."""
+        return _body(self.request("PUT", path, json=body, params=params))
+
+    def post(self, path: str, body: Any = None, *, params: Mapping[str, Any] | None = None) -> Any:
+        """POST an action that answers at once (listKeys, token, getLogs, listSecrets…); its JSON."""
+        return _body(self.request("POST", path, json=body, params=params))
+
+    def delete(self, path: str) -> None:
+        """DELETE a synchronous resource (an asset version, a datastore)."""
+        self.request("DELETE", path)
+
+    def list(self, path: str, *, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """The items of a pageable list, following ``nextLink`` page after page (lazily)."""
+        next_url: str | None = path
+        first = True
+        while next_url:
+            page = _body(self.request("GET", next_url, params=params if first else None)) or {}
+            first = False
+            yield from page.get("value") or []
+            next_url = page.get("nextLink") or None
+
+    # -- long-running operations ----------------------------------------------------------
+
+    def begin(
+        self, method: str, path: str, body: Any = None, *, params: Mapping[str, Any] | None = None
+    ) -> Operation:
+        """Start a long-running operation (PUT, PATCH, DELETE or a POST action); wait with ``.wait()``."""
+        response = self.request(method, path, json=body, params=params)
+        return Operation(self, response)
+
+    def run(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        timeout: float | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Any:
+        """Start a long-running operation and wait for it; the final resource body (or None)."""
+        return self.begin(method, path, body).wait(timeout=timeout, progress=progress)
+
+    def deployment_log_tail(self, deployment_path: str, *, lines: int = 50) -> str:
+        """The last ``lines`` of a deployment's inference-server log ("" when they cannot be read)."""
+        try:
+            answer = self.post(
+                f"{deployment_path}/getLogs", {"containerType": "InferenceServer", "tail": lines}
+            )
+        except RestError:
+            return ""
+        return str((answer or {}).get("content") or "")
+
+    # -- lifetime -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connections."""
+        self.http.close()
+
+    def __enter__(self) -> RestClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"RestClient(target={self.target!r}, base_url={self.base_url!r}, api_version={self.api_version!r})"
+
+
+def _body(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text

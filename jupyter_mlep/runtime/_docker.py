@@ -1,0 +1,202 @@
+"""The Docker backend: an image per environment, a container per deployment instance.
+
+Containers use the host network by default (``MLEP_DOCKER_NETWORK``) and the server binds
+127.0.0.1:<port> inside it, so it answers on the host's loopback without docker's userland proxy
+and is not reachable from outside. With another network mode the port is published on
+127.0.0.1 only. Code and model are mounted read-only; the launcher in the container forks a new
+server on reload, so code changes need neither a new image nor a new container.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from .._errors import DeploymentStartError, RuntimeBackendError
+from ._base import PreparedEnvironment
+from ._docker_cli import DockerCLI
+from ._docker_image import build_image
+from ._engine import LauncherBackend, ServerPaths
+from ._logs import Reporter, StorageLog, stderr_reporter
+from ._settings import RuntimeSettings
+from ._spec import DeploymentSpec, EnvironmentSpec
+from ._state import DeploymentRecord, InstanceRecord, deployment_dir, load_records
+from .agent import AGENT_DIR
+
+__all__ = ["DockerBackend"]
+
+_RUN = "/var/mlep/run"
+_AGENT = "/var/mlep/agent"
+_APP = "/var/azureml-app"
+_MODELS = "/var/azureml-models"
+_MODULES = "/var/mlep/modules"
+_PORT_IN_CONTAINER = 5001
+
+
+class DockerBackend(LauncherBackend):
+    """Runs each deployment instance as a container of the environment's image."""
+
+    name = "docker"
+
+    def __init__(
+        self, settings: RuntimeSettings | None = None, *, reporter: Reporter | None = stderr_reporter
+    ) -> None:
+        super().__init__(settings, reporter=reporter)
+        self.cli = DockerCLI(timeout=self.settings.docker_timeout)
+        self.cli.require()
+
+    @property
+    def _host_network(self) -> bool:
+        return self.settings.docker_network == "host"
+
+    def _prepare(self, environment: EnvironmentSpec, log: StorageLog) -> PreparedEnvironment:
+        return build_image(environment, self.settings, self.cli, log)
+
+    def _paths(self, spec: DeploymentSpec, record: DeploymentRecord, instance: InstanceRecord) -> ServerPaths:
+        app_root = f"{_APP}/{Path(spec.code).resolve().name}"
+        return ServerPaths(
+            app_root=app_root,
+            entry_script=f"{app_root}/{spec.scoring_script}",
+            model_dir=_MODELS,
+            run_dir=_RUN,
+            gunicorn_conf=f"{_AGENT}/gunicorn_conf.py",
+        )
+
+    def _modules_dir(self) -> Path:
+        folder = self.settings.runtime_dir / "modules"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def _modules_file(self, environment: str) -> str:
+        return f"{_MODULES}/{environment}.txt"
+
+    def _bind(self, port: int) -> tuple[str, int]:
+        return ("127.0.0.1", port) if self._host_network else ("0.0.0.0", _PORT_IN_CONTAINER)
+
+    def _base_env(self, prepared: PreparedEnvironment, instance: InstanceRecord) -> dict[str, str]:
+        return dict(prepared.env)
+
+    def _needs_new_launcher(self, old: dict[str, object], new: dict[str, object]) -> bool:
+        return any(old.get(key) != new.get(key) for key in ("environment", "model", "code"))
+
+    def _launch(
+        self,
+        spec: DeploymentSpec,
+        prepared: PreparedEnvironment,
+        record: DeploymentRecord,
+        instance: InstanceRecord,
+    ) -> None:
+        log = self._storage_log(record)
+        run = Path(instance.dir)
+        code = Path(spec.code).resolve()
+        paths = self._paths(spec, record, instance)
+        env_file = run / "launcher.env"
+        env_file.touch(mode=0o600)
+        env_file.write_text(
+            "".join(f"{k}={v}\n" for k, v in self._launcher_env(spec, prepared, instance).items()), "utf-8"
+        )
+        safe = re.sub(r"[^a-zA-Z0-9_.-]", "-", f"{spec.endpoint}-{spec.name}")[:80]
+        args = ["run", "-d", "--name", f"mlep-{safe}-{instance.index}-{uuid.uuid4().hex[:6]}"]
+        labels = {
+            "mlep.managed": "1", "mlep.endpoint": spec.endpoint, "mlep.deployment": spec.name,
+            "mlep.instance": str(instance.index), "mlep.port": str(instance.port), "mlep.environment": prepared.key,
+        }  # fmt: skip
+        for key, value in labels.items():
+            args += ["--label", f"{key}={value}"]
+        args += [
+            "--network",
+            self.settings.docker_network,
+            "--env-file",
+            str(env_file),
+            "--workdir",
+            paths.app_root,
+        ]
+        if not self._host_network:
+            args += ["-p", f"127.0.0.1:{instance.port}:{_PORT_IN_CONTAINER}"]
+        mounts = [
+            (str(AGENT_DIR), _AGENT, True),
+            (str(run), _RUN, False),
+            (str(self._modules_dir()), _MODULES, False),
+            (str(code), paths.app_root, True),
+        ]
+        log.write(f"code folder {code} mounted read-only at {paths.app_root}")
+        if spec.model is not None:
+            model = Path(spec.model).resolve()
+            mounts.append((str(model), f"{_MODELS}/{model.name}", True))
+            log.write(f"model {model} mounted read-only at {_MODELS}/{model.name}")
+        for source, target, read_only in mounts:
+            args += [
+                "--mount",
+                f"type=bind,source={source},target={target}" + (",readonly" if read_only else ""),
+            ]
+        for mount in self.settings.docker_mounts:
+            args += ["--mount", mount.as_arg()]
+        args += [
+            prepared.location,
+            prepared.python,
+            f"{_AGENT}/launcher.py",
+            "--control",
+            f"{_RUN}/control.sock",
+        ]
+        args += ["--modules", self._modules_file(prepared.key)]
+        instance.container = self.cli.run(args, timeout=120).strip()[:64]
+        log.write(f"container {instance.container[:12]} started from {prepared.location}")
+        try:
+            self._client(instance).wait_ready(60.0, self._alive_checker(instance))
+        except RuntimeBackendError as exc:
+            logs = self.cli.run(["logs", "--tail", "30", instance.container], check=False)
+            raise DeploymentStartError(
+                f"The container of {spec.key} did not start: {exc.message}", log_tail=logs
+            ) from None
+
+    def _alive_checker(self, instance: InstanceRecord) -> Callable[[], bool]:
+        last = [0.0, True]
+
+        def alive() -> bool:
+            if time.monotonic() - float(last[0]) > 0.5:
+                last[0], last[1] = time.monotonic(), self._launcher_alive(instance)
+            return bool(last[1])
+
+        return alive
+
+    def _launcher_alive(self, instance: InstanceRecord) -> bool:
+        if not instance.container:
+            return False
+        state = self.cli.run(["inspect", "--format", "{{.State.Running}}", instance.container], check=False)
+        return state.strip() == "true"
+
+    def _terminate(self, instance: InstanceRecord) -> None:
+        if instance.container:
+            self.cli.run(["rm", "-f", instance.container], check=False, timeout=60)
+
+    def _extra_records(self) -> list[DeploymentRecord]:
+        out = self.cli.run(
+            ["ps", "-a", "--filter", "label=mlep.managed=1", "--format", "{{json .}}"],
+            check=False,
+            timeout=30,
+        )
+        known = {(r.endpoint, r.name) for r in load_records(self.settings.runtime_dir, self.name)}
+        found: dict[tuple[str, str], DeploymentRecord] = {}
+        for line in filter(None, out.splitlines()):
+            item = json.loads(line)
+            labels = dict(part.split("=", 1) for part in item.get("Labels", "").split(",") if "=" in part)
+            key = (labels.get("mlep.endpoint", ""), labels.get("mlep.deployment", ""))
+            if key in known or not all(key):
+                continue
+            folder = deployment_dir(self.settings.runtime_dir, *key)
+            record = found.setdefault(
+                key,
+                DeploymentRecord(self.name, key[0], key[1], str(folder), labels.get("mlep.environment", "")),
+            )
+            record.state, record.message = "Failed", "found a container without a state record"
+            record.instances.append(
+                InstanceRecord(
+                    int(labels.get("mlep.instance", "0")), int(labels.get("mlep.port", "0")),
+                    str(folder / f"i{labels.get('mlep.instance', '0')}"), container=item.get("ID"),
+                )
+            )  # fmt: skip
+        return list(found.values())

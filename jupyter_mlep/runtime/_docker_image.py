@@ -1,0 +1,231 @@
+"""Environment images for the Docker backend, built once and tagged ``<prefix>:<content hash>``.
+
+No registry is needed: the base image comes from the image map (or is already local). Conda and
+pip environments are built by running the base image with the host CA bundle, pip configuration
+and (when it is installed) the host's ``uv`` and its cache mounted, then committing the container:
+``docker build`` cannot mount them. Images with conda use ``conda env create``; others a venv.
+A Docker build context is built with ``docker build``; the inference server is added when missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import tempfile
+import uuid
+import warnings
+from pathlib import Path
+
+from .._errors import EnvironmentBuildError
+from ._base import PreparedEnvironment
+from ._conda import EnvironmentWarning, map_conda, read_conda_file
+from ._docker_cli import DockerCLI
+from ._environment import RECIPE_VERSION, with_inference_server
+from ._logs import StorageLog, tail
+from ._settings import DEFAULT_BASE_IMAGE, RuntimeSettings
+from ._spec import EnvironmentSpec
+from ._venv import find_uv
+
+__all__ = ["build_image"]
+
+_BUILD_SCRIPT = r"""set -e
+PY=
+if [ -f /mlep-build/conda.yaml ] && command -v conda >/dev/null 2>&1; then
+    echo "==> conda env create"
+    conda env create -q -p /opt/mlep-env -f /mlep-build/conda.yaml
+    PY=/opt/mlep-env/bin/python
+    "$PY" -c "import azureml_inference_server_http" 2>/dev/null || "$PY" -m pip install -q azureml-inference-server-http
+elif [ -s /mlep-build/requirements.txt ]; then
+    SYS=$(command -v python3 || command -v python)
+    echo "==> $SYS -m venv /opt/mlep-env"
+    "$SYS" -m venv /opt/mlep-env
+    PY=/opt/mlep-env/bin/python
+    if [ -x /mlep-tools/uv ] && /mlep-tools/uv --version >/dev/null 2>&1; then
+        echo "==> uv pip install -r requirements.txt"
+        /mlep-tools/uv pip install --compile-bytecode --python "$PY" -r /mlep-build/requirements.txt
+    else
+        echo "==> pip install -r requirements.txt"
+        "$PY" -m pip install --disable-pip-version-check -r /mlep-build/requirements.txt
+    fi
+else
+    PY=$(command -v python3 || command -v python)
+    if ! "$PY" -c "import azureml_inference_server_http" 2>/dev/null; then
+        echo "==> adding the inference server in /opt/mlep-env"
+        "$PY" -m venv --system-site-packages /opt/mlep-env
+        PY=/opt/mlep-env/bin/python
+        if [ -x /mlep-tools/uv ] && /mlep-tools/uv --version >/dev/null 2>&1; then
+            /mlep-tools/uv pip install --compile-bytecode --python "$PY" azureml-inference-server-http
+        else
+            "$PY" -m pip install --disable-pip-version-check azureml-inference-server-http
+        fi
+    fi
+fi
+mkdir -p /var/azureml-app /var/azureml-models
+echo "MLEP_PYTHON=$PY"
+"""
+
+
+def build_image(
+    environment: EnvironmentSpec, settings: RuntimeSettings, cli: DockerCLI, log: StorageLog
+) -> PreparedEnvironment:
+    """The image of ``environment``: found by its content hash, or built now."""
+    requested = environment.image or DEFAULT_BASE_IMAGE
+    base = settings.map_image(requested)
+    if environment.build_context is None and not cli.image_exists(base):
+        mapped = f" (mapped from {requested})" if base != requested else ""
+        log.write(f"base image {base}{mapped} is not present; trying docker pull", report=True)
+        if cli.run(["pull", base], timeout=600, check=False) == "" and not cli.image_exists(base):
+            raise EnvironmentBuildError(
+                f"The base image {base}{mapped} is not on this machine and cannot be pulled.",
+                hint="Map it to a local image: MLEP_IMAGE_MAP='"
+                f"{requested}=mlep-base:bookworm' (scripts/build-base-image builds that one).",
+            )
+    content = _content(environment, base, cli)
+    key = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+    tag = f"{settings.image_prefix}:{key}"
+    notes = _notes(environment, base, cli) if not cli.image_exists(tag) else []
+    if cli.image_exists(tag):
+        log.write(f"environment {key}: reusing the image {tag}")
+    else:
+        _build(environment, base, tag, key, settings, cli, log)
+    info = json.loads(cli.run(["image", "inspect", "--format", "{{json .Config}}", tag]))
+    labels = info.get("Labels") or {}
+    env = tuple(tuple(item.split("=", 1)) for item in info.get("Env") or [] if "=" in item)
+    for note in notes:
+        warnings.warn(EnvironmentWarning(note), stacklevel=4)
+        log.write(f"warning: {note}")
+    return PreparedEnvironment(
+        key,
+        "docker",
+        tag,
+        labels.get("mlep.python", "python3"),
+        tuple(notes),
+        env,
+    )
+
+
+def _content(environment: EnvironmentSpec, base: str, cli: DockerCLI) -> dict[str, object]:
+    content: dict[str, object] = {"v": RECIPE_VERSION, "kind": "image"}
+    if environment.build_context is not None:
+        context = Path(environment.build_context)
+        digest = hashlib.sha256()
+        for path in sorted(p for p in context.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(context)).encode() + b"\0" + path.read_bytes())
+        content.update(context=digest.hexdigest(), dockerfile=environment.dockerfile)
+    else:
+        content["base"] = cli.run(["image", "inspect", "--format", "{{.Id}}", base]).strip()
+    if environment.conda_file is not None:
+        content["conda"] = read_conda_file(environment.conda_file)
+    content["pip"] = list(environment.pip_requirements)
+    return content
+
+
+def _notes(environment: EnvironmentSpec, base: str, cli: DockerCLI) -> list[str]:
+    if environment.conda_file is None or environment.build_context is not None:
+        return []
+    probe = (
+        "command -v conda >/dev/null && echo conda || (python3 -V 2>/dev/null || python -V) | cut -d' ' -f2"
+    )
+    answer = cli.run(["run", "--rm", "--network", "none", base, "sh", "-c", probe], check=False).strip()
+    if answer == "conda" or not answer:
+        return []
+    return list(
+        map_conda(read_conda_file(environment.conda_file), python_version=answer, emit=False).warnings
+    )
+
+
+def _requirements(environment: EnvironmentSpec) -> list[str]:
+    reqs: list[str] = []
+    if environment.conda_file is not None:
+        reqs += map_conda(
+            read_conda_file(environment.conda_file), python_version="0", emit=False
+        ).requirements
+    reqs += [req.strip() for req in environment.pip_requirements if req.strip()]
+    return with_inference_server(reqs) if reqs else []
+
+
+def _build(
+    environment: EnvironmentSpec,
+    base: str,
+    tag: str,
+    key: str,
+    settings: RuntimeSettings,
+    cli: DockerCLI,
+    log: StorageLog,
+) -> None:
+    build_log = settings.runtime_dir / "builds" / f"{key}.log"
+    build_log.parent.mkdir(parents=True, exist_ok=True)
+    build_log.unlink(missing_ok=True)
+    log.write(f"environment {key}: building the image {tag} (log: {build_log})", report=True)
+    network = ["--network", settings.docker_network]
+    if environment.build_context is not None:
+        dockerfile = str(Path(environment.build_context) / environment.dockerfile)
+        base = f"{tag}-context"
+        log.write(
+            f"environment {key}: docker build {environment.build_context} (-f {environment.dockerfile})"
+        )
+        args = ["build", *network, "-t", base, "-f", dockerfile, str(environment.build_context)]
+        if cli.stream(args, log, build_log) != 0:
+            raise EnvironmentBuildError(
+                f"docker build of {environment.build_context} failed.", log_tail=tail(build_log, 30)
+            )
+    with tempfile.TemporaryDirectory(prefix="mlep-build-") as tmp:
+        folder = Path(tmp)
+        (folder / "build.sh").write_text(_BUILD_SCRIPT, encoding="utf-8")
+        (folder / "requirements.txt").write_text(
+            "".join(f"{r}\n" for r in _requirements(environment)), "utf-8"
+        )
+        if environment.conda_file is not None and environment.build_context is None:
+            conda = read_conda_file(environment.conda_file)
+            (folder / "conda.yaml").write_text(json.dumps(conda), encoding="utf-8")
+        name = f"mlep-build-{key}-{uuid.uuid4().hex[:6]}"
+        args = [
+            "run",
+            "--name",
+            name,
+            *network,
+            "--mount",
+            f"type=bind,source={folder},target=/mlep-build,readonly",
+        ]
+        args += _tool_args(settings)
+        args += [base, "sh", "/mlep-build/build.sh"]
+        try:
+            code = cli.stream(args, log, build_log)
+            if code != 0:
+                raise EnvironmentBuildError(
+                    f"Building the image {tag} failed (exit code {code}).",
+                    hint="Check the requirements and that the base image has Python.",
+                    log_tail=tail(build_log, 30),
+                )
+            found = [line for line in tail(build_log, 5).splitlines() if line.startswith("MLEP_PYTHON=")]
+            python = found[-1].split("=", 1)[1].strip() if found else "python3"
+            changes = [
+                "--change", f"LABEL mlep.environment={key} mlep.python={python}",
+                "--change", "WORKDIR /var/azureml-app",
+                "--change", "ENTRYPOINT []",
+            ]  # fmt: skip
+            cli.run(["commit", *changes, name, tag], timeout=300)
+        finally:
+            cli.run(["rm", "-f", name], timeout=60, check=False)
+            if environment.build_context is not None:  # the final image keeps the layers
+                cli.run(["rmi", base], timeout=60, check=False)
+    log.write(f"environment {key}: image {tag} ready", report=True)
+
+
+def _tool_args(settings: RuntimeSettings) -> list[str]:
+    args: list[str] = []
+    for mount in settings.docker_mounts:
+        args += ["--mount", mount.as_arg()]
+    if settings.ca_bundle_target:
+        args += ["-e", f"SSL_CERT_FILE={settings.ca_bundle_target}"]
+    uv = find_uv() if settings.installer in ("auto", "uv") else None
+    if uv:
+        cache = subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, timeout=30, check=False)
+        args += ["--mount", f"type=bind,source={uv},target=/mlep-tools/uv,readonly"]
+        if cache.returncode == 0 and cache.stdout.strip():
+            Path(cache.stdout.strip()).mkdir(parents=True, exist_ok=True)
+            args += ["--mount", f"type=bind,source={cache.stdout.strip()},target=/mlep-uv-cache"]
+            args += ["-e", "UV_CACHE_DIR=/mlep-uv-cache"]
+        args += ["-e", "UV_LINK_MODE=copy", "-e", "UV_PYTHON_DOWNLOADS=never", "-e", "UV_NO_PROGRESS=1"]
+    return args

@@ -1,0 +1,84 @@
+"""How the inference server is started: its paths, command line and environment, as Azure sets them."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .._errors import UsageError
+from ._spec import DeploymentSpec, ProbeSettings
+
+__all__ = ["ServerPaths", "check_spec", "exit_message", "probe_from", "server_command"]
+
+
+@dataclass(frozen=True)
+class ServerPaths:
+    """Paths as the inference server sees them (host paths, or paths inside the container)."""
+
+    app_root: str
+    entry_script: str
+    model_dir: str
+    run_dir: str
+    gunicorn_conf: str
+
+
+def server_command(
+    spec: DeploymentSpec,
+    paths: ServerPaths,
+    base_env: Mapping[str, str],
+    *,
+    bind: tuple[str, int],
+    modules_file: str,
+) -> tuple[list[str], dict[str, str]]:
+    """The ``azmlinfsrv`` command line and environment of one server of ``spec``.
+
+    Azure's variables (``AZUREML_MODEL_DIR``, ``AZUREML_ENTRY_SCRIPT``, ``AML_APP_ROOT``,
+    ``SCORING_TIMEOUT_MS``, ``WORKER_COUNT``) come on top of ``base_env`` (which holds the
+    deployment's own variables); the gunicorn configuration binds ``bind`` instead of 0.0.0.0 and
+    keeps gunicorn's control socket and every runtime file in ``paths.run_dir``.
+    """
+    host, port = bind
+    env = dict(base_env)
+    user_gunicorn = env.get("GUNICORN_CMD_ARGS", "")
+    env.update(
+        {
+            "AZUREML_MODEL_DIR": paths.model_dir,
+            "AZUREML_ENTRY_SCRIPT": paths.entry_script,
+            "AML_APP_ROOT": paths.app_root,
+            "SCORING_TIMEOUT_MS": str(spec.request_timeout_ms),
+            "WORKER_COUNT": str(spec.max_concurrent_requests_per_instance),
+            "MLEP_GUNICORN_BIND": f"{host}:{port}",
+            "MLEP_MODULES_FILE": modules_file,
+            "GUNICORN_CMD_ARGS": f"-c {shlex.quote(paths.gunicorn_conf)} {user_gunicorn}".strip(),
+            "XDG_RUNTIME_DIR": paths.run_dir,
+            "MLEP_SERVER_CWD": paths.app_root,
+        }
+    )
+    return ["azmlinfsrv", "--entry_script", paths.entry_script, "--port", str(port)], env
+
+
+def exit_message(code: int) -> str:
+    """What an exit code of the inference server means."""
+    if code == 3:
+        return (
+            "the inference server exited with code 3: init() of the scoring script failed, or it has no run()"
+        )
+    return f"the inference server exited with code {code}"
+
+
+def check_spec(spec: DeploymentSpec) -> None:
+    """Raise :class:`UsageError` when the scoring script or the model is missing, or counts are wrong."""
+    script = Path(spec.code) / spec.scoring_script
+    if not script.is_file():
+        raise UsageError(f"The scoring script {script} does not exist.")
+    if spec.model is not None and not Path(spec.model).exists():
+        raise UsageError(f"The model path {spec.model} does not exist.")
+    if spec.instance_count < 1 or spec.max_concurrent_requests_per_instance < 1:
+        raise UsageError("instance_count and max_concurrent_requests_per_instance must be at least 1.")
+
+
+def probe_from(data: object) -> ProbeSettings:
+    """The readiness probe stored in a state record (defaults when absent)."""
+    return ProbeSettings(**data) if isinstance(data, dict) else ProbeSettings()

@@ -1,0 +1,154 @@
+"""Settings of the local runtime, read from environment variables with defaults.
+
+=========================  ==========================================================  ===================
+variable                   meaning                                                     default
+=========================  ==========================================================  ===================
+``MLEP_RUNTIME``           backend: ``auto``, ``docker`` or ``process``                ``auto``
+``MLEP_IMAGE_MAP``         ``image=local-tag`` pairs, comma separated, used instead    (none)
+                           of pulling (air-gapped machines)
+``MLEP_DOCKER_MOUNTS``     extra mounts ``src:dst[:ro]``, comma separated; ``auto``    ``auto``
+                           mounts the host CA bundle and ``/etc/pip.conf`` when present
+``MLEP_DOCKER_NETWORK``    network mode of containers and builds                       ``host``
+``MLEP_IMAGE_PREFIX``      repository name of environment images                       ``mlep-env``
+``MLEP_ENVS_DIR``          where virtual environments are cached                       ``$MLEP_HOME/envs``
+``MLEP_INSTALLER``         ``auto`` (uv when installed, else pip), ``uv`` or ``pip``   ``auto``
+``MLEP_PYTHON``            interpreter that virtual environments are made from         this Python
+``MLEP_DOCKER_TIMEOUT``    seconds to wait for the Docker engine to answer             ``5``
+=========================  ==========================================================  ===================
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .._errors import SettingsError
+
+__all__ = ["DEFAULT_BASE_IMAGE", "Mount", "RuntimeSettings"]
+
+#: Azure ML's default base image for environments given as a conda file without an image.
+DEFAULT_BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
+_HOST_CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
+_BACKENDS = ("auto", "docker", "process")
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A bind mount into containers."""
+
+    source: str
+    target: str
+    read_only: bool = True
+
+    def as_arg(self) -> str:
+        """The ``--mount`` value for the docker CLI."""
+        suffix = ",readonly" if self.read_only else ""
+        return f"type=bind,source={self.source},target={self.target}{suffix}"
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    """Settings of the local runtime; :meth:`from_env` reads them from the environment."""
+
+    home: Path
+    backend: str = "auto"
+    image_map: Mapping[str, str] = field(default_factory=dict)
+    docker_mounts: tuple[Mount, ...] = ()
+    docker_network: str = "host"
+    image_prefix: str = "mlep-env"
+    envs_dir: Path | None = None
+    installer: str = "auto"
+    python: str = sys.executable
+    docker_timeout: float = 5.0
+
+    @property
+    def runtime_dir(self) -> Path:
+        """Where state records, logs and control sockets of running deployments live."""
+        return self.home / "runtime"
+
+    @property
+    def env_cache(self) -> Path:
+        """Where virtual environments are cached by content hash."""
+        return self.envs_dir or (self.home / "envs")
+
+    def map_image(self, image: str) -> str:
+        """The local image to use for ``image`` (the image map, else the image itself)."""
+        return self.image_map.get(image, image)
+
+    @property
+    def ca_bundle_target(self) -> str | None:
+        """Path of the host CA bundle inside containers, when one is mounted."""
+        for mount in self.docker_mounts:
+            if mount.target in _HOST_CA_BUNDLES:
+                return mount.target
+        return None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> RuntimeSettings:
+        """Read the settings from environment variables (see the module docstring)."""
+        env = os.environ if environ is None else environ
+        home = Path(env.get("MLEP_HOME") or "~/.jupyter_mlep").expanduser()
+        backend = env.get("MLEP_RUNTIME", "auto").strip().lower() or "auto"
+        if backend not in _BACKENDS:
+            raise SettingsError(
+                f"Unknown runtime {backend!r} (MLEP_RUNTIME).", hint="Use auto, docker or process."
+            )
+        installer = env.get("MLEP_INSTALLER", "auto").strip().lower() or "auto"
+        if installer not in ("auto", "uv", "pip"):
+            raise SettingsError(
+                f"Unknown installer {installer!r} (MLEP_INSTALLER).", hint="Use auto, uv or pip."
+            )
+        try:
+            timeout = float(env.get("MLEP_DOCKER_TIMEOUT", "5"))
+        except ValueError:
+            raise SettingsError("MLEP_DOCKER_TIMEOUT must be a number of seconds.") from None
+        envs_dir = env.get("MLEP_ENVS_DIR")
+        return cls(
+            home=home,
+            backend=backend,
+            image_map=_parse_image_map(env.get("MLEP_IMAGE_MAP", "")),
+            docker_mounts=_parse_mounts(env.get("MLEP_DOCKER_MOUNTS", "auto")),
+            docker_network=env.get("MLEP_DOCKER_NETWORK", "host").strip() or "host",
+            image_prefix=env.get("MLEP_IMAGE_PREFIX", "mlep-env").strip() or "mlep-env",
+            envs_dir=Path(envs_dir).expanduser() if envs_dir else None,
+            installer=installer,
+            python=env.get("MLEP_PYTHON") or sys.executable,
+            docker_timeout=timeout,
+        )
+
+
+def _parse_image_map(text: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        source, sep, target = item.partition("=")
+        if not sep or not source.strip() or not target.strip():
+            raise SettingsError(
+                f"Invalid MLEP_IMAGE_MAP entry {item!r}.",
+                hint="Use image=local-tag pairs separated by commas, e.g. "
+                f"{DEFAULT_BASE_IMAGE}=mlep-base:bookworm",
+            )
+        result[source.strip()] = target.strip()
+    return result
+
+
+def _parse_mounts(text: str) -> tuple[Mount, ...]:
+    text = text.strip()
+    if text.lower() == "none" or not text:
+        return ()
+    if text.lower() == "auto":
+        mounts = [Mount(path, path) for path in _HOST_CA_BUNDLES if os.path.isfile(path)][:1]
+        if os.path.isfile("/etc/pip.conf"):
+            mounts.append(Mount("/etc/pip.conf", "/etc/pip.conf"))
+        return tuple(mounts)
+    result = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        parts = item.split(":")
+        if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] not in ("ro", "rw")):
+            raise SettingsError(
+                f"Invalid MLEP_DOCKER_MOUNTS entry {item!r}.", hint="Use src:dst or src:dst:ro."
+            )
+        result.append(Mount(parts[0], parts[1], read_only=len(parts) == 3 and parts[2] == "ro"))
+    return tuple(result)

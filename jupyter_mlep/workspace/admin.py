@@ -1,0 +1,64 @@
+"""The workspace's own namespace, ``/mlep/v1/…`` (admin token required).
+
+* ``GET /mlep/v1/info``: workspace path, base URL, server pid and start time.
+* ``GET /mlep/v1/counters`` and ``GET /mlep/v1/counters/{endpoint}``: router counters per
+  deployment (see :mod:`.counters`).
+* ``GET|POST|DELETE /mlep/v1/faults`` and ``POST /mlep/v1/faults/operations``: fault injection
+  (see :mod:`.faults`).
+"""
+
+from __future__ import annotations
+
+import os
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .._version import __version__
+from .arm import WORKSPACE_PATH, ArmError, bad_request, json_response, read_json
+from .context import Workspace
+from .faults import Faults
+
+__all__ = ["handle_admin"]
+
+
+async def handle_admin(request: Request, ws: Workspace, path: str, started_at: str) -> Response:
+    """Serve a request below ``/mlep/v1/`` (already authenticated)."""
+    parts = path.strip("/").split("/")[2:]
+    method = request.method
+    if parts == ["info"] and method == "GET":
+        return json_response(
+            {
+                "workspacePath": WORKSPACE_PATH,
+                "baseUrl": ws.base_url,
+                "version": __version__,
+                "pid": os.getpid(),
+                "startedAt": started_at,
+            }
+        )
+    if parts and parts[0] == "counters" and method == "GET" and len(parts) <= 2:
+        return json_response(ws.counters.snapshot(parts[1] if len(parts) == 2 else None))
+    if parts == ["faults"]:
+        if method == "GET":
+            return json_response(
+                {"value": ws.faults.listing(), "operationMinimumSeconds": ws.operations.minimum_seconds}
+            )
+        if method == "DELETE":
+            ws.faults.clear()
+            ws.operations.minimum_seconds = 0.0
+            return Response(status_code=204)
+        if method == "POST":
+            try:
+                fault = Faults.parse(await read_json(request))
+            except ValueError as exc:
+                raise bad_request(f"Invalid fault: {exc}.") from None
+            ws.faults.arm(fault)
+            return json_response({"value": ws.faults.listing()}, 201)
+    if parts == ["faults", "operations"] and method == "POST":
+        data = await read_json(request)
+        seconds = data.get("minimumSeconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise bad_request("'minimumSeconds' must be a non-negative number.")
+        ws.operations.minimum_seconds = float(seconds)
+        return json_response({"operationMinimumSeconds": ws.operations.minimum_seconds})
+    raise ArmError(404, "NotFound", f"No such workspace admin route: {method} {path}.")

@@ -1,0 +1,293 @@
+"""Models, codes and environments: containers and versions (synchronous, as at workspace scope).
+
+Paths: ``{ws}/{models|codes|environments}[/{name}[/versions[/{version}]]]`` and
+``{ws}/codes/{name}/versions/{version}/startPendingUpload``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from starlette.responses import Response
+
+from ._render import envelope, page
+from .arm import WORKSPACE_PATH, bad_request, json_response, not_found
+from .blobstore import ACCOUNT, DEFAULT_CONTAINER, container_sas
+from .context import Call, Workspace
+from .store import Record
+from .validation import check_asset_name, optional_dict
+
+__all__ = ["FAMILIES", "find_version"]
+
+FAMILIES = {"models": "model", "codes": "code", "environments": "environment"}
+_ENV_REQUIRED_ROUTE_FIELDS = ("path", "port")
+
+
+def _family(call: Call) -> str:
+    family = call.params["family"].lower()
+    if family not in FAMILIES:
+        raise not_found("resource type", call.params["family"])
+    return family
+
+
+def _container_kind(family: str) -> str:
+    return f"{FAMILIES[family]}Container"
+
+
+def _version_kind(family: str) -> str:
+    return f"{FAMILIES[family]}Version"
+
+
+def _type(family: str, version: bool) -> str:
+    base = f"Microsoft.MachineLearningServices/workspaces/{family}"
+    return f"{base}/versions" if version else base
+
+
+def find_version(ws: Workspace, family: str, name: str, version: str) -> Record:
+    """A stored asset version, or a 404."""
+    record = ws.store.get(f"{family}/{name}/versions/{version}")
+    if record is None:
+        raise not_found(f"{FAMILIES[family]} version", f"{name}:{version}")
+    return record
+
+
+def _versions(ws: Workspace, family: str, name: str) -> list[Record]:
+    return ws.store.children(_version_kind(family), f"{family}/{name}")
+
+
+def _render_container(ws: Workspace, family: str, record: Record) -> dict[str, Any]:
+    body = envelope(ws, record, _type(family, False))
+    versions = _versions(ws, family, record.name)
+    latest = versions[-1].name if versions else None
+    body["properties"]["latestVersion"] = latest
+    numeric = [int(v.name) for v in versions if v.name.isdigit()]
+    body["properties"]["nextVersion"] = str(max(numeric) + 1) if numeric else "1"
+    return body
+
+
+def _render_version(ws: Workspace, family: str, record: Record) -> dict[str, Any]:
+    return envelope(ws, record, _type(family, True))
+
+
+def _view_filter(call: Call, records: list[Record]) -> list[Record]:
+    view = call.query("listViewType") or "ActiveOnly"
+    if view == "All":
+        return records
+    archived = view == "ArchivedOnly"
+    return [r for r in records if bool(r.body["properties"].get("isArchived")) == archived]
+
+
+async def list_containers(call: Call) -> Response:
+    """``{Model|Code|Environment}Containers_List``."""
+    family = _family(call)
+    records = _view_filter(call, call.ws.store.children(_container_kind(family)))
+    return json_response(page(call, records, lambda r: _render_container(call.ws, family, r)))
+
+
+async def get_container(call: Call) -> Response:
+    """``…Containers_Get``."""
+    family, name = _family(call), call.params["name"]
+    record = call.ws.store.get(f"{family}/{name}")
+    if record is None:
+        raise not_found(f"{FAMILIES[family]} container", name)
+    return json_response(_render_container(call.ws, family, record))
+
+
+def _ensure_container(ws: Workspace, family: str, name: str) -> Record:
+    record = ws.store.get(f"{family}/{name}")
+    if record is None:
+        record = ws.store.put(
+            f"{family}/{name}",
+            _container_kind(family),
+            "",
+            name,
+            {
+                "properties": {
+                    "description": None,
+                    "tags": {},
+                    "properties": {},
+                    "isArchived": False,
+                    "provisioningState": "Succeeded",
+                }
+            },
+        )
+    return record
+
+
+async def put_container(call: Call) -> Response:
+    """``…Containers_CreateOrUpdate`` (200 or 201)."""
+    family, name = _family(call), call.params["name"]
+    check_asset_name(name)
+    body = await call.body()
+    props = optional_dict(body, "properties", "")
+    if "properties" not in body:
+        raise bad_request("The field 'properties' is required.", target="properties")
+    existing = call.ws.store.get(f"{family}/{name}")
+    stored = {
+        "properties": {
+            "description": props.get("description"),
+            "tags": optional_dict(props, "tags", "properties."),
+            "properties": optional_dict(props, "properties", "properties."),
+            "isArchived": bool(props.get("isArchived", False)),
+            "provisioningState": "Succeeded",
+        }
+    }
+    record = call.ws.store.put(
+        f"{family}/{name}", _container_kind(family), "", existing.name if existing else name, stored
+    )
+    return json_response(_render_container(call.ws, family, record), 200 if existing else 201)
+
+
+async def delete_container(call: Call) -> Response:
+    """``…Containers_Delete`` (200, or 204 when absent); deletes its versions."""
+    family, name = _family(call), call.params["name"]
+    return Response(status_code=200 if call.ws.store.delete(f"{family}/{name}") else 204)
+
+
+async def list_versions(call: Call) -> Response:
+    """``…Versions_List`` (``version``, ``tags``, ``hash``/``hashVersion`` for codes, ``$orderBy``)."""
+    family, name = _family(call), call.params["name"]
+    records = _view_filter(call, _versions(call.ws, family, name))
+    wanted_version = call.query("version")
+    if wanted_version:
+        records = [r for r in records if r.name == wanted_version]
+    content_hash = call.query("hash")
+    if content_hash:
+        hash_version = call.query("hashVersion")
+        records = [
+            r
+            for r in records
+            if (r.body["properties"].get("properties") or {}).get("hash_sha256") == content_hash
+            and (
+                hash_version is None
+                or (r.body["properties"].get("properties") or {}).get("hash_version") == hash_version
+            )
+        ]
+    tags = call.query("tags")
+    if tags:
+        records = [r for r in records if _matches_tags(r.body["properties"].get("tags") or {}, tags)]
+    order = (call.query("$orderBy") or "").lower()
+    if order.startswith("createdtime") or order.startswith("createdat"):
+        records.sort(key=lambda r: r.created_at, reverse=order.endswith("desc"))
+    return json_response(page(call, records, lambda r: _render_version(call.ws, family, r)))
+
+
+def _matches_tags(tags: dict[str, Any], wanted: str) -> bool:
+    for item in wanted.split(","):
+        key, sep, value = item.strip().partition("=")
+        if key not in tags or (sep and str(tags[key]) != value):
+            return False
+    return True
+
+
+async def get_version(call: Call) -> Response:
+    """``…Versions_Get``."""
+    family = _family(call)
+    record = find_version(call.ws, family, call.params["name"], call.params["version"])
+    return json_response(_render_version(call.ws, family, record))
+
+
+def _check_version_props(family: str, props: dict[str, Any]) -> None:
+    if family == "environments":
+        if not props.get("image") and not props.get("build"):
+            raise bad_request("An environment needs 'image' or 'build'.", target="properties.image")
+        build = props.get("build")
+        if build is not None and (not isinstance(build, dict) or not build.get("contextUri")):
+            raise bad_request(
+                "'properties.build.contextUri' is required.", target="properties.build.contextUri"
+            )
+        if props.get("condaFile") is not None and not isinstance(props["condaFile"], str):
+            raise bad_request(
+                "'properties.condaFile' must be the conda YAML as a string.", target="properties.condaFile"
+            )
+        config = props.get("inferenceConfig")
+        if config is not None:
+            for route in ("livenessRoute", "readinessRoute", "scoringRoute"):
+                value = config.get(route) if isinstance(config, dict) else None
+                if value is not None and any(value.get(f) is None for f in _ENV_REQUIRED_ROUTE_FIELDS):
+                    raise bad_request(
+                        f"'properties.inferenceConfig.{route}' needs path and port.",
+                        target=f"properties.inferenceConfig.{route}",
+                    )
+        os_type = props.get("osType")
+        if os_type is not None and os_type not in ("Linux", "Windows"):
+            raise bad_request(f"Unknown osType {os_type!r}.", target="properties.osType")
+    if family == "codes" and props.get("codeUri") is not None and not isinstance(props["codeUri"], str):
+        raise bad_request("'properties.codeUri' must be a string.", target="properties.codeUri")
+    if family == "models" and props.get("modelUri") is not None and not isinstance(props["modelUri"], str):
+        raise bad_request("'properties.modelUri' must be a string.", target="properties.modelUri")
+
+
+async def put_version(call: Call) -> Response:
+    """``…Versions_CreateOrUpdate`` (200 or 201); creates the container when needed."""
+    ws, family = call.ws, _family(call)
+    name, version = call.params["name"], call.params["version"]
+    check_asset_name(name, version)
+    body = await call.body()
+    if not isinstance(body.get("properties"), dict):
+        raise bad_request("The field 'properties' is required.", target="properties")
+    props = dict(body["properties"])
+    _check_version_props(family, props)
+    for key in ("tags", "properties"):
+        props[key] = optional_dict(props, key, "properties.")
+    props.setdefault("isAnonymous", False)
+    props.setdefault("isArchived", False)
+    if family == "environments":
+        props.setdefault("osType", "Linux")
+        props.setdefault("autoRebuild", "Disabled")
+        props["environmentType"] = "UserCreated"
+    props["provisioningState"] = "Succeeded"
+    path = f"{family}/{name}/versions/{version}"
+    existing = ws.store.get(path)
+    with ws.store.transaction():
+        container = _ensure_container(ws, family, name)
+        record = ws.store.put(
+            f"{container.path}/versions/{version}",
+            _version_kind(family),
+            container.id,
+            existing.name if existing else version,
+            {"properties": props},
+        )
+    return json_response(_render_version(ws, family, record), 200 if existing else 201)
+
+
+async def delete_version(call: Call) -> Response:
+    """``…Versions_Delete`` (200, or 204 when absent)."""
+    family = _family(call)
+    path = f"{family}/{call.params['name']}/versions/{call.params['version']}"
+    return Response(status_code=200 if call.ws.store.delete(path) else 204)
+
+
+async def start_pending_upload(call: Call) -> Response:
+    """``CodeVersions_CreateOrGetStartPendingUpload``: a SAS URI into the workspace blob store."""
+    family = _family(call)
+    if family != "codes":
+        raise not_found("operation", "startPendingUpload")
+    body = await call.body()
+    upload_type = body.get("pendingUploadType") or "TemporaryBlobReference"
+    if upload_type not in ("None", "TemporaryBlobReference"):
+        raise bad_request(f"Unknown pendingUploadType {upload_type!r}.", target="pendingUploadType")
+    upload_id = body.get("pendingUploadId") or str(uuid.uuid4())
+    if not isinstance(upload_id, str) or not re.match(r"^[A-Za-z0-9._-]{1,128}$", upload_id):
+        raise bad_request(
+            "'pendingUploadId' must be up to 128 letters, digits, '.', '_' or '-'.", target="pendingUploadId"
+        )
+    blob_uri = f"{call.ws.base_url}/{ACCOUNT}/{DEFAULT_CONTAINER}/LocalUpload/{upload_id}"
+    sas = container_sas(call.ws.storage_key, DEFAULT_CONTAINER, permissions="racwdl", hours=24)
+    storage_id = (
+        f"/subscriptions/{WORKSPACE_PATH.split('/')[2]}/resourceGroups/{WORKSPACE_PATH.split('/')[4]}"
+        f"/providers/Microsoft.Storage/storageAccounts/{ACCOUNT}"
+    )
+    return json_response(
+        {
+            "pendingUploadId": upload_id,
+            "pendingUploadType": upload_type,
+            "blobReferenceForConsumption": {
+                "blobUri": blob_uri,
+                "storageAccountArmId": storage_id,
+                "credential": {"credentialType": "SAS", "sasUri": f"{blob_uri}?{sas}"},
+            },
+        }
+    )

@@ -1,0 +1,75 @@
+"""Computes: one compute describing this machine (list and get)."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from typing import Any
+
+from starlette.responses import Response
+
+from .arm import LOCATION, json_response, not_found, system_data
+from .context import Call, Workspace
+
+__all__ = ["compute_name", "render_compute"]
+
+TYPE = "Microsoft.MachineLearningServices/workspaces/computes"
+_PATTERN = re.compile(r"^[a-zA-Z](?![a-zA-Z0-9-]*-\d+$)[a-zA-Z0-9\-]{2,23}$")
+
+
+def compute_name() -> str:
+    """This machine's host name made into a valid compute name (else ``local-machine``)."""
+    cleaned = re.sub(r"[^a-zA-Z0-9-]", "-", socket.gethostname().split(".")[0])[:24].strip("-")
+    return cleaned if _PATTERN.match(cleaned) else "local-machine"
+
+
+def _memory_gb() -> float | None:
+    try:
+        return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def render_compute(ws: Workspace) -> dict[str, Any]:
+    """The ``ComputeResource`` of this machine."""
+    name = compute_name()
+    started = ws.store.secret("created-at") or "1970-01-01T00:00:00.000Z"
+    cores = os.cpu_count() or 1
+    memory = _memory_gb()
+    return {
+        "id": ws.arm_id(f"computes/{name}"),
+        "name": name,
+        "type": TYPE,
+        "location": LOCATION,
+        "tags": {},
+        "systemData": system_data(started, started),
+        "properties": {
+            "computeType": "VirtualMachine",
+            "computeLocation": LOCATION,
+            "description": f"This machine ({socket.gethostname()}): {cores} cores"
+            + (f", {memory} GB memory" if memory else ""),
+            "provisioningState": "Succeeded",
+            "createdOn": started,
+            "modifiedOn": started,
+            "isAttachedCompute": True,
+            "disableLocalAuth": False,
+            "properties": {
+                "virtualMachineSize": f"Local_{cores}cores",
+                "address": "127.0.0.1",
+                "isNotebookInstanceCompute": False,
+            },
+        },
+    }
+
+
+async def list_computes(call: Call) -> Response:
+    """``Compute_List``: this machine."""
+    return json_response({"value": [render_compute(call.ws)]})
+
+
+async def get_compute(call: Call) -> Response:
+    """``Compute_Get``."""
+    if call.params["name"].lower() != compute_name().lower():
+        raise not_found("compute", call.params["name"])
+    return json_response(render_compute(call.ws))

@@ -1,0 +1,195 @@
+"""Start, stop and find the local workspace server (a detached process shared by all kernels)."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .._errors import WorkspaceError, WorkspaceStartError
+from ._identity import WORKSPACE_PATH
+from ._paths import WorkspacePaths
+
+__all__ = ["WorkspaceInfo", "ensure_running", "start", "status", "stop"]
+
+_START_TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class WorkspaceInfo:
+    """A running local workspace: where it listens and the admin token to call it with."""
+
+    base_url: str
+    port: int
+    pid: int
+    started_at: str
+    home: Path
+    token: str = field(repr=False)
+    workspace_path: str = WORKSPACE_PATH
+
+    @property
+    def token_hint(self) -> str:
+        """The first characters of the token, for displays (never the whole token)."""
+        return self.token[:4] + "…"
+
+    @property
+    def workspace_url(self) -> str:
+        """The ARM URL of the workspace resource."""
+        return self.base_url + self.workspace_path
+
+
+def _home(home: Path | str | None) -> Path:
+    if home is not None:
+        return Path(home).expanduser()
+    from ..settings import resolve
+
+    return resolve().home
+
+
+def _lock_held(path: Path) -> bool:
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        return exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN)
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def status(home: Path | str | None = None) -> WorkspaceInfo | None:
+    """The running workspace of ``home`` (default: ``MLEP_HOME``), or None when none runs."""
+    paths = WorkspacePaths.under(_home(home))
+    if not paths.server_lock.exists() or not _lock_held(paths.server_lock):
+        return None
+    try:
+        record = json.loads(paths.server_file.read_text(encoding="utf-8"))
+        token = paths.token.read_text(encoding="utf-8").strip()
+    except (OSError, ValueError):
+        return None
+    return WorkspaceInfo(
+        base_url=record["url"],
+        port=int(record["port"]),
+        pid=int(record["pid"]),
+        started_at=record["startedAt"],
+        home=paths.root.parent,
+        token=token,
+    )
+
+
+@contextlib.contextmanager
+def _start_lock(paths: WorkspacePaths) -> Iterator[None]:
+    paths.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(paths.start_lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _log_tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def start(
+    home: Path | str | None = None, *, port: int | None = None, timeout: float = _START_TIMEOUT
+) -> WorkspaceInfo:
+    """Start the workspace server detached (it survives this process); returns when it answers.
+
+    Raises :class:`~jupyter_mlep.WorkspaceStartError` when one already runs on another port than
+    ``port``, or when it does not come up (with its log tail).
+    """
+    resolved = _home(home)
+    paths = WorkspacePaths.under(resolved)
+    with _start_lock(paths):
+        running = status(resolved)
+        if running is not None:
+            if port is not None and running.port != port:
+                raise WorkspaceStartError(
+                    f"The local workspace already runs on port {running.port} (pid {running.pid}).",
+                    hint="Stop it first (jupyter-mlep workspace stop) to start it on another port.",
+                )
+            return running
+        paths.ensure()
+        command = [sys.executable, "-m", "jupyter_mlep.workspace", "serve", "--home", str(resolved)]
+        if port is not None:
+            command += ["--port", str(port)]
+        old_umask = os.umask(0o077)
+        try:
+            with paths.log.open("ab") as log_file:
+                process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log_file,
+                    stderr=log_file,
+                    start_new_session=True,
+                    close_fds=True,
+                    cwd=str(paths.root),
+                )
+        finally:
+            os.umask(old_umask)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            info = status(resolved)
+            if info is not None and info.pid == process.pid:
+                return info
+            code = process.poll()
+            if code is not None:
+                raise WorkspaceStartError(
+                    f"The local workspace server exited at start (status {code}).",
+                    hint=f"Its log ({paths.log}) ends with:\n{_log_tail(paths.log)}",
+                )
+            time.sleep(0.01)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        raise WorkspaceStartError(
+            f"The local workspace server did not answer within {timeout:g} s.",
+            hint=f"Its log ({paths.log}) ends with:\n{_log_tail(paths.log)}",
+        )
+
+
+def ensure_running(home: Path | str | None = None) -> WorkspaceInfo:
+    """The running local workspace, started (detached) first when none runs."""
+    info = status(home)
+    return info if info is not None else start(home)
+
+
+def stop(home: Path | str | None = None, *, timeout: float = 20.0) -> bool:
+    """Stop the workspace server (SIGTERM, then SIGKILL after ``timeout``); False if none ran."""
+    resolved = _home(home)
+    info = status(resolved)
+    if info is None:
+        return False
+    paths = WorkspacePaths.under(resolved)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(info.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _lock_held(paths.server_lock):
+            return True
+        time.sleep(0.02)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(info.pid, signal.SIGKILL)
+    while _lock_held(paths.server_lock) and time.monotonic() < deadline + 5:
+        time.sleep(0.02)
+    if _lock_held(paths.server_lock):
+        raise WorkspaceError(f"The local workspace server (pid {info.pid}) did not stop.")
+    return True

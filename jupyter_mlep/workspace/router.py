@@ -1,0 +1,313 @@
+"""The scoring router: ``/endpoints/<name>/score`` and ``/endpoints/<name>/swagger.json``.
+
+* Auth by the endpoint's mode: ``Key`` (primary or secondary key), ``AMLToken`` (from the
+  ``token`` action, unexpired), ``AADToken`` (the admin token), always as ``Authorization:
+  Bearer``; compared in constant time; 401 otherwise.
+* A request goes to a deployment drawn by the ``traffic`` weights, or to the one named by the
+  ``azureml-model-deployment`` header (even at 0 %). The answer carries that header too.
+* ``mirrorTraffic`` copies its share of traffic-routed requests to the shadow deployment in
+  the background; the caller never waits for it nor sees its answer.
+* The deployment's status code and body come back unchanged; no running deployment gives a
+  503 with an ARM-style error body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .arm import ArmError, json_response
+from .auth import bearer, matches_any
+from .context import Workspace
+from .endpoints import DEPLOYMENT_KIND, endpoint_keys, endpoint_path
+from .forward import Forwarder, ForwardError
+from .resolve import duration_seconds
+
+__all__ = ["DEPLOYMENT_HEADER", "ScoringRouter"]
+
+log = logging.getLogger("jupyter_mlep.workspace")
+
+DEPLOYMENT_HEADER = "azureml-model-deployment"
+_DROP_REQUEST = {
+    "host",
+    "authorization",
+    "connection",
+    "content-length",
+    "transfer-encoding",
+    "keep-alive",
+    DEPLOYMENT_HEADER,
+}
+_DROP_RESPONSE = {"connection", "content-length", "transfer-encoding", "keep-alive", "server", "date"}
+
+
+@dataclass
+class _Route:
+    endpoint: str
+    record_id: str
+    auth_mode: str
+    traffic: list[tuple[str, int]]
+    mirror: list[tuple[str, int]]
+    deployments: dict[str, str]  # lower-cased name -> name
+    keys: list[str | None] = field(default_factory=list)
+    timeouts: dict[str, float] = field(default_factory=dict)
+
+
+class ScoringRouter:
+    """Routes scoring requests to the deployments' inference servers."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self._forwarder = Forwarder()
+        self._cache: dict[str, tuple[int, _Route]] = {}
+        self._round_robin: dict[str, itertools.count[int]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def close(self) -> None:
+        """Close the connection pool and wait for mirror copies still in flight."""
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        await self._forwarder.close()
+
+    def _route(self, name: str) -> _Route | None:
+        key = name.lower()
+        generation = self.ws.store.generation
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        record = self.ws.store.get(endpoint_path(name))
+        if record is None:
+            self._cache.pop(key, None)
+            return None
+        props = record.body["properties"]
+        deployments = self.ws.store.children(DEPLOYMENT_KIND, record.id)
+        route = _Route(
+            endpoint=record.name,
+            record_id=record.id,
+            auth_mode=props["authMode"],
+            traffic=[(k, v) for k, v in (props.get("traffic") or {}).items() if v > 0],
+            mirror=[(k, v) for k, v in (props.get("mirrorTraffic") or {}).items() if v > 0],
+            deployments={dep.name.lower(): dep.name for dep in deployments},
+            keys=list(endpoint_keys(self.ws, record)),
+            timeouts={
+                dep.name.lower(): duration_seconds(
+                    (dep.body["properties"].get("requestSettings") or {}).get("requestTimeout"), 5.0
+                )
+                for dep in deployments
+            },
+        )
+        self._cache[key] = (generation, route)
+        return route
+
+    def _authorised(self, authorization: str | None, route: _Route | None) -> bool:
+        token = bearer(authorization)
+        if token is None:
+            return False
+        if route is None:
+            return matches_any(token, [self.ws.admin_token])
+        if route.auth_mode == "Key":
+            return matches_any(token, route.keys)
+        if route.auth_mode == "AMLToken":
+            return self.ws.signer.check(token, route.record_id)
+        return matches_any(token, [self.ws.admin_token])
+
+    def _url(self, route: _Route, deployment: str) -> str | None:
+        supervisor = self.ws.supervisor
+        urls = supervisor.urls(route.endpoint, deployment) if supervisor is not None else []
+        if not urls:
+            return None
+        if len(urls) == 1:
+            return urls[0]
+        counter = self._round_robin.setdefault(f"{route.endpoint}/{deployment}".lower(), itertools.count())
+        return urls[next(counter) % len(urls)]
+
+    async def handle(self, request: Request, endpoint: str, target: str) -> Response:
+        """Serve one scoring (``score``) or swagger (``swagger.json``) request (Starlette)."""
+        status, headers, body = await self.answer(
+            request.method, endpoint, target, request.headers.raw, request.url.query, await request.body()
+        )
+        response = Response(body, status_code=status)
+        response.raw_headers = headers
+        return response
+
+    async def asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Serve a request to ``/endpoints/…`` straight from ASGI (the fast path, no framework)."""
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        parts = scope["path"].split("/")
+        try:
+            if len(parts) != 4 or parts[3] not in ("score", "swagger.json"):
+                raise ArmError(
+                    404,
+                    "NotFound",
+                    "Scoring routes are /endpoints/<name>/score and /endpoints/<name>/swagger.json.",
+                )
+            query = scope.get("query_string", b"").decode("latin-1")
+            status, headers, body = await self.answer(
+                scope["method"], parts[2], parts[3], scope["headers"], query, b"".join(chunks)
+            )
+        except ArmError as exc:
+            status, body = exc.status, json.dumps(exc.body(), separators=(",", ":")).encode()
+            headers = [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ]
+            headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in exc.headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def answer(
+        self,
+        method: str,
+        endpoint: str,
+        target: str,
+        raw_headers: Sequence[tuple[bytes, bytes]],
+        query: str,
+        body: bytes,
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """Authorise, choose the deployment, forward; the answer's status, raw headers and body."""
+        received = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw_headers]
+        fields = dict(received)
+        route = self._route(endpoint)
+        if not self._authorised(fields.get("authorization"), route):
+            raise ArmError(
+                401,
+                "Unauthorized",
+                "Missing or invalid credentials: send 'Authorization: Bearer <endpoint key or token>'.",
+                headers={"WWW-Authenticate": 'Bearer realm="endpoint"'},
+            )
+        if route is None:
+            raise ArmError(404, "EndpointNotFound", f"The online endpoint '{endpoint}' does not exist.")
+        chosen_header = fields.get(DEPLOYMENT_HEADER)
+        mirror_to: str | None = None
+        if chosen_header:
+            deployment = route.deployments.get(chosen_header.strip().lower())
+            if deployment is None:
+                raise ArmError(
+                    404,
+                    "DeploymentNotFound",
+                    f"Endpoint '{route.endpoint}' has no deployment named '{chosen_header}'.",
+                )
+        else:
+            if not route.traffic:
+                raise ArmError(
+                    503,
+                    "NoTrafficAssigned",
+                    f"Endpoint '{route.endpoint}' sends no traffic to any deployment. Set its traffic, "
+                    f"or name a deployment with the '{DEPLOYMENT_HEADER}' header.",
+                )
+            drawn = _draw(route.traffic)
+            deployment = route.deployments.get(drawn.lower(), drawn)
+            for name, percent in route.mirror:
+                if random.random() * 100 < percent:
+                    mirror_to = route.deployments.get(name.lower(), name)
+        url = self._url(route, deployment)
+        if url is None:
+            raise ArmError(
+                503,
+                "NoHealthyDeployment",
+                f"Deployment '{deployment}' of endpoint '{route.endpoint}' is not running. Check its "
+                "provisioningState and logs.",
+            )
+        headers = [(k, v) for k, v in received if k not in _DROP_REQUEST]
+        path = "/score" if target == "score" else "/swagger.json"
+        if query:
+            path += "?" + query
+        timeout = route.timeouts.get(deployment.lower(), 5.0) + 2.0
+        if mirror_to is not None:
+            self._mirror(route, mirror_to, method, path, headers, body, timeout)
+        started = time.perf_counter()
+        try:
+            reply = await self._forwarder.request(
+                "127.0.0.1", _port(url), method, path, headers, body, timeout
+            )
+        except asyncio.TimeoutError:
+            self.ws.counters.record(route.endpoint, deployment, 408, _ms(started), mirror=False)
+            raise ArmError(
+                408,
+                "RequestTimeout",
+                f"Deployment '{deployment}' did not answer within {timeout - 2.0:g} s "
+                "(requestSettings.requestTimeout).",
+            ) from None
+        except ForwardError as exc:
+            self.ws.counters.record(route.endpoint, deployment, 502, _ms(started), mirror=False)
+            raise ArmError(502, "BadGateway", f"Deployment '{deployment}' did not answer: {exc}.") from None
+        self.ws.counters.record(route.endpoint, deployment, reply.status, _ms(started), mirror=False)
+        out_headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in reply.headers
+            if k.lower() not in _DROP_RESPONSE
+        ]
+        out_headers.append((DEPLOYMENT_HEADER.encode(), deployment.encode("latin-1")))
+        out_headers.append((b"content-length", str(len(reply.body)).encode()))
+        return reply.status, out_headers, reply.body
+
+    def _mirror(
+        self,
+        route: _Route,
+        deployment: str,
+        method: str,
+        path: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        timeout: float,
+    ) -> None:
+        url = self._url(route, deployment)
+        if url is None:
+            self.ws.counters.record(route.endpoint, deployment, 503, 0.0, mirror=True)
+            return
+
+        async def copy() -> None:
+            started = time.perf_counter()
+            try:
+                reply = await self._forwarder.request(
+                    "127.0.0.1", _port(url), method, path, headers, body, timeout
+                )
+                status = reply.status
+            except (ForwardError, asyncio.TimeoutError):
+                status = 0
+            self.ws.counters.record(route.endpoint, deployment, status, _ms(started), mirror=True)
+
+        task = asyncio.get_running_loop().create_task(copy())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+
+def _draw(weights: list[tuple[str, int]]) -> str:
+    if len(weights) == 1:
+        return weights[0][0]
+    point = random.random() * sum(weight for _, weight in weights)
+    for name, weight in weights:
+        point -= weight
+        if point < 0:
+            return name
+    return weights[-1][0]
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0
+
+
+def counters_response(ws: Workspace, endpoint: str | None) -> Response:
+    """The counters document (see :mod:`.counters`)."""
+    data: dict[str, Any] = ws.counters.snapshot(endpoint)
+    return json_response(data)

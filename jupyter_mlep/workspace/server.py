@@ -1,0 +1,125 @@
+"""Run the workspace server in the foreground: bind 127.0.0.1, hold the lock, write server.json."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import fcntl
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+from ._paths import WorkspacePaths, write_private
+from .arm import now_iso
+
+__all__ = ["serve"]
+
+log = logging.getLogger("jupyter_mlep.workspace")
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit it: without it, keep-alive answers wait for delayed ACKs (~40 ms).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def _choose_socket(paths: WorkspacePaths, port: int | None) -> socket.socket:
+    if port is not None:
+        return _bind(port)
+    with contextlib.suppress(OSError, ValueError):
+        last = int(json.loads((paths.root / "last-port.json").read_text())["port"])
+        return _bind(last)
+    return _bind(0)
+
+
+def serve(home: Path, port: int | None = None) -> int:
+    """Serve the workspace stored under ``home`` until SIGTERM/SIGINT; returns the exit status."""
+    os.umask(0o077)
+    paths = WorkspacePaths.under(home)
+    paths.ensure()
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    lock_fd = os.open(paths.server_lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+            print(f"A workspace server already runs for {home}.", file=sys.stderr)
+            return 1
+        raise
+    try:
+        try:
+            sock = _choose_socket(paths, port)
+        except OSError as exc:
+            print(f"Cannot listen on 127.0.0.1:{port}: {exc.strerror}.", file=sys.stderr)
+            return 1
+        actual = sock.getsockname()[1]
+        # uvicorn re-raises the signal that stopped it once it is done: exit cleanly then.
+        signal.signal(signal.SIGTERM, _exit_quietly)
+        signal.signal(signal.SIGINT, _exit_quietly)
+        try:
+            return asyncio.run(_run(paths, sock, actual))
+        except SystemExit:
+            return 0
+    finally:
+        with contextlib.suppress(OSError):
+            paths.server_file.unlink()
+        os.close(lock_fd)
+
+
+def _exit_quietly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+async def _run(paths: WorkspacePaths, sock: socket.socket, port: int) -> int:
+    import uvicorn
+
+    from ._transport import coalescing_protocol
+    from .app import create_app
+    from .context import Workspace
+    from .supervisor import Supervisor
+
+    ws = Workspace.open(paths)
+    ws.base_url = f"http://127.0.0.1:{port}"
+    ws.supervisor = Supervisor(paths.root.parent)
+    app = create_app(ws)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+        http=coalescing_protocol(),
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    app.state.services.connections = server.server_state
+    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+    while not server.started and not task.done():
+        await asyncio.sleep(0.002)
+    if server.started:
+        record = {
+            "pid": os.getpid(),
+            "port": port,
+            "url": ws.base_url,
+            "startedAt": now_iso(),
+            "startedAtEpoch": time.time(),
+        }
+        write_private(paths.server_file, json.dumps(record))
+        write_private(paths.root / "last-port.json", json.dumps({"port": port}))
+        log.info("local workspace listening on %s (pid %d)", ws.base_url, os.getpid())
+    await task
+    return 0 if server.started else 1

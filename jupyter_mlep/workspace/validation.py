@@ -1,0 +1,305 @@
+"""Validation of camelCase REST bodies, with the rules and messages the service applies.
+
+Every check raises a 400 :class:`~.arm.ArmError` (code ``BadArgument``) naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .arm import bad_request
+
+__all__ = [
+    "AUTH_MODES",
+    "check_asset_name",
+    "check_deployment_body",
+    "check_deployment_name",
+    "check_endpoint_body",
+    "check_endpoint_name",
+    "check_job_body",
+    "check_mirror_traffic",
+    "check_traffic",
+    "normalise_auth_mode",
+    "optional_dict",
+]
+
+AUTH_MODES = {"key": "Key", "amltoken": "AMLToken", "aadtoken": "AADToken"}
+_COMPUTE_TYPES = {"managed": "Managed", "kubernetes": "Kubernetes", "azuremlcompute": "AzureMLCompute"}
+_ENDPOINT_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$")
+_DEPLOYMENT_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$")
+_ASSET_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$")
+_ASSET_VERSION = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,99}$")
+_DURATION = re.compile(r"^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
+_JOB_TYPES = {"Command", "Sweep", "Pipeline", "AutoML", "Spark"}
+
+
+def check_endpoint_name(name: str) -> None:
+    """Endpoint names: 3–32 characters, a letter first, letters, digits and '-', no '-' last."""
+    if not _ENDPOINT_NAME.match(name):
+        raise bad_request(
+            f"Invalid endpoint name '{name}': it must be 3 to 32 characters long, start with a letter, "
+            "contain only letters, digits and '-', and not end with '-'.",
+            target="endpointName",
+        )
+
+
+def check_deployment_name(name: str) -> None:
+    """Deployment names follow the endpoint name rule."""
+    if not _DEPLOYMENT_NAME.match(name):
+        raise bad_request(
+            f"Invalid deployment name '{name}': it must be 3 to 32 characters long, start with a letter, "
+            "contain only letters, digits and '-', and not end with '-'.",
+            target="deploymentName",
+        )
+
+
+def check_asset_name(name: str, version: str | None = None) -> None:
+    """Asset (model, code, environment, datastore, job) names and versions."""
+    if not _ASSET_NAME.match(name):
+        raise bad_request(
+            f"Invalid name '{name}': use letters, digits, '-', '_' and '.', starting with a letter or digit "
+            "(at most 255 characters).",
+            target="name",
+        )
+    if version is not None and not _ASSET_VERSION.match(version):
+        raise bad_request(
+            f"Invalid version '{version}': use letters, digits, '-', '_' and '.', starting with a letter "
+            "or digit (at most 100 characters).",
+            target="version",
+        )
+
+
+def optional_dict(body: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+    """``body[key]`` as a dict ({} when missing or null); 400 when it is something else."""
+    value = body.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise bad_request(f"'{where}{key}' must be an object.", target=f"{where}{key}")
+    return value
+
+
+def _properties(body: Mapping[str, Any]) -> dict[str, Any]:
+    if "properties" not in body or body["properties"] is None:
+        raise bad_request("The field 'properties' is required.", target="properties")
+    if not isinstance(body["properties"], dict):
+        raise bad_request("'properties' must be an object.", target="properties")
+    return body["properties"]
+
+
+def normalise_auth_mode(value: object) -> str:
+    """The canonical ``authMode`` (case-insensitive, as the service accepts it)."""
+    if value is None:
+        raise bad_request("The field 'properties.authMode' is required.", target="properties.authMode")
+    canonical = AUTH_MODES.get(str(value).lower())
+    if canonical is None:
+        raise bad_request(
+            f"Unknown authMode '{value}'. Allowed values: Key, AMLToken, AADToken.",
+            target="properties.authMode",
+        )
+    return canonical
+
+
+def _percentages(value: object, field: str) -> dict[str, int]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise bad_request(
+            f"'{field}' must be an object mapping deployment names to percentages.", target=field
+        )
+    result: dict[str, int] = {}
+    for name, percent in value.items():
+        if isinstance(percent, bool) or not isinstance(percent, int):
+            raise bad_request(f"'{field}.{name}' must be an integer percentage.", target=field)
+        if not 0 <= percent <= 100:
+            raise bad_request(f"'{field}.{name}' must be between 0 and 100, not {percent}.", target=field)
+        result[name] = percent
+    return result
+
+
+def check_traffic(traffic: object, deployments: Iterable[str]) -> dict[str, int]:
+    """``traffic`` must name existing deployments and sum to 100 (or be all zero / empty)."""
+    values = _percentages(traffic, "properties.traffic")
+    known = {name.lower() for name in deployments}
+    unknown = sorted(name for name in values if name.lower() not in known)
+    if unknown:
+        raise bad_request(
+            f"Traffic is set for deployment(s) that do not exist on this endpoint: {', '.join(unknown)}.",
+            target="properties.traffic",
+        )
+    total = sum(values.values())
+    if total not in (0, 100):
+        raise bad_request(
+            f"The traffic values must sum to 100 (or all be 0); they sum to {total}.",
+            target="properties.traffic",
+        )
+    return values
+
+
+def check_mirror_traffic(
+    mirror: object, traffic: Mapping[str, int], deployments: Iterable[str]
+) -> dict[str, int]:
+    """Mirror traffic: one deployment at most, 50 % at most, never one that has live traffic."""
+    values = _percentages(mirror, "properties.mirrorTraffic")
+    active = {name: percent for name, percent in values.items() if percent > 0}
+    known = {name.lower() for name in deployments}
+    unknown = sorted(name for name in values if name.lower() not in known)
+    if unknown:
+        raise bad_request(
+            f"Mirror traffic is set for deployment(s) that do not exist on this endpoint: {', '.join(unknown)}.",
+            target="properties.mirrorTraffic",
+        )
+    if len(active) > 1:
+        raise bad_request(
+            f"Mirror traffic can be set for one deployment only; it is set for {', '.join(sorted(active))}.",
+            target="properties.mirrorTraffic",
+        )
+    for name, percent in active.items():
+        if percent > 50:
+            raise bad_request(
+                f"Mirror traffic for '{name}' is {percent}%; it can be at most 50%.",
+                target="properties.mirrorTraffic",
+            )
+        live = {key.lower(): value for key, value in traffic.items()}
+        if live.get(name.lower(), 0) > 0:
+            raise bad_request(
+                f"Deployment '{name}' receives live traffic ({live[name.lower()]}%); a deployment cannot "
+                "receive both live and mirror traffic.",
+                target="properties.mirrorTraffic",
+            )
+    return values
+
+
+def check_endpoint_body(body: Mapping[str, Any]) -> dict[str, Any]:
+    """An ``OnlineEndpoint`` PUT body; returns its ``properties``. Traffic is checked separately."""
+    props = _properties(body)
+    props["authMode"] = normalise_auth_mode(props.get("authMode"))
+    access = props.get("publicNetworkAccess")
+    if access is not None and str(access).lower() not in ("enabled", "disabled"):
+        raise bad_request(f"Unknown publicNetworkAccess '{access}'.", target="properties.publicNetworkAccess")
+    for key in ("properties",):
+        optional_dict(props, key, "properties.")
+    keys = props.get("keys")
+    if keys is not None:
+        if not isinstance(keys, dict):
+            raise bad_request("'properties.keys' must be an object.", target="properties.keys")
+        for field in ("primaryKey", "secondaryKey"):
+            if keys.get(field) is not None and not isinstance(keys[field], str):
+                raise bad_request(f"'properties.keys.{field}' must be a string.", target="properties.keys")
+    optional_dict(body, "tags", "")
+    return props
+
+
+def _check_duration(value: object, field: str) -> None:
+    if value is not None and (not isinstance(value, str) or not _DURATION.match(value)):
+        raise bad_request(
+            f"'{field}' must be an ISO 8601 duration such as PT10S, not {value!r}.", target=field
+        )
+
+
+def check_deployment_body(body: Mapping[str, Any]) -> dict[str, Any]:
+    """An ``OnlineDeployment`` PUT body; returns its ``properties`` (compute type normalised)."""
+    props = _properties(body)
+    compute = props.get("endpointComputeType")
+    if compute is None:
+        raise bad_request(
+            "The field 'properties.endpointComputeType' is required (Managed or Kubernetes).",
+            target="properties.endpointComputeType",
+        )
+    canonical = _COMPUTE_TYPES.get(str(compute).lower())
+    if canonical is None:
+        raise bad_request(
+            f"Unknown endpointComputeType '{compute}'. Allowed values: Managed, Kubernetes, AzureMLCompute.",
+            target="properties.endpointComputeType",
+        )
+    props["endpointComputeType"] = canonical
+    code = props.get("codeConfiguration")
+    if code is not None and (
+        not isinstance(code, dict)
+        or not isinstance(code.get("scoringScript"), str)
+        or not code["scoringScript"]
+    ):
+        raise bad_request(
+            "'properties.codeConfiguration.scoringScript' is required when codeConfiguration is given.",
+            target="properties.codeConfiguration.scoringScript",
+        )
+    for key in ("environmentVariables", "properties"):
+        for name, value in optional_dict(props, key, "properties.").items():
+            if value is not None and not isinstance(value, str):
+                raise bad_request(f"'properties.{key}.{name}' must be a string.", target=f"properties.{key}")
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        settings = optional_dict(props, probe, "properties.")
+        for field in ("initialDelay", "period", "timeout"):
+            _check_duration(settings.get(field), f"properties.{probe}.{field}")
+        for field in ("failureThreshold", "successThreshold"):
+            value = settings.get(field)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise bad_request(f"'properties.{probe}.{field}' must be a positive integer.", target=probe)
+    request = optional_dict(props, "requestSettings", "properties.")
+    for field in ("requestTimeout", "maxQueueWait"):
+        _check_duration(request.get(field), f"properties.requestSettings.{field}")
+    scale = optional_dict(props, "scaleSettings", "properties.")
+    if scale and scale.get("scaleType") not in ("Default", "TargetUtilization"):
+        raise bad_request(
+            f"Unknown scaleSettings.scaleType {scale.get('scaleType')!r}. Allowed values: Default, TargetUtilization.",
+            target="properties.scaleSettings.scaleType",
+        )
+    check_sku(body.get("sku"))
+    return props
+
+
+def check_sku(sku: object, *, partial: bool = False) -> None:
+    """A ``sku`` object: ``name`` required (unless partial), ``capacity`` a positive integer."""
+    if sku is None:
+        return
+    if not isinstance(sku, dict):
+        raise bad_request("'sku' must be an object.", target="sku")
+    if not partial and not sku.get("name"):
+        raise bad_request("The field 'sku.name' is required.", target="sku.name")
+    capacity = sku.get("capacity")
+    if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1):
+        raise bad_request(
+            f"'sku.capacity' must be a positive integer, not {capacity!r}.", target="sku.capacity"
+        )
+
+
+def check_job_body(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``JobBase`` PUT body: ``jobType`` and the fields its type requires."""
+    props = _properties(body)
+    job_type = props.get("jobType")
+    if job_type not in _JOB_TYPES:
+        raise bad_request(
+            f"Unknown or missing jobType {job_type!r}. Allowed values: {', '.join(sorted(_JOB_TYPES))}.",
+            target="properties.jobType",
+        )
+    required = {
+        "Command": ("command", "environmentId"),
+        "Sweep": ("objective", "samplingAlgorithm", "searchSpace", "trial"),
+    }.get(job_type, ())
+    for field in required:
+        if not props.get(field):
+            raise bad_request(
+                f"The field 'properties.{field}' is required for {job_type} jobs.",
+                target=f"properties.{field}",
+            )
+    if job_type == "Sweep":
+        objective = props["objective"]
+        if (
+            not isinstance(objective, dict)
+            or objective.get("goal") not in ("Minimize", "Maximize")
+            or not objective.get("primaryMetric")
+        ):
+            raise bad_request(
+                "'properties.objective' needs goal (Minimize or Maximize) and primaryMetric.",
+                target="properties.objective",
+            )
+        trial = props["trial"]
+        if not isinstance(trial, dict) or not trial.get("command") or not trial.get("environmentId"):
+            raise bad_request(
+                "'properties.trial' needs command and environmentId.", target="properties.trial"
+            )
+    limits = optional_dict(props, "limits", "properties.")
+    _check_duration(limits.get("timeout"), "properties.limits.timeout")
+    return props

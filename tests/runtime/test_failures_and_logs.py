@@ -1,0 +1,101 @@
+"""More behaviours: a script without run(), a taken port, side-by-side deployments, followed logs."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from jupyter_mlep._errors import DeploymentStartError, RuntimeBackendError
+from jupyter_mlep.runtime import Backend, ProbeSettings
+
+from .conftest import EXPECTED, model_1_spec, post_json, write_script
+
+
+def test_script_without_run_fails_clearly(backend: Backend, model_1: Path, tmp_path: Path) -> None:
+    code = write_script(tmp_path / "src", "def init():\n    pass\n")
+    with pytest.raises(DeploymentStartError) as caught:
+        backend.start(model_1_spec(model_1, code))
+    assert "exited with code 3" in str(caught.value)
+    assert "run" in caught.value.log_tail
+    assert backend.status("ep", "blue").state == "Failed"
+    backend.stop("ep", "blue")
+
+
+def test_port_already_taken(process_backend: Backend, model_1: Path, tmp_path: Path) -> None:
+    code = write_script(tmp_path / "src")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(DeploymentStartError, match=f"port {port}.*already in use"):
+            process_backend.start(model_1_spec(model_1, code), port=port)
+        assert time.monotonic() - started < 30
+    assert [d.state for d in process_backend.list()] == ["Failed"]
+    process_backend.stop("ep", "blue")
+
+
+def test_never_healthy_gives_up_after_the_probe_deadline(
+    process_backend: Backend, model_1: Path, tmp_path: Path
+) -> None:
+    code = write_script(
+        tmp_path / "src", "import time\n\ndef init():\n    time.sleep(60)\n\ndef run(data):\n    return 1\n"
+    )
+    probe = ProbeSettings(initial_delay=1, period=0.5, timeout=0.5, failure_threshold=4)
+    started = time.monotonic()
+    with pytest.raises(DeploymentStartError, match=r"did not answer .* within 3 s") as caught:
+        process_backend.start(model_1_spec(model_1, code, readiness_probe=probe))
+    assert 2.5 < time.monotonic() - started < 20
+    assert "Invoking user's init function" in caught.value.log_tail
+    assert process_backend.status("ep", "blue").state == "Failed"
+    process_backend.stop("ep", "blue")
+
+
+def test_two_deployments_side_by_side(process_backend: Backend, model_1: Path, tmp_path: Path) -> None:
+    blue = process_backend.start(model_1_spec(model_1, write_script(tmp_path / "blue")))
+    green_code = write_script(
+        tmp_path / "green", "def init():\n    pass\n\ndef run(data):\n    return [0.5, 0.5]\n"
+    )
+    green = process_backend.start(model_1_spec(model_1, green_code, name="green"))
+    assert blue.url != green.url
+    request = json.loads((model_1 / "sample-request.json").read_text())
+    assert post_json(blue.scoring_uri, request)[1] == pytest.approx(EXPECTED)
+    assert post_json(green.scoring_uri, request)[1] == [0.5, 0.5]
+    assert sorted(d.name for d in process_backend.list()) == ["blue", "green"]
+    with pytest.raises(RuntimeBackendError, match="already runs"):
+        process_backend.start(model_1_spec(model_1, green_code, name="green"))
+    process_backend.stop("ep", "green")
+    assert post_json(blue.scoring_uri, request)[1] == pytest.approx(EXPECTED)
+    process_backend.stop("ep", "blue")
+
+
+def test_follow_the_server_log(backend: Backend, model_1: Path, tmp_path: Path) -> None:
+    code = write_script(
+        tmp_path / "src", "def init():\n    pass\n\ndef run(data):\n    print('scored', data)\n    return 1\n"
+    )
+    info = backend.start(model_1_spec(model_1, code))
+    done = threading.Event()
+    seen: list[str] = []
+
+    def reader() -> None:
+        for line in backend.follow_logs("ep", "blue", lines=0, stop=done.is_set):
+            seen.append(line)
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    time.sleep(0.3)
+    post_json(info.scoring_uri, {"marker": 42})
+    deadline = time.monotonic() + 10
+    while not any("marker" in line for line in seen) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    done.set()
+    thread.join(5)
+    assert any("scored" in line and "42" in line for line in seen), seen
+    storage = backend.logs("ep", "blue", source="storage-initializer")
+    assert "model" in storage and "code folder" in storage
+    backend.stop("ep", "blue")

@@ -1,0 +1,90 @@
+"""Ctrl-C during a start leaves nothing running; the runtime imports without IPython; HOME stays clean."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from jupyter_mlep.runtime import Backend
+
+from .conftest import get, model_1_spec, write_script
+from .test_deploy import _assert_nothing_runs, _launcher_pids
+
+STARTER = """\
+import sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from runtime.conftest import model_1_spec
+from jupyter_mlep.runtime import get_backend
+
+backend = get_backend({backend!r}, reporter=None)
+try:
+    backend.start(model_1_spec(Path({model!r}), Path({code!r})))
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    sys.exit(130)
+"""
+
+
+@pytest.mark.parametrize("which", ["process", "docker"])
+def test_ctrl_c_while_starting_leaves_nothing_running(
+    which: str, request: pytest.FixtureRequest, model_1: Path, tmp_path: Path, isolated_settings: Path
+) -> None:
+    backend: Backend = request.getfixturevalue(f"{which}_backend")
+    code = write_script(
+        tmp_path / "src", "import time\n\ndef init():\n    time.sleep(120)\n\ndef run(d):\n    return 1\n"
+    )
+    script = STARTER.format(
+        tests=str(Path(__file__).parents[1]), backend=which, model=str(model_1), code=str(code)
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if "Invoking user's init" in _server_log(isolated_settings):
+            break
+        time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("the server never reached init()")
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in out
+    status = backend.status("ep", "blue")
+    assert status.state == "Failed"
+    _assert_nothing_runs(backend)
+    if which == "process":
+        assert _launcher_pids(isolated_settings) == []
+    backend.stop("ep", "blue")
+
+
+def _server_log(home: Path) -> str:
+    return "".join(path.read_text(errors="replace") for path in home.glob("runtime/*/i0/server.log"))
+
+
+def test_runtime_imports_without_ipython() -> None:
+    code = "import sys, jupyter_mlep.runtime; print(json.dumps(sorted(m for m in sys.modules if 'IPython' in m)))"
+    out = subprocess.run(
+        [sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == []
+
+
+def test_servers_write_nothing_in_home(
+    process_backend: Backend, model_1: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    code = write_script(tmp_path / "src")
+    info = process_backend.start(model_1_spec(model_1, code))
+    assert get(info.url + "/")[0] == 200
+    process_backend.update(model_1_spec(model_1, code))
+    assert sorted(os.listdir(home)) == []
+    process_backend.stop("ep", "blue")

@@ -1,0 +1,102 @@
+"""From ``%endpoint deploy`` of a new deployment to its first score, through the magics.
+
+Against a local workspace started for the run (process runtime, its own ``MLEP_HOME``), with the
+Azure ML example model ``model-1``: the environment is built once first (cold, reported), then each
+run deploys a new deployment (environment cached) and invokes it with ``--deployment``.
+Figures: the median time to the first score, and the HTTP requests a deploy makes.
+
+Run: ``scripts/bench`` (or ``.venv/bin/python benchmarks/bench_deploy.py [--runs N]``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from _common import REPO, print_table
+
+MODEL_1 = Path(
+    os.environ.get(
+        "MLEP_MODEL_1", REPO.parent / "shared/fixtures/azureml-examples/cli/endpoints/online/model-1"
+    )
+)
+
+SCORE = """\
+import json, os
+import joblib, numpy as np
+
+def init():
+    global model
+    model = joblib.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model/sklearn_regression_model.pkl"))
+
+def run(raw_data):
+    return model.predict(np.array(json.loads(raw_data)["data"])).tolist()
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        os.environ.update(MLEP_HOME=str(folder / "home"), MLEP_RUNTIME="process", MLEP_TARGET="local")
+        code = folder / "src"
+        code.mkdir()
+        (code / "score.py").write_text(SCORE)
+        request = MODEL_1 / "sample-request.json"
+
+        from IPython.core.interactiveshell import InteractiveShell
+
+        from jupyter_mlep.workspace import stop
+
+        shell = InteractiveShell.instance()
+        shell.run_line_magic("load_ext", "jupyter_mlep")
+
+        def deploy_and_score(name: str) -> tuple[float, int]:
+            start = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                result = shell.run_line_magic(
+                    "endpoint",
+                    f"deploy bench-ep {name} --model {MODEL_1 / 'model'} --code {code} "
+                    f"--scoring-script score.py --env {MODEL_1 / 'environment' / 'conda.yaml'}",
+                )
+                answer = shell.run_line_magic(
+                    "endpoint", f"invoke bench-ep --deployment {name} --request-file {request}"
+                )
+            elapsed = time.perf_counter() - start
+            assert round(answer[0], 2) == 11055.98, answer
+            return elapsed, result.requests
+
+        try:
+            cold, cold_requests = deploy_and_score("cold")
+            runs = [deploy_and_score(f"d{i}") for i in range(args.runs)]
+        finally:
+            with contextlib.suppress(Exception):
+                shell.run_line_magic("endpoint", "delete bench-ep")
+            stop(folder / "home")
+
+    times = [elapsed for elapsed, _ in runs]
+    print_table(
+        f"%endpoint deploy → first score (local workspace, process runtime; median of {args.runs})",
+        [
+            ("new deployment, environment cached", f"{statistics.median(times):.2f} s", "target ≤ 3 s"),
+            ("HTTP requests of that deploy", f"{statistics.median([r for _, r in runs]):.0f}", ""),
+            (
+                "first deployment, endpoint created, environment built",
+                f"{cold:.1f} s",
+                f"{cold_requests} requests",
+            ),
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -77,7 +77,7 @@ def main() -> None:
 
         try:
             cold, cold_requests = deploy_and_score("cold")
-            runs = [deploy_and_score(f"d{i}") for i in range(args.runs)]
+            runs = [deploy_and_score(f"run-{i}") for i in range(args.runs)]
         finally:
             with contextlib.suppress(Exception):
                 shell.run_line_magic("endpoint", "delete bench-ep")

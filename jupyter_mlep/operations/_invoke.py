@@ -6,9 +6,7 @@ import json
 import time
 from os import PathLike
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from .._errors import (
     AuthenticationError,
@@ -22,6 +20,9 @@ from .._errors import (
 from ..rest import RestClient, TokenCache
 from ._endpoints import get_endpoint, get_keys, get_token
 from ._results import InvokeResult
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["DEPLOYMENT_HEADER", "encode_payload", "invoke", "scoring_headers"]
 
@@ -116,8 +117,7 @@ def invoke(
     if deployment:
         sent[DEPLOYMENT_HEADER] = deployment
     started = time.perf_counter()
-    with httpx.Client(timeout=timeout) as http:
-        answer = _post(client, http, endpoint, info.scoring_uri, body, sent)
+    answer = client.score(info.scoring_uri, body, sent, timeout=timeout)
     elapsed = time.perf_counter() - started
     if answer.status_code >= 400:
         raise _scoring_error(endpoint, deployment, answer, is_json, info.scoring_uri)
@@ -129,50 +129,6 @@ def invoke(
         elapsed=elapsed,
         content_type=answer.headers.get("content-type", ""),
     )
-
-
-_RETRY = frozenset({429, 502, 503, 504})
-"""Answers that mean the request was not scored (throttled, or no healthy server yet): sent again."""
-
-
-def _post(
-    client: RestClient, http: httpx.Client, endpoint: str, uri: str, body: bytes, headers: dict[str, str]
-) -> httpx.Response:
-    """POST the request, retrying throttling, unavailable answers and dropped connections within the
-    client's retry policy (``Retry-After`` honoured); a script's own error (500) is never repeated."""
-    policy = client.sender.policy
-    begun = time.monotonic()
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            answer = http.post(uri, content=body, headers=headers)
-        except httpx.TransportError as exc:
-            delay = policy.delay(attempt)
-            if attempt < policy.attempts and time.monotonic() - begun + delay <= policy.total:
-                client.sleep(delay)
-                continue
-            raise ServiceError(
-                f"The scoring URI of endpoint '{endpoint}' did not answer ({type(exc).__name__}), "
-                f"{attempt} tries.",
-                hint="Check that the endpoint has a healthy deployment (%endpoint show NAME), then retry.",
-                method="POST",
-                url=uri,
-            ) from None
-        if answer.status_code in _RETRY and attempt < policy.attempts and not _settled(answer):
-            delay = policy.delay(attempt, answer)
-            if time.monotonic() - begun + delay <= policy.total:
-                client.sleep(delay)
-                continue
-        return answer
-
-
-_NOT_TRANSIENT = ("NoTrafficAssigned",)
-"""503 answers that describe the endpoint's configuration, not a passing state: not retried."""
-
-
-def _settled(answer: httpx.Response) -> bool:
-    return any(code in answer.text for code in _NOT_TRANSIENT)
 
 
 def _parse(answer: httpx.Response) -> Any:

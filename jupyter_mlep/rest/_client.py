@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .._errors import NotFoundError, RestError, WorkspaceUnavailableError
+from .._errors import NotFoundError, RestError, ServiceUnreachableError, WorkspaceUnavailableError
 from .._version import __version__
 from ._credentials import (
     ARM_SCOPE,
@@ -191,6 +191,34 @@ class RestClient:
             raise_errors=raise_errors,
         )
 
+    def score(self, url: str, body: bytes, headers: Mapping[str, str], *, timeout: float) -> httpx.Response:
+        """POST a scoring request to an endpoint's scoring URI and return the answer, errors included.
+
+        ``headers`` carry the endpoint's own key or token (never this client's). Throttling (429),
+        an unavailable server (502, 503, 504) and dropped connections are retried within the retry
+        policy, honouring ``Retry-After``: such requests were not scored. A scoring script's own
+        error (500) is never sent again, nor a 503 saying that no deployment takes traffic.
+        """
+
+        def build() -> httpx.Request:
+            return self.http.build_request("POST", url, content=body, headers=dict(headers), timeout=timeout)
+
+        def unreachable(request: httpx.Request, exc: httpx.TransportError) -> RestError:
+            return ServiceUnreachableError(
+                f"The scoring URI {public_url(request.url)} did not answer ({type(exc).__name__}).",
+                hint="Check that the endpoint has a healthy deployment (%endpoint show NAME), then retry.",
+                method="POST",
+                url=public_url(request.url),
+            )
+
+        return self.sender.send(
+            build,
+            idempotent=True,
+            raise_errors=False,
+            retryable=_scoring_retryable,
+            unreachable=unreachable,
+        )
+
     # -- JSON helpers ---------------------------------------------------------------------
 
     def get(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
@@ -271,6 +299,14 @@ class RestClient:
 
     def __repr__(self) -> str:
         return f"RestClient(target={self.target!r}, base_url={self.base_url!r}, api_version={self.api_version!r})"
+
+
+_SCORING_RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+def _scoring_retryable(response: httpx.Response) -> bool:
+    """Scoring answers that mean the request was not scored (a configuration 503 excepted)."""
+    return response.status_code in _SCORING_RETRY_STATUSES and "NoTrafficAssigned" not in response.text
 
 
 def _body(response: httpx.Response) -> Any:

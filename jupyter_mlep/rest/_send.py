@@ -66,12 +66,16 @@ class Sender:
         what: str | None = None,
         stream: bool = False,
         raise_errors: bool = True,
+        retryable: Callable[[httpx.Response], bool] | None = None,
+        unreachable: UnreachableFactory | None = None,
     ) -> httpx.Response:
         """Send the request ``build()`` makes (again on every try) and return a successful answer.
 
         Error answers raise the mapped :class:`~jupyter_mlep.RestError` (or, with ``raise_errors``
         False, are returned once retrying is over). ``on_unauthorized`` is
         called once after a 401; when it returns True (a fresh token) the request is sent again.
+        ``retryable`` replaces the rule deciding which error answers are sent again, and
+        ``unreachable`` the error raised when the service cannot be reached.
         """
         policy = policy or self.policy
         start = time.monotonic()
@@ -89,11 +93,11 @@ class Sender:
                 response = self.http.send(request, stream=stream)
             except httpx.TransportError as exc:
                 delay = policy.delay(attempt)
-                retryable = idempotent or isinstance(exc, _SAFE_TO_RESEND)
-                if retryable and attempt < policy.attempts and elapsed + delay <= policy.total:
+                resendable = idempotent or isinstance(exc, _SAFE_TO_RESEND)
+                if resendable and attempt < policy.attempts and elapsed + delay <= policy.total:
                     self._pause(delay)
                     continue
-                raise self.unreachable(request, exc) from None
+                raise (unreachable or self.unreachable)(request, exc) from None
             status = response.status_code
             if status < 400:
                 return response
@@ -104,7 +108,12 @@ class Sender:
                 reauthorized = True
                 if on_unauthorized():
                     continue
-            if status in RETRY_STATUSES and (idempotent or status == 429) and attempt < policy.attempts:
+            transient = (
+                retryable(response)
+                if retryable is not None
+                else status in RETRY_STATUSES and (idempotent or status == 429)
+            )
+            if transient and attempt < policy.attempts:
                 delay = policy.delay(attempt, response)
                 if elapsed + delay <= policy.total:
                     self._pause(delay)

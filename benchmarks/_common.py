@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -9,6 +10,24 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(
+    os.environ.get("MLEP_SHARED_FIXTURES", REPO.parent / "shared" / "fixtures" / "azureml-examples")
+)
+MODEL_1 = FIXTURES / "cli" / "endpoints" / "online" / "model-1"
+"""The Azure ML example model (a scikit-learn regression), its conda file and sample request."""
+
+MODEL_1_SCRIPT = """\
+import json, os
+import joblib, numpy as np
+
+def init():
+    global model
+    model = joblib.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model/sklearn_regression_model.pkl"))
+
+def run(raw_data):
+    return model.predict(np.array(json.loads(raw_data)["data"])).tolist()
+"""
+"""A scoring script for MODEL_1."""
 
 
 def fresh_ms(code: str, *, python: str = sys.executable, cwd: Path | None = None) -> float:

@@ -18,12 +18,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from _common import MODEL_1  # noqa: E402
+
 from jupyter_mlep.runtime import DeploymentSpec, EnvironmentSpec, EnvironmentWarning, ProbeSettings  # noqa: E402
 
-FIXTURES = Path(
-    os.environ.get("MLEP_SHARED_FIXTURES", REPO.parent / "shared" / "fixtures" / "azureml-examples")
-)
-MODEL_1 = FIXTURES / "cli" / "endpoints" / "online" / "model-1"
 AZURE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 PROBE = ProbeSettings(initial_delay=0, period=1, timeout=2, failure_threshold=120)
 REQUEST = (MODEL_1 / "sample-request.json").read_bytes()

@@ -19,25 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import REPO, print_table
-
-MODEL_1 = Path(
-    os.environ.get(
-        "MLEP_MODEL_1", REPO.parent / "shared/fixtures/azureml-examples/cli/endpoints/online/model-1"
-    )
-)
-
-SCORE = """\
-import json, os
-import joblib, numpy as np
-
-def init():
-    global model
-    model = joblib.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model/sklearn_regression_model.pkl"))
-
-def run(raw_data):
-    return model.predict(np.array(json.loads(raw_data)["data"])).tolist()
-"""
+from _common import MODEL_1, MODEL_1_SCRIPT, print_table
 
 
 def main() -> None:
@@ -50,7 +32,7 @@ def main() -> None:
         os.environ.update(MLEP_HOME=str(folder / "home"), MLEP_RUNTIME="process", MLEP_TARGET="local")
         code = folder / "src"
         code.mkdir()
-        (code / "score.py").write_text(SCORE)
+        (code / "score.py").write_text(MODEL_1_SCRIPT)
         request = MODEL_1 / "sample-request.json"
 
         from IPython.core.interactiveshell import InteractiveShell

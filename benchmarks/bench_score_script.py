@@ -13,31 +13,12 @@ Run: ``scripts/bench`` (or ``.venv/bin/python benchmarks/bench_score_script.py [
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from _common import REPO, fresh_ms, median_of, print_table
-
-MODEL_1 = Path(
-    os.environ.get(
-        "MLEP_MODEL_1", REPO.parent / "shared/fixtures/azureml-examples/cli/endpoints/online/model-1"
-    )
-)
-
-MODEL_1_SCRIPT = """\
-import json, os
-import joblib, numpy as np
-
-def init():
-    global model
-    model = joblib.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model/sklearn_regression_model.pkl"))
-
-def run(raw_data):
-    return model.predict(np.array(json.loads(raw_data)["data"])).tolist()
-"""
+from _common import MODEL_1, MODEL_1_SCRIPT, fresh_ms, median_of, print_table
 
 TRIVIAL_SCRIPT = "import json\n\ndef init():\n    pass\n\ndef run(raw):\n    return json.loads(raw)\n"
 

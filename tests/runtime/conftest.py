@@ -1,7 +1,7 @@
 """Fixtures of the runtime tests: both backends, a shared environment cache, scoring helpers.
 
-Docker tests run against a real engine and fail (never skip) when none answers, unless
-``MLEP_TESTS_WITHOUT_DOCKER=1`` is set on purpose. The environment cache and the test images are
+Docker tests run against a real engine and fail (never skip) when none answers
+(``scripts/setup-docker`` starts one). The environment cache and the test images are
 shared by the whole session (images carry a per-session prefix and are removed at the end).
 """
 
@@ -89,8 +89,6 @@ def _docker_backend(docker_images: str) -> Backend:
     try:
         return get_backend("docker", reporter=None)
     except DockerUnavailableError as exc:
-        if os.environ.get("MLEP_TESTS_WITHOUT_DOCKER") == "1":
-            pytest.skip(f"MLEP_TESTS_WITHOUT_DOCKER=1 and {exc.message}")
         pytest.fail(f"Docker tests need a Docker engine (scripts/setup-docker starts one): {exc}")
 
 

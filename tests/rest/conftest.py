@@ -7,9 +7,7 @@ ends (SIGTERM, then SIGKILL), even when tests failed.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -20,9 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
+from workspace.conftest import _kill_group, running_workspace
 
 from jupyter_mlep.rest import RestClient, RetryPolicy, StaticTokenCredential
-from jupyter_mlep.workspace import WorkspaceInfo, control
+from jupyter_mlep.workspace import WorkspaceInfo
 
 REPO = Path(__file__).resolve().parents[2]
 AZURITE_DIR = REPO / ".cache" / "azurite"
@@ -33,21 +32,6 @@ API = "2026-07-01"
 FAST_RETRY = RetryPolicy(
     attempts=6, total=15.0, backoff=0.05, max_backoff=0.5, conflict_wait=30.0, conflict_interval=0.3
 )
-
-
-def _kill_group(pid: int) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, sig)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
-            time.sleep(0.02)
 
 
 @pytest.fixture(scope="package")
@@ -62,13 +46,8 @@ def workspace(workspace_home: Path) -> Iterator[WorkspaceInfo]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLEP_RUNTIME", "process")
         patch.setenv("MLEP_HOME", str(workspace_home))
-        info = control.start(workspace_home)
-    try:
-        yield info
-    finally:
-        with contextlib.suppress(Exception):
-            control.stop(workspace_home, timeout=15)
-        _kill_group(info.pid)
+        with running_workspace(workspace_home) as info:
+            yield info
 
 
 class Admin:

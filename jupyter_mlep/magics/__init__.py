@@ -50,6 +50,13 @@ class MlepMagics(Magics):
         config=True
     )
 
+    widgets = Unicode(
+        None,
+        allow_none=True,
+        help="'auto' (widgets in live front ends, text under papermill/nbconvert), 'interactive' or 'static'"
+        " ($MLEP_WIDGETS).",
+    ).tag(config=True)
+
     def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self._setting_sources: dict[str, str] = {}

@@ -10,6 +10,7 @@ with the endpoint's key or token) are the high-level calls; results render as te
 
 from ._assets import DeploymentAssets, register_deployment_assets, register_environment
 from ._connect import connect
+from ._counters import DeploymentCounters, get_counters
 from ._deploy import check_deployment_script, deploy, traffic_with
 from ._deployments import (
     create_or_update_deployment,
@@ -47,6 +48,7 @@ __all__ = [
     "DEPLOYMENT_HEADER",
     "DeployResult",
     "DeploymentAssets",
+    "DeploymentCounters",
     "EndpointDetails",
     "EndpointKeys",
     "EndpointList",
@@ -64,6 +66,7 @@ __all__ = [
     "deploy",
     "describe_endpoint",
     "encode_payload",
+    "get_counters",
     "get_deployment",
     "get_endpoint",
     "get_keys",

@@ -18,7 +18,20 @@ from ._results import (
     TrafficResult,
 )
 
-__all__ = ["html", "table", "text", "to_dict"]
+__all__ = ["STATUS_MIME", "html", "mimebundle", "status", "table", "text", "to_dict"]
+
+STATUS_MIME = "application/vnd.jupyter-mlep.status+json"
+"""The machine-readable status output, always shown next to text and HTML (never alone)."""
+
+_KINDS = {
+    EndpointList: "endpoints",
+    EndpointDetails: "endpoint",
+    TrafficResult: "traffic",
+    LogsResult: "logs",
+    KeysResult: "keys",
+    InvokeResult: "invoke",
+    DeployResult: "deploy",
+}
 
 
 def _split(values: dict[str, int] | None) -> str:
@@ -185,3 +198,13 @@ def to_dict(result: Any) -> dict[str, Any]:
             "assets": [{"name": a.name, "version": a.version, "reused": a.reused} for a in result.assets],
         }
     raise TypeError(f"cannot render {type(result).__name__}")
+
+
+def status(result: Any) -> dict[str, Any]:
+    """The status output: ``{"kind": …}`` and the JSON summary (what recipes and tests assert on)."""
+    return {"kind": _KINDS[type(result)], **to_dict(result)}
+
+
+def mimebundle(result: Any) -> dict[str, Any]:
+    """Text, HTML and the status output of a result."""
+    return {"text/plain": text(result), "text/html": html(result), STATUS_MIME: status(result)}

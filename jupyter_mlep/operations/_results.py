@@ -27,7 +27,7 @@ __all__ = [
 
 
 class Rendered:
-    """Mixin: text and HTML representations from the rendering module, and a JSON-ready dict."""
+    """Mixin: text, HTML and status representations from the rendering module, and a JSON-ready dict."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (the command line's ``--output json``)."""
@@ -39,6 +39,11 @@ class Rendered:
         from ._render import text
 
         return text(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from ._render import mimebundle
+
+        return mimebundle(self)
 
     def _repr_html_(self) -> str:
         from ._render import html

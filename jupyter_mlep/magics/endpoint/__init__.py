@@ -68,8 +68,11 @@ def run(magics: MlepMagics, line: str, cell: str | None, local_ns: dict[str, Any
         args = _parser().parse_args(words)
     except HelpShown:
         return None
+    from ...widgets import display_mode
+
     ctx = Context(
         settings=magics.settings,
+        mode=display_mode(magics.widgets),
         namespace={**(magics.shell.user_ns if magics.shell else {}), **local_ns},
         cell=cell,
     )

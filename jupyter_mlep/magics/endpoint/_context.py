@@ -1,5 +1,5 @@
 """What every ``%endpoint`` verb gets: settings (with ``--local``), the notebook namespace, the
-cell body, a way to report progress, and the shared argument helpers."""
+cell body, a way to report progress, the display mode, and the shared argument helpers."""
 
 from __future__ import annotations
 
@@ -13,19 +13,25 @@ from ..._errors import UsageError
 if TYPE_CHECKING:
     from ...rest import OperationProgress, RestClient
     from ...settings import Settings
+    from ...widgets import DisplayMode
 
 __all__ = ["Context", "add_local", "parse_split"]
 
 
 @dataclass
 class Context:
-    """The caller of a verb: the magic (notebook) or the command line."""
+    """The caller of a verb: the magic (notebook) or the command line.
+
+    ``mode`` is "interactive" when the verb should show widgets (a live front end), else "static"
+    (papermill, nbconvert, terminal IPython, the command line): print text and block.
+    """
 
     settings: Callable[..., Settings]
     namespace: Mapping[str, Any] = field(default_factory=dict)
     cell: str | None = None
     say: Callable[[str], None] = print
     magic: bool = True
+    mode: DisplayMode = "static"
     _last: dict[str, str] = field(default_factory=dict)
 
     def client(self, args: argparse.Namespace) -> RestClient:

@@ -100,7 +100,7 @@ def validate_traffic(
             if unknown:
                 have = ", ".join(sorted(known)) or "none"
                 raise SpecValidationError(
-                    f"{label} names deployment(s) {', '.join(unknown)} that the endpoint does not have "
+                    f"{label} names deployment(s) {', '.join(unknown)} that do not exist on this endpoint "
                     f"(its deployments: {have}).",
                     hint="Create the deployment first, or remove it from the traffic settings.",
                 )

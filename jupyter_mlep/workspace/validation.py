@@ -1,14 +1,18 @@
 """Validation of camelCase REST bodies, with the rules and messages the service applies.
 
 Every check raises a 400 :class:`~.arm.ArmError` (code ``BadArgument``) naming the field.
+Names and traffic follow the rules the specs apply on the client side
+(:mod:`jupyter_mlep.specs._validation`), so both sides always agree.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from .._errors import SpecValidationError
+from ..specs._validation import validate_name, validate_traffic
 from .arm import bad_request
 
 __all__ = [
@@ -27,32 +31,28 @@ __all__ = [
 
 AUTH_MODES = {"key": "Key", "amltoken": "AMLToken", "aadtoken": "AADToken"}
 _COMPUTE_TYPES = {"managed": "Managed", "kubernetes": "Kubernetes", "azuremlcompute": "AzureMLCompute"}
-_ENDPOINT_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$")
-_DEPLOYMENT_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$")
 _ASSET_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$")
 _ASSET_VERSION = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,99}$")
 _DURATION = re.compile(r"^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
 _JOB_TYPES = {"Command", "Sweep", "Pipeline", "AutoML", "Spark"}
 
 
+def _spec_rule(target: str, check: Callable[[], object]) -> None:
+    """Run one of the rules shared with the specs; its error becomes a 400 naming ``target``."""
+    try:
+        check()
+    except SpecValidationError as exc:
+        raise bad_request(exc.message, target=target) from None
+
+
 def check_endpoint_name(name: str) -> None:
     """Endpoint names: 3–32 characters, a letter first, letters, digits and '-', no '-' last."""
-    if not _ENDPOINT_NAME.match(name):
-        raise bad_request(
-            f"Invalid endpoint name '{name}': it must be 3 to 32 characters long, start with a letter, "
-            "contain only letters, digits and '-', and not end with '-'.",
-            target="endpointName",
-        )
+    _spec_rule("endpointName", lambda: validate_name(name, "endpoint"))
 
 
 def check_deployment_name(name: str) -> None:
     """Deployment names follow the endpoint name rule."""
-    if not _DEPLOYMENT_NAME.match(name):
-        raise bad_request(
-            f"Invalid deployment name '{name}': it must be 3 to 32 characters long, start with a letter, "
-            "contain only letters, digits and '-', and not end with '-'.",
-            target="deploymentName",
-        )
+    _spec_rule("deploymentName", lambda: validate_name(name, "deployment"))
 
 
 def check_asset_name(name: str, version: str | None = None) -> None:
@@ -119,22 +119,15 @@ def _percentages(value: object, field: str) -> dict[str, int]:
     return result
 
 
+def _lower(values: Mapping[str, int]) -> dict[str, int]:
+    return {name.lower(): value for name, value in values.items()}
+
+
 def check_traffic(traffic: object, deployments: Iterable[str]) -> dict[str, int]:
     """``traffic`` must name existing deployments and sum to 100 (or be all zero / empty)."""
     values = _percentages(traffic, "properties.traffic")
-    known = {name.lower() for name in deployments}
-    unknown = sorted(name for name in values if name.lower() not in known)
-    if unknown:
-        raise bad_request(
-            f"Traffic is set for deployment(s) that do not exist on this endpoint: {', '.join(unknown)}.",
-            target="properties.traffic",
-        )
-    total = sum(values.values())
-    if total not in (0, 100):
-        raise bad_request(
-            f"The traffic values must sum to 100 (or all be 0); they sum to {total}.",
-            target="properties.traffic",
-        )
+    known = [name.lower() for name in deployments]
+    _spec_rule("properties.traffic", lambda: validate_traffic(_lower(values), deployments=known))
     return values
 
 
@@ -143,32 +136,11 @@ def check_mirror_traffic(
 ) -> dict[str, int]:
     """Mirror traffic: one deployment at most, 50 % at most, never one that has live traffic."""
     values = _percentages(mirror, "properties.mirrorTraffic")
-    active = {name: percent for name, percent in values.items() if percent > 0}
-    known = {name.lower() for name in deployments}
-    unknown = sorted(name for name in values if name.lower() not in known)
-    if unknown:
-        raise bad_request(
-            f"Mirror traffic is set for deployment(s) that do not exist on this endpoint: {', '.join(unknown)}.",
-            target="properties.mirrorTraffic",
-        )
-    if len(active) > 1:
-        raise bad_request(
-            f"Mirror traffic can be set for one deployment only; it is set for {', '.join(sorted(active))}.",
-            target="properties.mirrorTraffic",
-        )
-    for name, percent in active.items():
-        if percent > 50:
-            raise bad_request(
-                f"Mirror traffic for '{name}' is {percent}%; it can be at most 50%.",
-                target="properties.mirrorTraffic",
-            )
-        live = {key.lower(): value for key, value in traffic.items()}
-        if live.get(name.lower(), 0) > 0:
-            raise bad_request(
-                f"Deployment '{name}' receives live traffic ({live[name.lower()]}%); a deployment cannot "
-                "receive both live and mirror traffic.",
-                target="properties.mirrorTraffic",
-            )
+    known = [name.lower() for name in deployments]
+    _spec_rule(
+        "properties.mirrorTraffic",
+        lambda: validate_traffic(_lower(traffic), _lower(values), deployments=known),
+    )
     return values
 
 

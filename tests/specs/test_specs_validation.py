@@ -91,7 +91,7 @@ def test_names_are_checked_at_load(tmp_path: Path) -> None:
             {"blue": 100, "green": 0},
             None,
             ["blue"],
-            "traffic names deployment\\(s\\) green that the endpoint does not have",
+            "traffic names deployment\\(s\\) green that do not exist on this endpoint",
         ),
         ({"blue": 100}, {"green": 10}, ["blue"], "mirror_traffic names deployment\\(s\\) green"),
     ],

@@ -221,7 +221,7 @@ def test_traffic_and_mirror_rules(arm: Arm) -> None:
     assert "sum to 100" in put({"traffic": {"blue": 60, "green": 30}}).json()["error"]["message"]
     assert "do not exist" in put({"traffic": {"blue": 50, "ghost": 50}}).json()["error"]["message"]
     over = put({"traffic": {"blue": 100}, "mirrorTraffic": {"green": 51}})
-    assert over.status_code == 400 and "at most 50" in over.json()["error"]["message"]
+    assert over.status_code == 400 and "from 0 to 50" in over.json()["error"]["message"]
     two = put({"traffic": {"blue": 100}, "mirrorTraffic": {"green": 10, "red": 10}})
     assert two.status_code == 400 and "one deployment" in two.json()["error"]["message"]
     live = put({"traffic": {"blue": 90, "green": 10}, "mirrorTraffic": {"green": 10}})

@@ -38,7 +38,7 @@ from .context import Call, Workspace
 from .deployments import render_deployment
 from .endpoints import DEPLOYMENT_KIND, render_endpoint
 from .faults import Fault
-from .lro import OperationRunner
+from .lro import RETRY_AFTER_SECONDS, OperationRunner
 from .recovery import recover, shutdown_deployments
 from .router import ScoringRouter
 from .routes import OPERATION_PATH, ROUTES
@@ -189,7 +189,8 @@ def _operation(ws: Workspace, kind: str, op_id: str, version: str) -> Response:
     if op is None:
         raise ArmError(404, "ResourceNotFound", f"The operation '{op_id}' was not found.")
     if kind == "mfeoperationsstatus":
-        return json_response(OperationRunner.status_body(op, ws.base_url))
+        retry = {} if op.done else {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return json_response(OperationRunner.status_body(op, ws.base_url), headers=retry)
     if not op.done:
         headers = OperationRunner.headers(op, ws.base_url, version)
         return Response(

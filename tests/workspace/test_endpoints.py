@@ -269,7 +269,8 @@ def test_conflict_while_an_operation_is_in_progress(arm: Arm, clean_faults: None
     assert arm.admin("POST", "faults/operations", json={"minimumSeconds": 1.5}).status_code == 200
     created = arm.put(f"{EP}/{name}", {"location": "local", "properties": {"authMode": "Key"}})
     assert created.status_code == 201
-    assert arm.http.get(created.headers["Azure-AsyncOperation"]).json()["status"] == "InProgress"
+    in_progress = arm.http.get(created.headers["Azure-AsyncOperation"])
+    assert in_progress.json()["status"] == "InProgress" and int(in_progress.headers["Retry-After"]) >= 1
     assert arm.http.get(created.headers["Location"]).status_code == 202
     for response in (
         arm.put(f"{EP}/{name}", {"location": "local", "properties": {"authMode": "Key"}}),
@@ -282,6 +283,8 @@ def test_conflict_while_an_operation_is_in_progress(arm: Arm, clean_faults: None
         assert response.json()["error"]["code"] == "Conflict"
     assert arm.get(f"{EP}/{name}").json()["properties"]["provisioningState"] == "Creating"
     arm.ok(created)
+    done = arm.http.get(created.headers["Azure-AsyncOperation"])
+    assert done.json()["status"] == "Succeeded" and "Retry-After" not in done.headers
     assert arm.get(f"{EP}/{name}").json()["properties"]["provisioningState"] == "Succeeded"
     arm.ok(arm.patch(f"{EP}/{name}", {"tags": {"a": "b"}}))
 

@@ -36,6 +36,53 @@ def check_command(command: str, declared: Mapping[str, Mapping[str, Any]], where
             )
 
 
+def command_to_rest(
+    part: Any,
+    *,
+    workspace: str | None,
+    code_id: str | None,
+    environment_id: str | None,
+    what: str = "",
+) -> dict[str, Any]:
+    """The REST fields of what runs (command, code, environment, variables, distribution,
+    resources), shared by a command job and a sweep's trial; ``what`` prefixes error wording."""
+    return {
+        "command": part.command,
+        "codeId": resolve_asset_id(
+            part.code,
+            code_id,
+            workspace=workspace,
+            asset_type="codes",
+            what=f"{what}code folder",
+            argument="code_id",
+        ),
+        "environmentId": resolve_asset_id(
+            part.environment,
+            environment_id,
+            workspace=workspace,
+            asset_type="environments",
+            what=f"{what}environment",
+            argument="environment_id",
+        ),
+        "environmentVariables": part.environment_variables,
+        "distribution": part.distribution.to_rest() if part.distribution else None,
+        "resources": part.resources.to_rest() if part.resources else None,
+    }
+
+
+def command_from_rest(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The spec fields of :func:`command_to_rest`'s REST fields."""
+    distribution, resources = props.get("distribution"), props.get("resources")
+    return {
+        "command": props.get("command"),
+        "code": props.get("codeId"),
+        "environment": props.get("environmentId"),
+        "environment_variables": props.get("environmentVariables"),
+        "distribution": Distribution.from_rest(distribution) if distribution else None,
+        "resources": JobResources.from_rest(resources) if resources else None,
+    }
+
+
 class Job(TopLevelSpec):
     """What command and sweep jobs share: names, inputs, outputs, compute."""
 
@@ -145,27 +192,8 @@ class CommandJob(Job):
         self.check(complete=True)
         properties = {
             **self._common_rest(workspace, input_uris),
-            "command": self.command,
-            "codeId": resolve_asset_id(
-                self.code,
-                code_id,
-                workspace=workspace,
-                asset_type="codes",
-                what="code folder",
-                argument="code_id",
-            ),
-            "environmentId": resolve_asset_id(
-                self.environment,
-                environment_id,
-                workspace=workspace,
-                asset_type="environments",
-                what="environment",
-                argument="environment_id",
-            ),
-            "environmentVariables": self.environment_variables,
-            "resources": self.resources.to_rest() if self.resources else None,
+            **command_to_rest(self, workspace=workspace, code_id=code_id, environment_id=environment_id),
             "limits": self.limits.to_rest() if self.limits else None,
-            "distribution": self.distribution.to_rest() if self.distribution else None,
         }
         return {"properties": compact(properties)}
 
@@ -174,14 +202,7 @@ class CommandJob(Job):
         props = body.get("properties") or {}
         data = {
             **cls._common_from_rest(body, name),
-            "command": props.get("command"),
-            "code": props.get("codeId"),
-            "environment": props.get("environmentId"),
-            "environment_variables": props.get("environmentVariables"),
-            "resources": JobResources.from_rest(props["resources"]) if props.get("resources") else None,
+            **command_from_rest(props),
             "limits": CommandJobLimits.from_rest(props["limits"]) if props.get("limits") else None,
-            "distribution": Distribution.from_rest(props["distribution"])
-            if props.get("distribution")
-            else None,
         }
         return parse_spec(cls, compact(data), rest=True)

@@ -9,11 +9,10 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BeforeValidator
 
 from .._errors import SpecValidationError
-from ._assets import resolve_asset_id
 from ._base import CodeValue, SpecModel, StrDict, compact, one_of, parse_spec
 from ._environment import Environment, EnvironmentOrReference
 from ._job_io import Distribution, JobResources
-from ._jobs import Job, check_command
+from ._jobs import Job, check_command, command_from_rest, command_to_rest
 from ._search_space import EarlyTerminationPolicy, Objective, SamplingAlgorithm, SearchParameter, SweepLimits
 
 __all__ = ["SweepJob", "TrialComponent"]
@@ -80,29 +79,9 @@ class SweepJob(Job):
     ) -> dict[str, Any]:
         """The REST ``SweepJob`` body; ids and URIs as for :meth:`CommandJob.to_rest` (for the trial)."""
         self.check(complete=True)
-        trial = self.trial
-        trial_body = {
-            "command": trial.command,
-            "codeId": resolve_asset_id(
-                trial.code,
-                code_id,
-                workspace=workspace,
-                asset_type="codes",
-                what="trial code folder",
-                argument="code_id",
-            ),
-            "environmentId": resolve_asset_id(
-                trial.environment,
-                environment_id,
-                workspace=workspace,
-                asset_type="environments",
-                what="trial environment",
-                argument="environment_id",
-            ),
-            "environmentVariables": trial.environment_variables,
-            "distribution": trial.distribution.to_rest() if trial.distribution else None,
-            "resources": trial.resources.to_rest() if trial.resources else None,
-        }
+        trial_body = command_to_rest(
+            self.trial, workspace=workspace, code_id=code_id, environment_id=environment_id, what="trial "
+        )
         properties = {
             **self._common_rest(workspace, input_uris),
             "trial": compact(trial_body),
@@ -127,20 +106,7 @@ class SweepJob(Job):
         policy = props.get("earlyTermination")
         data = {
             **cls._common_from_rest(body, name),
-            "trial": compact(
-                {
-                    "command": trial.get("command"),
-                    "code": trial.get("codeId"),
-                    "environment": trial.get("environmentId"),
-                    "environment_variables": trial.get("environmentVariables"),
-                    "distribution": Distribution.from_rest(trial["distribution"])
-                    if trial.get("distribution")
-                    else None,
-                    "resources": JobResources.from_rest(trial["resources"])
-                    if trial.get("resources")
-                    else None,
-                }
-            ),
+            "trial": compact(command_from_rest(trial)),
             "sampling_algorithm": compact(
                 {
                     "type": algorithm.get("samplingAlgorithmType"),

@@ -1,20 +1,37 @@
 """A small HTTP/1.1 client for forwarding scoring requests to inference servers on loopback.
 
-The router sends each request in one write (headers and body together) and reads the answer by
-``Content-Length``, chunked encoding or until the server closes. Servers that keep connections
-alive get them reused; the inference server (gunicorn's sync worker) closes after each answer.
-A general-purpose client costs several milliseconds per request here; this costs a fraction.
+Each upstream connection is an asyncio protocol with an ``httptools`` response parser: a
+request is one write (headers and body together), the answer is parsed as it arrives
+(``Content-Length``, chunked, or until the server closes) and completes a future; the timeout
+is a timer, not a task. Connections the server keeps alive are pooled per address and reused
+(the runtime's inference servers keep them alive, see ``runtime/agent/keepalive_worker.py``);
+a server that closes after each answer (gunicorn's sync worker) simply gets a new connection.
+
+Reuse is safe by construction rather than by retrying: a pooled connection is reused only when
+it has been idle for less than :data:`MAX_IDLE_SECONDS` (below gunicorn's 2 s keep-alive
+timeout), its protocol has not seen the server close it, and a zero-timeout ``poll`` finds
+nothing to read on it (a closed or misbehaving connection is readable). A connection found dead
+there is dropped before anything was written to it, and the request goes to the next pooled
+connection or a new one. A request that was written is never sent again: if the connection
+fails after that, the caller gets :class:`ForwardError` (the server may have run it).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import select
+import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["ForwardError", "Forwarder", "Reply"]
+import httptools
 
+__all__ = ["MAX_IDLE_SECONDS", "ForwardError", "Forwarder", "Reply"]
+
+#: A pooled connection idle for longer is closed instead of reused.
+MAX_IDLE_SECONDS = 1.5
 _MAX_IDLE = 16
 _MAX_HEADER_BYTES = 64 * 1024
 
@@ -25,27 +42,151 @@ class ForwardError(Exception):
 
 @dataclass
 class Reply:
-    """An answer of the inference server."""
+    """An answer of the inference server (header names lower-cased, values as sent)."""
 
     status: int
-    headers: list[tuple[str, str]]
+    headers: list[tuple[bytes, bytes]]
     body: bytes
 
 
-Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+class _Upstream(asyncio.Protocol):
+    """One connection to an inference server; one request at a time."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.idle_since = 0.0
+        self._parser = httptools.HttpResponseParser(self)
+        self._waiter: asyncio.Future[Reply] | None = None
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._header_bytes = 0
+        self._body: list[bytes] = []
+        self._head = False
+        self._headers_done = False
+        self._framed = False
+        self.reusable = False
+        self._poller: Any = None
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            self._poller = select.poll()
+            self._poller.register(sock.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+
+    def data_received(self, data: bytes) -> None:
+        if self._waiter is None or self._waiter.done():
+            self.close()  # nothing was asked: the connection is out of step
+            return
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._fail(ForwardError(f"malformed answer ({exc})"))
+        except ForwardError as exc:
+            self._fail(exc)
+
+    def eof_received(self) -> bool | None:
+        self.close()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return
+        if self._headers_done and not self._framed and not self._head:
+            self._complete()  # the body ends where the connection does
+        else:
+            reason = str(exc) if exc else "the connection was closed before a complete answer"
+            waiter.set_exception(ForwardError(reason))
+
+    # httptools callbacks
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_bytes > _MAX_HEADER_BYTES:
+            raise ForwardError("the answer's headers are too large")
+        name = name.lower()
+        if name == b"content-length" or (name == b"transfer-encoding" and b"chunked" in value.lower()):
+            self._framed = True
+        self._headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self._headers_done = True
+        status = self._parser.get_status_code()
+        if self._head or status in (204, 304):
+            self._framed = True
+        if self._head:
+            self._complete(reusable=False)  # the parser would wait for a body a HEAD answer has not
+
+    def on_body(self, body: bytes) -> None:
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        self._complete(reusable=self._parser.should_keep_alive())
+
+    # the request
+
+    def send(self, payload: bytes, head: bool) -> asyncio.Future[Reply]:
+        """Write one request; the future of its answer."""
+        assert self.transport is not None
+        self._waiter = self._loop.create_future()
+        self._headers = []
+        self._header_bytes = 0
+        self._body = []
+        self._head = head
+        self._headers_done = False
+        self._framed = False
+        self.reusable = False
+        self.transport.write(payload)
+        return self._waiter
+
+    def alive(self) -> bool:
+        """Whether this idle connection may carry a request (see the module docstring)."""
+        if self.closed or self._poller is None or self.transport is None or self.transport.is_closing():
+            return False
+        return not self._poller.poll(0)
+
+    def abort(self) -> None:
+        """Drop the connection (a timed-out or abandoned request)."""
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _complete(self, reusable: bool = False) -> None:
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return
+        self.reusable = reusable
+        waiter.set_result(Reply(self._parser.get_status_code(), self._headers, b"".join(self._body)))
+
+    def _fail(self, exc: Exception) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(exc)
+        self.abort()
+
+    def close(self) -> None:
+        """Close the connection (its answer is complete)."""
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
 
 
 class Forwarder:
     """Sends requests to ``http://host:port`` addresses, reusing kept-alive connections."""
 
     def __init__(self) -> None:
-        self._idle: defaultdict[tuple[str, int], list[Connection]] = defaultdict(list)
+        self._idle: defaultdict[tuple[str, int], list[_Upstream]] = defaultdict(list)
+        self.opened = 0  # connections opened so far (for tests and diagnostics)
 
     async def close(self) -> None:
         """Close every idle connection."""
         for connections in self._idle.values():
-            for _, writer in connections:
-                writer.close()
+            for conn in connections:
+                conn.abort()
         self._idle.clear()
 
     async def request(
@@ -54,93 +195,68 @@ class Forwarder:
         port: int,
         method: str,
         target: str,
-        headers: list[tuple[str, str]],
+        headers: Sequence[tuple[bytes, bytes]],
         body: bytes,
         timeout: float,
     ) -> Reply:
         """Send one request and read the whole answer (``TimeoutError`` after ``timeout`` s)."""
-        return await asyncio.wait_for(self._request(host, port, method, target, headers, body), timeout)
-
-    async def _request(
-        self, host: str, port: int, method: str, target: str, headers: list[tuple[str, str]], body: bytes
-    ) -> Reply:
-        head = [f"{method} {target} HTTP/1.1", f"Host: {host}:{port}", f"Content-Length: {len(body)}"]
-        head += [f"{name}: {value}" for name, value in headers]
-        payload = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        parts = [
+            f"{method} {target} HTTP/1.1\r\nhost: {host}:{port}\r\ncontent-length: {len(body)}".encode(
+                "latin-1"
+            )
+        ]
+        for name, value in headers:
+            parts += (b"\r\n", name, b": ", value)
+        parts += (b"\r\n\r\n", body)
+        payload = b"".join(parts)
         key = (host, port)
-        reused = bool(self._idle[key])
+        conn = self._pooled(key)
+        if conn is None:
+            conn = await self._open(loop, key, deadline)
+        waiter = conn.send(payload, method == "HEAD")
+        timer = loop.call_at(deadline, _expire, waiter)
         try:
-            return await self._exchange(key, payload, method)
-        except (ConnectionError, asyncio.IncompleteReadError, ForwardError) as exc:
-            if not reused:
-                raise ForwardError(str(exc) or type(exc).__name__) from None
-            return await self._exchange(key, payload, method, fresh=True)  # a stale kept-alive connection
-        except OSError as exc:
-            raise ForwardError(str(exc)) from None
-
-    async def _exchange(
-        self, key: tuple[str, int], payload: bytes, method: str, fresh: bool = False
-    ) -> Reply:
-        idle = self._idle[key]
-        reader, writer = idle.pop() if idle and not fresh else await asyncio.open_connection(*key)
-        try:
-            writer.write(payload)
-            reply, keep = await _read_reply(reader, method)
+            reply = await waiter
         except BaseException:
-            writer.close()
+            conn.abort()  # timed out, failed or cancelled: the connection is out of step
             raise
-        if keep and len(idle) < _MAX_IDLE:
-            idle.append((reader, writer))
+        finally:
+            timer.cancel()
+        idle = self._idle[key]
+        if conn.reusable and not conn.closed and len(idle) < _MAX_IDLE:
+            conn.idle_since = time.monotonic()
+            idle.append(conn)
         else:
-            writer.close()
+            conn.close()
         return reply
 
+    def _pooled(self, key: tuple[str, int]) -> _Upstream | None:
+        idle = self._idle.get(key)
+        if not idle:
+            return None
+        oldest = time.monotonic() - MAX_IDLE_SECONDS
+        while idle:
+            conn = idle.pop()
+            if conn.idle_since >= oldest and conn.alive():
+                return conn
+            conn.abort()  # dead or too old: dropped before anything was written to it
+        return None
 
-async def _read_reply(reader: asyncio.StreamReader, method: str) -> tuple[Reply, bool]:
-    try:
-        raw = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.LimitOverrunError:
-        raise ForwardError("the answer's headers are too large") from None
-    if len(raw) > _MAX_HEADER_BYTES:
-        raise ForwardError("the answer's headers are too large")
-    lines = raw.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
-        raise ForwardError(f"malformed status line {lines[0]!r}")
-    status, version = int(parts[1]), parts[0]
-    headers: list[tuple[str, str]] = []
-    for line in lines[1:]:
-        if line:
-            name, _, value = line.partition(":")
-            headers.append((name.strip(), value.strip()))
-    fields = {name.lower(): value for name, value in headers}
-    keep = fields.get("connection", "").lower() != "close" and version == "HTTP/1.1"
-    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
-        return Reply(status, headers, b""), keep
-    if "chunked" in fields.get("transfer-encoding", "").lower():
-        return Reply(status, headers, await _read_chunked(reader)), keep
-    if "content-length" in fields:
+    async def _open(
+        self, loop: asyncio.AbstractEventLoop, key: tuple[str, int], deadline: float
+    ) -> _Upstream:
         try:
-            length = int(fields["content-length"])
-        except ValueError:
-            raise ForwardError("malformed Content-Length") from None
-        return Reply(status, headers, await reader.readexactly(length)), keep
-    body = await reader.read()
-    return Reply(status, headers, body), False
+            _, conn = await asyncio.wait_for(
+                loop.create_connection(lambda: _Upstream(loop), *key), max(0.0, deadline - loop.time())
+            )
+        except OSError as exc:
+            raise ForwardError(exc.strerror or str(exc)) from None
+        self.opened += 1
+        return conn
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        size_line = await reader.readuntil(b"\r\n")
-        try:
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise ForwardError("malformed chunk size") from None
-        if size == 0:
-            with contextlib.suppress(asyncio.IncompleteReadError):
-                while (await reader.readuntil(b"\r\n")) != b"\r\n":
-                    pass
-            return b"".join(chunks)
-        chunks.append(await reader.readexactly(size))
-        await reader.readexactly(2)
+def _expire(waiter: asyncio.Future[Any]) -> None:
+    if not waiter.done():
+        waiter.set_exception(asyncio.TimeoutError())

@@ -9,6 +9,9 @@
   the background; the caller never waits for it nor sees its answer.
 * The deployment's status code and body come back unchanged; no running deployment gives a
   503 with an ARM-style error body.
+* Requests reach the inference servers over pooled kept-alive connections (:mod:`.forward`);
+  scoring requests skip Starlette (:meth:`ScoringRouter.asgi`, unless a fault is armed), and
+  hop-by-hop headers (``connection``, ``expect``, ``te``…) are not forwarded.
 """
 
 from __future__ import annotations
@@ -38,16 +41,27 @@ __all__ = ["DEPLOYMENT_HEADER", "ScoringRouter"]
 log = logging.getLogger("jupyter_mlep.workspace")
 
 DEPLOYMENT_HEADER = "azureml-model-deployment"
-_DROP_REQUEST = {
-    "host",
-    "authorization",
-    "connection",
-    "content-length",
-    "transfer-encoding",
-    "keep-alive",
-    DEPLOYMENT_HEADER,
-}
-_DROP_RESPONSE = {"connection", "content-length", "transfer-encoding", "keep-alive", "server", "date"}
+_DEPLOYMENT_HEADER = DEPLOYMENT_HEADER.encode()
+# Hop-by-hop and routing headers are not forwarded. The body is forwarded whole, with its own
+# Content-Length, so neither ``expect`` (uvicorn answered it) nor a transfer encoding applies.
+_DROP_REQUEST = frozenset(
+    {
+        b"host",
+        b"authorization",
+        b"connection",
+        b"content-length",
+        b"transfer-encoding",
+        b"keep-alive",
+        b"expect",
+        b"te",
+        b"upgrade",
+        b"proxy-connection",
+        _DEPLOYMENT_HEADER,
+    }
+)
+_DROP_RESPONSE = frozenset(
+    {b"connection", b"content-length", b"transfer-encoding", b"keep-alive", b"server", b"date"}
+)
 
 
 @dataclass
@@ -141,14 +155,20 @@ class ScoringRouter:
 
     async def asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Serve a request to ``/endpoints/…`` straight from ASGI (the fast path, no framework)."""
-        chunks = []
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        body = message.get("body", b"")
+        if message.get("more_body", False):
+            chunks = [body]
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+            body = b"".join(chunks)
         parts = scope["path"].split("/")
         try:
             if len(parts) != 4 or parts[3] not in ("score", "swagger.json"):
@@ -159,7 +179,7 @@ class ScoringRouter:
                 )
             query = scope.get("query_string", b"").decode("latin-1")
             status, headers, body = await self.answer(
-                scope["method"], parts[2], parts[3], scope["headers"], query, b"".join(chunks)
+                scope["method"], parts[2], parts[3], scope["headers"], query, body
             )
         except ArmError as exc:
             status, body = exc.status, json.dumps(exc.body(), separators=(",", ":")).encode()
@@ -181,10 +201,19 @@ class ScoringRouter:
         body: bytes,
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         """Authorise, choose the deployment, forward; the answer's status, raw headers and body."""
-        received = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw_headers]
-        fields = dict(received)
+        authorization: str | None = None
+        chosen_header: str | None = None
+        headers: list[tuple[bytes, bytes]] = []
+        for raw_name, value in raw_headers:
+            key = raw_name.lower()  # uvicorn sends them lower-cased already
+            if key not in _DROP_REQUEST:
+                headers.append((key, value))
+            elif key == b"authorization":
+                authorization = value.decode("latin-1")
+            elif key == _DEPLOYMENT_HEADER:
+                chosen_header = value.decode("latin-1")
         route = self._route(endpoint)
-        if not self._authorised(fields.get("authorization"), route):
+        if not self._authorised(authorization, route):
             raise ArmError(
                 401,
                 "Unauthorized",
@@ -193,7 +222,6 @@ class ScoringRouter:
             )
         if route is None:
             raise ArmError(404, "EndpointNotFound", f"The online endpoint '{endpoint}' does not exist.")
-        chosen_header = fields.get(DEPLOYMENT_HEADER)
         mirror_to: str | None = None
         if chosen_header:
             deployment = route.deployments.get(chosen_header.strip().lower())
@@ -224,7 +252,6 @@ class ScoringRouter:
                 f"Deployment '{deployment}' of endpoint '{route.endpoint}' is not running. Check its "
                 "provisioningState and logs.",
             )
-        headers = [(k, v) for k, v in received if k not in _DROP_REQUEST]
         path = "/score" if target == "score" else "/swagger.json"
         if query:
             path += "?" + query
@@ -248,12 +275,8 @@ class ScoringRouter:
             self.ws.counters.record(route.endpoint, deployment, 502, _ms(started), mirror=False)
             raise ArmError(502, "BadGateway", f"Deployment '{deployment}' did not answer: {exc}.") from None
         self.ws.counters.record(route.endpoint, deployment, reply.status, _ms(started), mirror=False)
-        out_headers = [
-            (k.lower().encode("latin-1"), v.encode("latin-1"))
-            for k, v in reply.headers
-            if k.lower() not in _DROP_RESPONSE
-        ]
-        out_headers.append((DEPLOYMENT_HEADER.encode(), deployment.encode("latin-1")))
+        out_headers = [(k, v) for k, v in reply.headers if k not in _DROP_RESPONSE]
+        out_headers.append((_DEPLOYMENT_HEADER, deployment.encode("latin-1")))
         out_headers.append((b"content-length", str(len(reply.body)).encode()))
         return reply.status, out_headers, reply.body
 
@@ -263,7 +286,7 @@ class ScoringRouter:
         deployment: str,
         method: str,
         path: str,
-        headers: list[tuple[str, str]],
+        headers: list[tuple[bytes, bytes]],
         body: bytes,
         timeout: float,
     ) -> None:

@@ -5,10 +5,16 @@ before it creates its listening sockets, replaces that with ``MLEP_GUNICORN_BIND
 address), so the server is never reachable from outside the machine. ``post_worker_init`` records
 which installed modules the scoring script needed, so the launcher can import them before the next
 start. No control socket is created (``~/.gunicorn`` stays untouched).
+
+With one worker (``WORKER_COUNT=1``, the default) the worker class is ``keepalive_worker.py``'s
+:class:`KeepAliveSyncWorker`: gunicorn's sync worker (one request at a time, in the main thread,
+same timeouts) that keeps connections alive, so the scoring router reuses its connections. Set
+``MLEP_SERVER_KEEPALIVE=0`` in the deployment's environment variables for gunicorn's sync worker.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from typing import Any
@@ -18,6 +24,27 @@ control_socket_disable = True
 # launcher, the launcher's), and it changes to it before reading this file: use the directory the
 # server was started in (the code folder), as a freshly started azmlinfsrv would.
 chdir = os.environ.get("MLEP_SERVER_CWD") or os.getcwd()
+
+
+def _keepalive_worker() -> Any:
+    """The keep-alive sync worker class, or None (several workers, or turned off)."""
+    if os.environ.get("MLEP_SERVER_KEEPALIVE", "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    if os.environ.get("WORKER_COUNT", "1").strip() not in ("", "1"):
+        return None
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keepalive_worker.py")
+    spec = importlib.util.spec_from_file_location("mlep_keepalive_worker", path)
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.KeepAliveSyncWorker
+
+
+_worker = _keepalive_worker()
+if _worker is not None:
+    worker_class = _worker
 
 
 def on_starting(server: Any) -> None:

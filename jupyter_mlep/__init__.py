@@ -25,6 +25,8 @@ from ._errors import (
     OperationTimeoutError,
     PlaceholderError,
     RestError,
+    RolloutError,
+    RolloutInterruptedError,
     RuntimeBackendError,
     ScoreScriptError,
     ScoreTestError,
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from .operations import (
         DeployResult,
         InvokeResult,
+        RolloutResult,
         create_endpoint,
         delete_deployment,
         delete_endpoint,
@@ -61,6 +64,7 @@ if TYPE_CHECKING:
         list_deployments,
         list_endpoints,
         regenerate_key,
+        rollout,
         update_traffic,
     )
     from .rest import RestClient
@@ -73,6 +77,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "DeployResult": ("operations", "DeployResult"),
     "InvokeResult": ("operations", "InvokeResult"),
+    "RolloutResult": ("operations", "RolloutResult"),
     "create_endpoint": ("operations", "create_endpoint"),
     "delete_deployment": ("operations", "delete_deployment"),
     "delete_endpoint": ("operations", "delete_endpoint"),
@@ -87,6 +92,7 @@ _LAZY = {
     "list_deployments": ("operations", "list_deployments"),
     "list_endpoints": ("operations", "list_endpoints"),
     "regenerate_key": ("operations", "regenerate_key"),
+    "rollout": ("operations", "rollout"),
     "update_traffic": ("operations", "update_traffic"),
     "RestClient": ("rest", "RestClient"),
     "connect": ("operations", "connect"),
@@ -123,6 +129,9 @@ __all__ = [
     "PlaceholderError",
     "RestClient",
     "RestError",
+    "RolloutError",
+    "RolloutInterruptedError",
+    "RolloutResult",
     "RuntimeBackendError",
     "ScoreScript",
     "ScoreScriptError",
@@ -164,6 +173,7 @@ __all__ = [
     "load_spec",
     "regenerate_key",
     "resolve_settings",
+    "rollout",
     "smoke_test_score_script",
     "unload_ipython_extension",
     "update_traffic",

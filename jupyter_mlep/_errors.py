@@ -20,6 +20,8 @@ Exception tree::
     │   └── DeploymentNotFoundError  no deployment of that name runs on this machine
     ├── WorkspaceError           the local workspace server cannot be reached or controlled
     │   └── WorkspaceStartError  the local workspace server did not start (carries its log tail)
+    ├── RolloutError             a rollout step failed a gate; traffic was restored (carries the RolloutResult)
+    │   └── RolloutInterruptedError  Ctrl-C during a rollout (also a KeyboardInterrupt); traffic was restored
     └── RestError                a management-plane or blob request failed (method, URL, status, ARM code, ids)
         ├── CredentialError          no credential could produce a token (says what to configure)
         ├── ServiceUnreachableError  the service did not answer (connection refused, reset, timed out)
@@ -57,6 +59,8 @@ __all__ = [
     "OperationTimeoutError",
     "PlaceholderError",
     "RestError",
+    "RolloutError",
+    "RolloutInterruptedError",
     "RuntimeBackendError",
     "ScoreScriptError",
     "ScoreTestError",
@@ -189,6 +193,23 @@ class WorkspaceError(MlepError):
 
 class WorkspaceStartError(WorkspaceError):
     """Raised when the local workspace server does not start; the hint holds its log tail."""
+
+
+class RolloutError(MlepError):
+    """Raised when a progressive rollout stops: a step failed a gate, or something failed mid-way.
+
+    The message names the step (``step 2 (green=50%)``) and the gate with its measured value
+    (``error_rate 12.5% is not < 1%``) and says whether the original split was restored.
+    ``result`` is the :class:`~jupyter_mlep.operations.RolloutResult` (steps, measurements, traffic).
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, result: Any = None) -> None:
+        super().__init__(message, hint=hint)
+        self.result = result
+
+
+class RolloutInterruptedError(RolloutError, KeyboardInterrupt):
+    """Raised on Ctrl-C during a rollout, once the original split is restored (also a KeyboardInterrupt)."""
 
 
 class RestError(MlepError):

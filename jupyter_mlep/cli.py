@@ -20,7 +20,11 @@ __all__ = ["main"]
 # sub-command name -> module under jupyter_mlep.commands with add_arguments(parser) and run(args) -> int
 _COMMANDS = {
     "check-score": "check a scoring script (and optionally smoke-test it)",
-    "endpoint": "online endpoints: create, deploy, invoke, logs, traffic, show, list, delete, keys, update, scale",
+    "demo": "run the quickstart recipe against the local workspace and print what it did",
+    "endpoint": (
+        "online endpoints: create, deploy, invoke, logs, traffic, rollout, show, list, delete, keys, update, scale"
+    ),
+    "recipe": "run a notebook recipe with papermill and summarise it (exits 1 naming the failed step)",
     "status": "show the active target and where each setting came from",
     "workspace": "start, stop or describe the local workspace server",
 }

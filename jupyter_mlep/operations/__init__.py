@@ -6,13 +6,23 @@ are serialized; the service's own "operation in progress" conflicts are waited o
 
 :func:`deploy` (check, register, create or update, wait, route traffic) and :func:`invoke` (score
 with the endpoint's key or token) are the high-level calls; results render as text and HTML.
+:func:`rollout` moves traffic to a deployment step by step behind gates (see :mod:`._rollout`).
 """
 
 from ._assets import DeploymentAssets, register_deployment_assets, register_environment
 from ._connect import connect
-from ._counters import DeploymentCounters, get_counters
-from ._deploy import check_deployment_script, deploy, traffic_with
+from ._counters import (
+    CountersWindow,
+    DeploymentCounters,
+    WindowCounters,
+    counters_marker,
+    get_counters,
+    get_counters_since,
+)
+from ._deploy import DEPLOY_PHASES, DeployStep, PhaseCallback, check_deployment_script, deploy, traffic_with
 from ._deployments import (
+    LOG_CONTAINERS,
+    LogFollower,
     create_or_update_deployment,
     delete_deployment,
     get_deployment,
@@ -32,6 +42,7 @@ from ._endpoints import (
     regenerate_key,
     set_traffic,
 )
+from ._gates import Gate, GateCheck, Measurement, parse_gate, parse_gates, parse_interval, parse_steps
 from ._invoke import DEPLOYMENT_HEADER, encode_payload, invoke, scoring_headers
 from ._results import (
     DeployResult,
@@ -40,25 +51,49 @@ from ._results import (
     InvokeResult,
     KeysResult,
     LogsResult,
+    RolloutResult,
+    RolloutStep,
     TrafficResult,
 )
-from ._traffic import describe_endpoint, get_traffic, list_all, update_traffic
+from ._rollout import RolloutEvent, rollout, split_with
+from ._traffic import (
+    describe_endpoint,
+    get_traffic,
+    list_all,
+    same_split,
+    update_traffic,
+    wait_for_traffic,
+)
 
 __all__ = [
     "DEPLOYMENT_HEADER",
+    "DEPLOY_PHASES",
+    "LOG_CONTAINERS",
+    "CountersWindow",
     "DeployResult",
+    "DeployStep",
     "DeploymentAssets",
     "DeploymentCounters",
     "EndpointDetails",
     "EndpointKeys",
     "EndpointList",
     "EndpointToken",
+    "Gate",
+    "GateCheck",
     "InvokeResult",
     "KeysResult",
+    "LogFollower",
     "LogsResult",
+    "Measurement",
+    "PhaseCallback",
+    "RolloutEvent",
+    "RolloutResult",
+    "RolloutStep",
     "TrafficResult",
+    "WindowCounters",
     "check_deployment_script",
     "connect",
+    "counters_marker",
     "create_endpoint",
     "create_or_update_deployment",
     "delete_deployment",
@@ -67,6 +102,7 @@ __all__ = [
     "describe_endpoint",
     "encode_payload",
     "get_counters",
+    "get_counters_since",
     "get_deployment",
     "get_endpoint",
     "get_keys",
@@ -77,12 +113,20 @@ __all__ = [
     "list_all",
     "list_deployments",
     "list_endpoints",
+    "parse_gate",
+    "parse_gates",
+    "parse_interval",
+    "parse_steps",
     "regenerate_key",
     "register_deployment_assets",
     "register_environment",
+    "rollout",
+    "same_split",
     "scale_deployment",
     "scoring_headers",
     "set_traffic",
+    "split_with",
     "traffic_with",
     "update_traffic",
+    "wait_for_traffic",
 ]

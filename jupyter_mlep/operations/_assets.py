@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._errors import SpecValidationError
+from .._errors import OperationTimeoutError, SpecValidationError
 from ..rest import RegisteredAsset, RestClient, register_code, register_model
 from ..specs import Environment, Model, OnlineDeployment, require_local_path
 
@@ -76,34 +76,83 @@ def register_deployment_assets(
     *,
     endpoint: str,
     on_step: Callable[[str], None] | None = None,
+    on_phase: Callable[[str, str, str], None] | None = None,
 ) -> DeploymentAssets:
-    """Register the inline model, code folder and environment of ``spec`` (unchanged ones are reused)."""
+    """Register the inline model, code folder and environment of ``spec`` (unchanged ones are reused).
+
+    ``on_phase(phase, state, detail)`` hears about the ``upload`` phase (model and code) and the
+    ``environment`` phase: ``running``, then ``done``, ``skipped`` (nothing to register, or
+    everything unchanged) or ``failed``.
+    """
     say = on_step or (lambda _text: None)
+    phase = on_phase or (lambda _phase, _state, _detail: None)
     assets = DeploymentAssets()
     base = f"{endpoint}-{spec.name}"
-    model_path = local_model_path(spec)
-    if model_path is not None:
-        assert isinstance(spec.model, Model)
-        model = register_model(
-            client, model_path, name=spec.model.name or f"{base}-model", model_type=_model_type(spec.model)
-        )
-        say(f"Model {model.name}:{model.version} " + ("(unchanged)" if model.reused else "uploaded"))
-        assets.model_id = model.id
-        assets.registered.append(model)
-    elif isinstance(spec.model, Model) and spec.model.path is None:
-        raise SpecValidationError(
-            f"The model of deployment {spec.name!r} has no path.", hint="Set model.path (or --model PATH)."
-        )
-    folder = local_code_folder(spec)
-    if folder is not None:
-        code = register_code(client, folder, name=f"{base}-code")
-        say(f"Code {code.name}:{code.version} " + ("(unchanged)" if code.reused else "uploaded"))
-        assets.code_id = code.id
-        assets.registered.append(code)
+    uploads: list[RegisteredAsset] = []
+    phase("upload", "running", "")
+    try:
+        model_path = local_model_path(spec)
+        if model_path is not None:
+            assert isinstance(spec.model, Model)
+            model = register_model(
+                client,
+                model_path,
+                name=spec.model.name or f"{base}-model",
+                model_type=_model_type(spec.model),
+            )
+            say(f"Model {model.name}:{model.version} " + ("(unchanged)" if model.reused else "uploaded"))
+            assets.model_id = model.id
+            uploads.append(model)
+            phase("upload", "running", _describe(uploads))
+        elif isinstance(spec.model, Model) and spec.model.path is None:
+            raise SpecValidationError(
+                f"The model of deployment {spec.name!r} has no path.",
+                hint="Set model.path (or --model PATH).",
+            )
+        folder = local_code_folder(spec)
+        if folder is not None:
+            code = register_code(client, folder, name=f"{base}-code")
+            say(f"Code {code.name}:{code.version} " + ("(unchanged)" if code.reused else "uploaded"))
+            assets.code_id = code.id
+            uploads.append(code)
+    except BaseException as exc:
+        phase("upload", ended_state(exc), str(exc).strip().split("\n")[0])
+        raise
+    assets.registered.extend(uploads)
+    phase("upload", "done" if any(not a.reused for a in uploads) else "skipped", _describe(uploads))
     if isinstance(spec.environment, Environment):
-        assets.environment_id = register_environment(client, spec.environment, name=f"{base}-env")
+        phase("environment", "running", "")
+        try:
+            assets.environment_id = register_environment(client, spec.environment, name=f"{base}-env")
+        except BaseException as exc:
+            phase("environment", ended_state(exc), str(exc).strip().split("\n")[0])
+            raise
+        label = assets.environment_id.rsplit("/environments/", 1)[-1].replace("/versions/", ":")
         say(f"Environment {assets.environment_id.rsplit('/environments/', 1)[-1]}")
+        phase("environment", "done", label)
+    else:
+        phase("environment", "skipped", str(spec.environment or "none"))
     return assets
+
+
+def _describe(uploads: list[RegisteredAsset]) -> str:
+    """``model m:3 uploaded (12 KB), code c:1 unchanged``."""
+    if not uploads:
+        return "nothing to upload"
+    parts = []
+    for asset in uploads:
+        kind = "code" if "/codes/" in asset.id else "model"
+        size = f" ({asset.uploaded_bytes} B)" if asset.uploaded_bytes else ""
+        parts.append(
+            f"{kind} {asset.name}:{asset.version} " + ("unchanged" if asset.reused else f"uploaded{size}")
+        )
+    return ", ".join(parts)
+
+
+def ended_state(exc: BaseException) -> str:
+    """The state of a phase that raised ``exc``: ``interrupted`` when only the waiting ended (Ctrl-C,
+    a timeout: the service may go on), else ``failed``."""
+    return "interrupted" if isinstance(exc, (KeyboardInterrupt, OperationTimeoutError)) else "failed"
 
 
 def _model_type(model: Model) -> str:

@@ -11,17 +11,20 @@ from ..rest import RestClient
 
 __all__ = ["endpoint_lock", "location_of", "not_found"]
 
-_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+_LOCKS: dict[tuple[str, str], threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
 _LOCATIONS: dict[tuple[str, str], str] = {}
 
 
 @contextlib.contextmanager
 def endpoint_lock(client: RestClient, endpoint: str, *, timeout: float | None = None) -> Iterator[None]:
-    """Serialize the changes this process makes to one endpoint (the service refuses overlapping ones)."""
+    """Serialize the changes this process makes to one endpoint (the service refuses overlapping ones).
+
+    Re-entrant: a thread that holds it (a rollout, for all its steps) can make changes of its own.
+    """
     key = (client.base_url + client.paths.workspace, endpoint.lower())
     with _LOCKS_GUARD:
-        lock = _LOCKS.setdefault(key, threading.Lock())
+        lock = _LOCKS.setdefault(key, threading.RLock())
     wait = client.operation_timeout if timeout is None else timeout
     if not lock.acquire(timeout=wait):
         raise ConflictError(

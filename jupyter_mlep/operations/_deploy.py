@@ -1,20 +1,91 @@
 """``deploy``: check the scoring script, create the endpoint if missing, register the assets,
-create or update the deployment, wait, and optionally move traffic to it."""
+create or update the deployment, wait, and optionally move traffic to it.
+
+Progress is reported three ways: ``on_step`` (one line of text per step, for terminals),
+``progress`` (every poll of the long-running operation) and ``on_phase`` (a :class:`DeployStep`
+each time one of the :data:`DEPLOY_PHASES` starts, changes or ends: what the status widget draws).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from .._errors import SpecValidationError
-from ..rest import ProgressCallback, RestClient
+from ..rest import OperationProgress, ProgressCallback, RestClient
 from ..specs import OnlineDeployment, validate_name
-from ._assets import local_code_folder, local_model_path, register_deployment_assets
+from ._assets import ended_state, local_code_folder, local_model_path, register_deployment_assets
 from ._deployments import create_or_update_deployment
 from ._endpoints import create_endpoint, set_traffic
 from ._results import DeployResult
 
-__all__ = ["check_deployment_script", "deploy", "traffic_with"]
+__all__ = [
+    "DEPLOY_PHASES",
+    "DeployStep",
+    "PhaseCallback",
+    "check_deployment_script",
+    "deploy",
+    "traffic_with",
+]
+
+DEPLOY_PHASES = ("endpoint", "upload", "environment", "deployment", "health", "traffic")
+"""The phases of :func:`deploy`, in order: create the endpoint if missing, upload the model and
+code, register the environment, submit the deployment, wait until the service reports it healthy
+(provisioning state Succeeded), move traffic (only with ``traffic``)."""
+
+
+@dataclass(frozen=True)
+class DeployStep:
+    """One change of a deployment phase, as :func:`deploy` reports it to ``on_phase``."""
+
+    phase: str
+    """One of :data:`DEPLOY_PHASES`."""
+    state: str
+    """``running``, ``done``, ``skipped`` (nothing to do: e.g. the endpoint exists), ``failed``, or
+    ``interrupted`` (Ctrl-C or a timeout ended the wait; the service may go on)."""
+    detail: str = ""
+    """What happened, in a few words (``model m:3 uploaded``, the provisioning state, the error)."""
+    elapsed: float = 0.0
+    """Seconds since the phase started."""
+
+    @property
+    def finished(self) -> bool:
+        """True once the phase is over (done, skipped, failed or interrupted)."""
+        return self.state in ("done", "skipped", "failed", "interrupted")
+
+
+PhaseCallback = Callable[[DeployStep], None]
+
+
+class _Phases:
+    """Reports phase changes to an optional callback, timing each phase."""
+
+    def __init__(self, callback: PhaseCallback | None) -> None:
+        self._callback = callback
+        self._started: dict[str, float] = {}
+
+    def report(self, phase: str, state: str, detail: str = "") -> None:
+        now = time.perf_counter()
+        started = self._started.setdefault(phase, now)
+        if self._callback is not None:
+            self._callback(DeployStep(phase, state, detail, now - started))
+
+    @contextlib.contextmanager
+    def running(self, phase: str, detail: str = "") -> Iterator[None]:
+        """Report ``phase`` running, then failed (with the error) if the block raises."""
+        self.report(phase, "running", detail)
+        try:
+            yield
+        except BaseException as exc:
+            self.report(phase, ended_state(exc), _first_line(exc))
+            raise
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def check_deployment_script(spec: OnlineDeployment) -> None:
@@ -57,15 +128,19 @@ def deploy(
     timeout: float | None = None,
     progress: ProgressCallback | None = None,
     on_step: Callable[[str], None] | None = None,
+    on_phase: PhaseCallback | None = None,
 ) -> DeployResult:
     """Deploy ``spec`` to ``endpoint`` (default: ``spec.endpoint_name``), creating the endpoint if missing.
 
     Checks names, the model path and the scoring script before anything is uploaded; a failed
     deployment raises :class:`~jupyter_mlep.OperationFailedError` with its log tail. With
-    ``traffic`` (a percentage), the deployment then takes that share of live traffic.
+    ``traffic`` (a percentage), the deployment then takes that share of live traffic. With
+    ``wait=False`` it returns once the service accepted the deployment (the ``health`` phase is
+    then still running: watch the deployment's provisioning state).
     """
     started, requests = time.perf_counter(), client.request_count
     say = on_step or (lambda _text: None)
+    phases = _Phases(on_phase)
     name = endpoint or spec.endpoint_name
     if not name:
         raise SpecValidationError(
@@ -82,28 +157,56 @@ def deploy(
     if check_script:
         check_deployment_script(spec)
     created = False
-    if client.find(client.paths.endpoint(name)) is None:
-        say(f"Creating endpoint {name}")
-        create_endpoint(client, name, timeout=timeout)
-        created = True
-    assets = register_deployment_assets(client, spec, endpoint=name, on_step=say)
+    with phases.running("endpoint"):
+        if client.find(client.paths.endpoint(name)) is None:
+            say(f"Creating endpoint {name}")
+            create_endpoint(client, name, timeout=timeout)
+            created = True
+    phases.report("endpoint", "done" if created else "skipped", "created" if created else "exists")
+    assets = register_deployment_assets(client, spec, endpoint=name, on_step=say, on_phase=phases.report)
     say(f"Deploying {spec.name} to {name}")
-    result = create_or_update_deployment(
-        client,
-        name,
-        spec,
-        model_id=assets.model_id,
-        code_id=assets.code_id,
-        environment_id=assets.environment_id,
-        wait=wait,
-        timeout=timeout,
-        progress=progress,
-    )
+
+    submitted: list[str] = []
+
+    def accepted(body: OnlineDeployment) -> None:
+        state = body.provisioning_state or "Accepted"
+        submitted.append(state)
+        phases.report("deployment", "done", f"accepted ({state})")
+        phases.report("health", "running", state)
+
+    def polled(update: OperationProgress) -> None:
+        if not update.done:  # an operation status says InProgress: keep the provisioning state
+            state = submitted[-1] if submitted and update.status == "InProgress" else update.status
+            phases.report("health", "running", state)
+        if progress is not None:
+            progress(update)
+
+    phases.report("deployment", "running", "submitting")
+    try:
+        result = create_or_update_deployment(
+            client,
+            name,
+            spec,
+            model_id=assets.model_id,
+            code_id=assets.code_id,
+            environment_id=assets.environment_id,
+            wait=wait,
+            timeout=timeout,
+            progress=polled,
+            on_accepted=accepted,
+        )
+    except BaseException as exc:
+        phases.report("health" if submitted else "deployment", ended_state(exc), _first_line(exc))
+        raise
+    if wait:
+        phases.report("health", "done", str(result.provisioning_state or "Succeeded"))
     split = None
     if traffic is not None and wait:
-        current = dict(client.get(client.paths.endpoint(name)).get("properties", {}).get("traffic") or {})
-        split = traffic_with(current, spec.name, traffic)
-        split = set_traffic(client, name, split, timeout=timeout).traffic
+        with phases.running("traffic"):
+            current = dict(client.get(client.paths.endpoint(name)).get("properties", {}).get("traffic") or {})
+            split = traffic_with(current, spec.name, traffic)
+            split = set_traffic(client, name, split, timeout=timeout).traffic
+        phases.report("traffic", "done", ", ".join(f"{k}={v}%" for k, v in (split or {}).items()))
         say(f"Traffic: {split}")
     return DeployResult(
         endpoint=name,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
 from typing import Any
+
+import httpx
 
 from .._errors import NotFoundError
 from ..rest import ProgressCallback, RestClient
@@ -10,6 +14,8 @@ from ..specs import OnlineDeployment
 from ._common import endpoint_lock, location_of, not_found
 
 __all__ = [
+    "LOG_CONTAINERS",
+    "LogFollower",
     "create_or_update_deployment",
     "delete_deployment",
     "get_deployment",
@@ -54,11 +60,13 @@ def create_or_update_deployment(
     wait: bool = True,
     timeout: float | None = None,
     progress: ProgressCallback | None = None,
+    on_accepted: Callable[[OnlineDeployment], None] | None = None,
 ) -> OnlineDeployment:
     """Create or update a deployment from a spec (assets already registered: pass their ids) or a REST body.
 
     Waits (with ``progress``) unless ``wait`` is False; a failure raises
     :class:`~jupyter_mlep._errors.OperationFailedError` with the deployment's log tail.
+    ``on_accepted`` gets the deployment as the service accepted it (before the wait).
     """
     if isinstance(deployment, OnlineDeployment):
         name = name or deployment.name
@@ -77,6 +85,13 @@ def create_or_update_deployment(
         raise ValueError("The deployment needs a name.")
     with endpoint_lock(client, endpoint):
         operation = client.begin("PUT", client.paths.deployment(endpoint, name), body)
+        if on_accepted is not None:
+            initial = _json_body(operation.initial)
+            on_accepted(
+                OnlineDeployment.from_rest(initial, endpoint_name=endpoint)
+                if isinstance(initial, dict) and initial.get("properties")
+                else OnlineDeployment.from_rest({**body, "name": name}, endpoint_name=endpoint)
+            )
         result = operation.wait(timeout=timeout, progress=progress) if wait else operation.initial.json()
     return OnlineDeployment.from_rest(result, endpoint_name=endpoint)
 
@@ -126,11 +141,67 @@ def get_logs(
     container: str = "inference-server",
 ) -> str:
     """The deployment's log (last ``lines``) of the inference server or the storage initializer."""
-    kinds = {"inference-server": "InferenceServer", "storage-initializer": "StorageInitializer"}
-    if container not in kinds:
-        raise ValueError(f"container is one of {', '.join(kinds)}")
-    body: dict[str, Any] = {"containerType": kinds[container]}
+    if container not in LOG_CONTAINERS:
+        raise ValueError(f"container is one of {', '.join(LOG_CONTAINERS)}")
+    body: dict[str, Any] = {"containerType": LOG_CONTAINERS[container]}
     if lines is not None:
         body["tail"] = lines
     answer = client.post(client.paths.deployment(endpoint, name, "getLogs"), body) or {}
     return str(answer.get("content") or "")
+
+
+LOG_CONTAINERS = {"inference-server": "InferenceServer", "storage-initializer": "StorageInitializer"}
+"""The log sources of a deployment (``container`` of :func:`get_logs`) and their REST names."""
+
+
+def _json_body(response: httpx.Response) -> Any:
+    try:
+        return response.json() if response.content else None
+    except ValueError:
+        return None
+
+
+class LogFollower:
+    """New lines of a deployment's log, one :meth:`poll` at a time (``--follow``, the logs widget).
+
+    Each poll reads the last ``window`` lines and returns those after the part already seen (the
+    longest overlap of the previous window's end with the new window's start). When more than
+    ``window`` lines arrive between two polls, the lines in between are skipped, not repeated.
+    """
+
+    def __init__(
+        self,
+        client: RestClient,
+        endpoint: str,
+        name: str,
+        *,
+        container: str = "inference-server",
+        window: int = 500,
+    ) -> None:
+        self.client = client
+        self.endpoint = endpoint
+        self.name = name
+        self.container = container
+        self.window = window
+        self._seen: deque[str] = deque(maxlen=window)
+        self._first = True
+
+    def poll(self) -> list[str]:
+        """The lines written since the last poll (the first poll: the last ``window`` lines)."""
+        text = get_logs(self.client, self.endpoint, self.name, lines=self.window, container=self.container)
+        lines = text.splitlines()
+        if self._first:
+            self._first = False
+            new = lines
+        else:
+            new = lines[_overlap(list(self._seen), lines) :]
+        self._seen.extend(new)
+        return new
+
+
+def _overlap(seen: list[str], lines: list[str]) -> int:
+    """The length of the longest end of ``seen`` that ``lines`` starts with."""
+    for size in range(min(len(seen), len(lines)), 0, -1):
+        if seen[len(seen) - size :] == lines[:size]:
+            return size
+    return 0

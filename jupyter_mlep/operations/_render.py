@@ -8,6 +8,7 @@ from typing import Any
 
 from ..rest import mask
 from ..specs import OnlineDeployment, OnlineEndpoint
+from ._gates import format_value
 from ._results import (
     DeployResult,
     EndpointDetails,
@@ -15,10 +16,13 @@ from ._results import (
     InvokeResult,
     KeysResult,
     LogsResult,
+    RolloutResult,
+    RolloutStep,
     TrafficResult,
+    split_text,
 )
 
-__all__ = ["STATUS_MIME", "html", "mimebundle", "status", "table", "text", "to_dict"]
+__all__ = ["STATUS_MIME", "html", "measured_text", "mimebundle", "status", "table", "text", "to_dict"]
 
 STATUS_MIME = "application/vnd.jupyter-mlep.status+json"
 """The machine-readable status output, always shown next to text and HTML (never alone)."""
@@ -31,6 +35,7 @@ _KINDS = {
     KeysResult: "keys",
     InvokeResult: "invoke",
     DeployResult: "deploy",
+    RolloutResult: "rollout",
 }
 
 
@@ -96,7 +101,66 @@ def _tables(result: Any) -> tuple[str, list[tuple[list[str], list[list[str]]]]]:
             ]
             tables.append((["asset", "version", "files"], assets))
         return title, tables
+    if isinstance(result, RolloutResult):
+        return _rollout_title(result), [(_ROLLOUT_HEAD, [_rollout_row(step) for step in result.steps])]
     raise TypeError(f"cannot render {type(result).__name__}")
+
+
+_ROLLOUT_HEAD = ["step", "live", "mirror", "state", "measured", "gates"]
+
+
+def _rollout_title(result: RolloutResult) -> str:
+    gates = ", ".join(str(gate) for gate in result.gates) or "none"
+    outcome = {
+        "succeeded": "succeeded",
+        "running": "running",
+        "failed": "failed",
+        "interrupted": "interrupted",
+        "error": "stopped by an error",
+    }.get(result.outcome, result.outcome)
+    return (
+        f"Rollout of {result.deployment} on {result.endpoint}: {outcome} in {result.elapsed:.1f} s "
+        f"(gates: {gates}; {result.interval:g} s per step)"
+    )
+
+
+def measured_text(step: RolloutStep) -> str:
+    """``20 request(s), error_rate 0%, p95 12 ms (router)``: what a step measured, in one line."""
+    m = step.measurement
+    if m is None:
+        return ""
+    parts = [f"{m.requests} request(s)"]
+    if m.requests:
+        parts.append(f"error_rate {format_value('error_rate', m.error_rate)}")
+        parts.append(f"p95 {format_value('p95_ms', m.p95_ms)}")
+    return ", ".join(parts) + f" ({m.source})"
+
+
+def _rollout_row(step: RolloutStep) -> list[str]:
+    gates = "; ".join(("ok: " if c.passed else "FAILED: ") + c.message for c in step.checks)
+    if step.reason and step.state == "failed" and step.reason not in gates:
+        gates = "; ".join(part for part in (gates, step.reason) if part)
+    return [
+        step.label,
+        split_text(step.traffic),
+        split_text(step.mirror_traffic),
+        step.state,
+        measured_text(step),
+        gates,
+    ]
+
+
+def _rollout_reason(result: RolloutResult) -> str:
+    step = result.failed_step
+    return f"Stopped at {step.label}: {result.reason}" if step is not None else result.reason
+
+
+def _rollout_footer(result: RolloutResult) -> str:
+    if result.rolled_back:
+        return f"Traffic restored to the original split: {split_text(result.original_traffic)}"
+    if result.outcome in ("succeeded", "running"):
+        return f"Traffic: {split_text(result.final_traffic)}"
+    return f"Traffic: {split_text(result.final_traffic)} (not restored)"
 
 
 def _text_table(head: list[str], rows: list[list[str]]) -> str:
@@ -125,6 +189,8 @@ def text(result: Any) -> str:
     extra = ""
     if isinstance(result, DeployResult) and result.traffic is not None:
         extra = f"\nTraffic: {_split(result.traffic)}"
+    if isinstance(result, RolloutResult):
+        extra = "\n" + _rollout_footer(result) + (f"\n{_rollout_reason(result)}" if result.reason else "")
     return title + "\n" + "\n\n".join(_text_table(h, r) for h, r in tables) + extra
 
 
@@ -150,6 +216,10 @@ def html(result: Any) -> str:
         parts.append("</tbody></table>")
     if isinstance(result, DeployResult) and result.traffic is not None:
         parts.append(f"<div>Traffic: {esc(_split(result.traffic))}</div>")
+    if isinstance(result, RolloutResult):
+        parts.append(f"<div>{esc(_rollout_footer(result))}</div>")
+        if result.reason:
+            parts.append(f"<div><b>{esc(_rollout_reason(result))}</b></div>")
     return "".join(parts) + "</div>"
 
 
@@ -196,6 +266,23 @@ def to_dict(result: Any) -> dict[str, Any]:
             "elapsed": result.elapsed,
             "requests": result.requests,
             "assets": [{"name": a.name, "version": a.version, "reused": a.reused} for a in result.assets],
+        }
+    if isinstance(result, RolloutResult):
+        return {
+            "endpoint": result.endpoint,
+            "deployment": result.deployment,
+            "outcome": result.outcome,
+            "succeeded": result.succeeded,
+            "rolled_back": result.rolled_back,
+            "reason": result.reason,
+            "gates": [str(gate) for gate in result.gates],
+            "interval": result.interval,
+            "original_traffic": result.original_traffic,
+            "original_mirror_traffic": result.original_mirror_traffic,
+            "traffic": result.final_traffic,
+            "mirror_traffic": result.final_mirror_traffic,
+            "steps": [step.to_dict() for step in result.steps],
+            "elapsed": round(result.elapsed, 3),
         }
     raise TypeError(f"cannot render {type(result).__name__}")
 

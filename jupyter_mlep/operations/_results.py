@@ -13,6 +13,7 @@ from typing import Any
 from ..rest import RegisteredAsset
 from ..specs import OnlineDeployment, OnlineEndpoint
 from ._endpoints import EndpointKeys
+from ._gates import Gate, GateCheck, Measurement
 
 __all__ = [
     "DeployResult",
@@ -22,6 +23,8 @@ __all__ = [
     "KeysResult",
     "LogsResult",
     "Rendered",
+    "RolloutResult",
+    "RolloutStep",
     "TrafficResult",
 ]
 
@@ -126,3 +129,94 @@ class DeployResult(Rendered):
     created_endpoint: bool = False
     elapsed: float = 0.0
     requests: int = 0
+
+
+def split_text(values: dict[str, int] | None) -> str:
+    """``blue=90% green=10%`` (only the deployments with a share); ``none`` when empty."""
+    shown = [f"{name}={value}%" for name, value in (values or {}).items() if value]
+    return " ".join(shown) or "none"
+
+
+@dataclass(repr=False)
+class RolloutStep:
+    """One step of a rollout: the split it set, its state and what its gates measured.
+
+    ``index`` is 0 for the mirror step (``mirror`` True) and 1, 2, … for the live steps. ``state``
+    is ``pending``, ``running``, ``passed``, ``failed`` or ``rolled back`` (a step whose split was
+    undone by the restore).
+    """
+
+    index: int
+    deployment: str
+    percent: int
+    traffic: dict[str, int]
+    mirror_traffic: dict[str, int]
+    mirror: bool = False
+    state: str = "pending"
+    measurement: Measurement | None = None
+    checks: list[GateCheck] = field(default_factory=list)
+    reason: str = ""
+    elapsed: float = 0.0
+
+    @property
+    def label(self) -> str:
+        """``step 2 (green=50%)`` or ``mirror step (green mirrored 10%)``."""
+        if self.mirror:
+            return f"mirror step ({self.deployment} mirrored {self.percent}%)"
+        return f"step {self.index} ({self.deployment}={self.percent}%)"
+
+    def __repr__(self) -> str:
+        return f"<RolloutStep {self.label}: {self.state}>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy."""
+        return {
+            "index": self.index,
+            "label": self.label,
+            "percent": self.percent,
+            "mirror": self.mirror,
+            "traffic": dict(self.traffic),
+            "mirror_traffic": dict(self.mirror_traffic),
+            "state": self.state,
+            "measurement": self.measurement.to_dict() if self.measurement else None,
+            "gates": [check.to_dict() for check in self.checks],
+            "reason": self.reason,
+            "elapsed": round(self.elapsed, 3),
+        }
+
+
+@dataclass(repr=False)
+class RolloutResult(Rendered):
+    """A progressive rollout: its steps, the gates and what they measured, the traffic before and
+    after, and whether it was rolled back to the original split.
+
+    ``outcome`` is ``succeeded``, ``running``, ``failed`` (a gate was not met), ``interrupted``
+    (Ctrl-C) or ``error`` (something else went wrong; ``reason`` says what).
+    """
+
+    endpoint: str
+    deployment: str
+    steps: list[RolloutStep]
+    gates: list[Gate] = field(default_factory=list)
+    interval: float = 0.0
+    original_traffic: dict[str, int] = field(default_factory=dict)
+    original_mirror_traffic: dict[str, int] = field(default_factory=dict)
+    final_traffic: dict[str, int] = field(default_factory=dict)
+    final_mirror_traffic: dict[str, int] = field(default_factory=dict)
+    outcome: str = "running"
+    rolled_back: bool = False
+    reason: str = ""
+    elapsed: float = 0.0
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether every step passed."""
+        return self.outcome == "succeeded"
+
+    @property
+    def failed_step(self) -> RolloutStep | None:
+        """The step that failed (or was running when the rollout stopped), if any."""
+        for step in self.steps:
+            if step.state == "failed":
+                return step
+        return None

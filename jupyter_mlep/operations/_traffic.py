@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
+from .._errors import OperationTimeoutError
 from ..rest import ProgressCallback, RestClient
 from ._deployments import list_deployments
 from ._endpoints import get_endpoint, list_endpoints, set_traffic
 from ._results import EndpointDetails, EndpointList, TrafficResult
 
-__all__ = ["describe_endpoint", "get_traffic", "list_all", "update_traffic"]
+__all__ = ["describe_endpoint", "get_traffic", "list_all", "same_split", "update_traffic", "wait_for_traffic"]
 
 
 def get_traffic(client: RestClient, endpoint: str) -> TrafficResult:
@@ -31,6 +34,44 @@ def update_traffic(
         client, endpoint, traffic, mirror_traffic=mirror_traffic, timeout=timeout, progress=progress
     )
     return TrafficResult(endpoint, dict(info.traffic or {}), dict(info.mirror_traffic or {}))
+
+
+def same_split(reported: dict[str, int] | None, wanted: dict[str, int] | None) -> bool:
+    """Whether two splits agree, a deployment at 0 counting as absent."""
+
+    def shown(values: dict[str, int] | None) -> dict[str, int]:
+        return {name: int(value) for name, value in (values or {}).items() if value}
+
+    return shown(reported) == shown(wanted)
+
+
+def wait_for_traffic(
+    client: RestClient,
+    endpoint: str,
+    traffic: dict[str, int] | None,
+    mirror_traffic: dict[str, int] | None = None,
+    *,
+    timeout: float = 60.0,
+    interval: float = 0.5,
+) -> TrafficResult:
+    """Re-read the endpoint until it reports ``traffic`` (and ``mirror_traffic``, when given).
+
+    An update can take a moment to show; raises :class:`~jupyter_mlep.OperationTimeoutError`
+    when the endpoint still reports another split after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = get_traffic(client, endpoint)
+        live_ok = traffic is None or same_split(result.traffic, traffic)
+        if live_ok and (mirror_traffic is None or same_split(result.mirror_traffic, mirror_traffic)):
+            return result
+        if time.monotonic() >= deadline:
+            raise OperationTimeoutError(
+                f"Endpoint {endpoint} still reports traffic {result.traffic} and mirror "
+                f"{result.mirror_traffic or {}} after {timeout:.0f} s.",
+                hint="The update may still be in progress: read it again with %endpoint traffic NAME.",
+            )
+        client.sleep(interval)
 
 
 def describe_endpoint(client: RestClient, endpoint: str) -> EndpointDetails:

@@ -7,7 +7,45 @@ Every widget also has ``text/plain``, static ``text/html`` and the status output
 Widgets are thin: they call :mod:`jupyter_mlep.operations` and draw the results.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._mode import DisplayMode, display_mode
 from ._poller import Poller
 
-__all__ = ["DisplayMode", "Poller", "display_mode"]
+if TYPE_CHECKING:
+    from ._state import DeploymentState
+    from .dashboard import EndpointDashboard
+    from .logs import LogsWidget
+    from .rollout import RolloutWidget
+    from .status import StatusWidget
+    from .traffic import TrafficWidget
+
+__all__ = [
+    "DeploymentState",
+    "DisplayMode",
+    "EndpointDashboard",
+    "LogsWidget",
+    "Poller",
+    "RolloutWidget",
+    "StatusWidget",
+    "TrafficWidget",
+    "display_mode",
+]
+
+_LAZY = {
+    "DeploymentState": "._state",
+    "EndpointDashboard": ".dashboard",
+    "LogsWidget": ".logs",
+    "RolloutWidget": ".rollout",
+    "StatusWidget": ".status",
+    "TrafficWidget": ".traffic",
+}
+"""Exports imported on first use: ``import jupyter_mlep.widgets`` does not import ipywidgets."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,7 @@
 
 * ``GET /mlep/v1/info``: workspace path, base URL, server pid and start time.
 * ``GET /mlep/v1/counters`` and ``GET /mlep/v1/counters/{endpoint}``: router counters per
-  deployment (see :mod:`.counters`).
+  deployment; ``?since=SEQ`` on the second: the requests after a marker (see :mod:`.counters`).
 * ``GET|POST|DELETE /mlep/v1/faults`` and ``POST /mlep/v1/faults/operations``: fault injection
   (see :mod:`.faults`).
 """
@@ -37,6 +37,11 @@ async def handle_admin(request: Request, ws: Workspace, path: str, started_at: s
             }
         )
     if parts and parts[0] == "counters" and method == "GET" and len(parts) <= 2:
+        since = request.query_params.get("since")
+        if since is not None and len(parts) == 2:
+            if not since.isdigit():
+                raise bad_request(f"'since' must be a counters marker (a whole number), not {since!r}.")
+            return json_response(ws.counters.window(parts[1], int(since)))
         return json_response(ws.counters.snapshot(parts[1] if len(parts) == 2 else None))
     if parts == ["faults"]:
         if method == "GET":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import shlex
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,20 @@ if TYPE_CHECKING:
 
 __all__ = ["VERBS", "Context", "add_verbs", "execute", "run", "verb_module"]
 
-VERBS = ("create", "deploy", "invoke", "logs", "traffic", "show", "list", "delete", "keys", "update", "scale")
+VERBS = (
+    "create",
+    "deploy",
+    "invoke",
+    "logs",
+    "traffic",
+    "rollout",
+    "show",
+    "list",
+    "delete",
+    "keys",
+    "update",
+    "scale",
+)
 
 
 def verb_module(verb: str) -> ModuleType:
@@ -58,12 +72,25 @@ def execute(ctx: Context, args: argparse.Namespace) -> Any:
     return verb_module(args.verb).run(ctx, args)
 
 
+def _expand_name(word: str, namespace: dict[str, Any]) -> str:
+    """``$name`` as the text of the notebook variable ``name`` when it holds text, a number or a
+    path (names and paths in parameterised notebooks: ``%endpoint invoke $endpoint``); anything
+    else is left to the verb (``--data $payload`` reads the object itself)."""
+    if word.startswith("$") and word[1:].isidentifier():
+        value = namespace.get(word[1:])
+        if isinstance(value, (str, int, float, os.PathLike)) and not isinstance(value, bool):
+            return os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+    return word
+
+
 def run(magics: MlepMagics, line: str, cell: str | None, local_ns: dict[str, Any]) -> Any:
     """Run ``%endpoint`` / ``%%endpoint``; returns the verb's result (displayed as the cell's value)."""
     try:
         words = shlex.split(line)
     except ValueError as exc:
         raise UsageError(f"%endpoint: cannot split the line: {exc}.", hint="Close the quotes.") from None
+    namespace = {**(magics.shell.user_ns if magics.shell else {}), **local_ns}
+    words = [_expand_name(word, namespace) for word in words]
     try:
         args = _parser().parse_args(words)
     except HelpShown:
@@ -73,7 +100,7 @@ def run(magics: MlepMagics, line: str, cell: str | None, local_ns: dict[str, Any
     ctx = Context(
         settings=magics.settings,
         mode=display_mode(magics.widgets),
-        namespace={**(magics.shell.user_ns if magics.shell else {}), **local_ns},
+        namespace=namespace,
         cell=cell,
     )
     return execute(ctx, args)

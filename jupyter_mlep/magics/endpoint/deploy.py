@@ -42,7 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     traffic = parser.add_mutually_exclusive_group()
     traffic.add_argument("--traffic", type=int, metavar="PERCENT", help="then give it this share of traffic")
     traffic.add_argument("--all-traffic", action="store_true", help="same as --traffic 100")
-    parser.add_argument("--no-wait", action="store_true", help="return once the service accepted it")
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="return once the service accepted it (a live status widget follows it; static mode waits)",
+    )
     parser.add_argument("--skip-script-check", action="store_true", help="do not check the scoring script")
 
 
@@ -108,6 +112,19 @@ def run(ctx: Context, args: argparse.Namespace) -> Any:
     else:
         spec = spec_from_flags(ctx, args)
     traffic = 100 if args.all_traffic else args.traffic
+    if ctx.magic:  # a status widget, or one display updated in place (static mode waits)
+        from ...widgets._views import deploy_with_status
+
+        return deploy_with_status(
+            ctx.mode,
+            lambda: ctx.client(args),
+            spec,
+            traffic=traffic,
+            wait=not args.no_wait,
+            check_script=not args.skip_script_check,
+            say=ctx.say,
+            progress=ctx.progress,
+        )
     with ctx.client(args) as client:
         return ops.deploy(
             client,

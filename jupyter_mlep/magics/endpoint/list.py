@@ -1,4 +1,4 @@
-"""``%endpoint list``."""
+"""``%endpoint list``: the endpoint dashboard in a live front end, else a table."""
 
 from __future__ import annotations
 
@@ -18,5 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(ctx: Context, args: argparse.Namespace) -> Any:
     from ... import operations as ops
 
+    if ctx.mode == "interactive":
+        from ...widgets.dashboard import EndpointDashboard
+
+        return EndpointDashboard(lambda: ctx.client(args))
     with ctx.client(args) as client:
         return ops.list_all(client)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 from ._context import Context
@@ -19,7 +18,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--container", choices=["inference-server", "storage-initializer"], default="inference-server"
     )
-    parser.add_argument("--follow", action="store_true", help="print new lines until interrupted")
+    parser.add_argument(
+        "--follow",
+        action="store_true",
+        help="live logs widget; static mode: print new lines until interrupted",
+    )
 
 
 def run(ctx: Context, args: argparse.Namespace) -> Any:
@@ -27,20 +30,20 @@ def run(ctx: Context, args: argparse.Namespace) -> Any:
 
     with ctx.client(args) as client:
         ops.get_deployment(client, args.name, args.deployment)  # "did you mean" for wrong names
-        content = ops.get_logs(client, args.name, args.deployment, lines=args.lines, container=args.container)
-        if args.follow:
-            ctx.say(content.rstrip())
-            seen = ops.get_logs(client, args.name, args.deployment, lines=None, container=args.container)
-            try:
-                while True:
-                    time.sleep(2.0)
-                    now = ops.get_logs(
-                        client, args.name, args.deployment, lines=None, container=args.container
-                    )
-                    if now != seen:
-                        new = now[len(seen) :] if now.startswith(seen) else now
-                        ctx.say(new.rstrip())
-                    seen = now
-            except KeyboardInterrupt:
-                return None
-    return ops.LogsResult(args.name, args.deployment, args.container, content)
+        if not args.follow:
+            content = ops.get_logs(
+                client, args.name, args.deployment, lines=args.lines, container=args.container
+            )
+            return ops.LogsResult(args.name, args.deployment, args.container, content)
+    from ...widgets._views import follow_logs
+
+    # interactive: the live logs widget (the kernel stays free); else new lines until interrupted
+    return follow_logs(
+        ctx.mode if ctx.magic else "static",
+        lambda: ctx.client(args),
+        args.name,
+        args.deployment,
+        container=args.container,
+        lines=args.lines,
+        say=ctx.say,
+    )

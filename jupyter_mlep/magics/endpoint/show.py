@@ -22,5 +22,11 @@ def run(ctx: Context, args: argparse.Namespace) -> Any:
     with ctx.client(args) as client:
         if args.deployment:
             endpoint = ops.get_endpoint(client, args.name)
-            return ops.EndpointDetails(endpoint, [ops.get_deployment(client, args.name, args.deployment)])
-        return ops.describe_endpoint(client, args.name)
+            details = ops.EndpointDetails(endpoint, [ops.get_deployment(client, args.name, args.deployment)])
+        else:
+            details = ops.describe_endpoint(client, args.name)
+    if ctx.magic and ctx.mode == "interactive":  # a live status widget per deployment
+        from ...widgets._views import show_status
+
+        return show_status(ctx.mode, lambda: ctx.client(args), details)
+    return details

@@ -1,4 +1,5 @@
-"""``%endpoint traffic NAME [blue=90 green=10] [--mirror green=10]`` (no assignments: show)."""
+"""``%endpoint traffic NAME [blue=90 green=10] [--mirror green=10]`` (no assignments: show; in a live
+front end, as sliders)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ def run(ctx: Context, args: argparse.Namespace) -> Any:
 
     split = parse_split(args.split, "traffic")
     mirror = None if args.mirror is None else (parse_split(args.mirror, "--mirror") or {})
+    if split is None and mirror is None and ctx.mode == "interactive":
+        from ...widgets.traffic import TrafficWidget
+
+        return TrafficWidget(lambda: ctx.client(args), args.name)
     with ctx.client(args) as client:
         if split is None and mirror is None:
             return ops.get_traffic(client, args.name)

@@ -1,0 +1,109 @@
+"""``%endpoint rollout NAME DEPLOYMENT --steps 10,50,100 [--mirror-first P] [--interval 30s]
+[--gate "error_rate<1%" …] [--sample-request F]``: shift traffic step by step behind gates.
+
+In a live front end the steps are drawn as a widget that updates as they run; elsewhere
+(papermill, nbconvert, terminal IPython, the command line) one line is printed per event.
+Either way the cell blocks until the rollout ends and fails with :class:`~jupyter_mlep.RolloutError`
+when a gate is not met (the original split is restored first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from ..._errors import UsageError
+from ._context import Context
+
+HELP = "shift live traffic to a deployment step by step, checking gates; restore the split on failure"
+EXAMPLE = (
+    '%endpoint rollout my-endpoint green --steps 10,50,100 --interval 30s --gate "error_rate<1%" '
+    '--gate "p95_ms<200" --sample-request sample-request.json'
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="the endpoint")
+    parser.add_argument("deployment", metavar="DEPLOYMENT", help="the deployment that takes the traffic")
+    parser.add_argument(
+        "--steps",
+        default="10,50,100",
+        metavar="P,P,…",
+        help="the deployment's live percentage at each step, increasing (default 10,50,100)",
+    )
+    parser.add_argument(
+        "--mirror-first",
+        type=int,
+        metavar="P",
+        help="first mirror P%% (1-50) of the requests to it for one interval, and check the gates on those",
+    )
+    parser.add_argument(
+        "--interval",
+        default="30s",
+        metavar="DURATION",
+        help="how long each step lasts: 30s, 2m, 500ms (default 30s)",
+    )
+    parser.add_argument(
+        "--gate",
+        action="append",
+        metavar="METRIC<VALUE",
+        help="a condition each step must meet (repeatable): error_rate<1%%, p95_ms<200, requests>=20 "
+        "(metrics error_rate, p50_ms, p90_ms, p95_ms, p99_ms, requests; operators < <= > >=)",
+    )
+    parser.add_argument(
+        "--sample-request",
+        metavar="FILE",
+        help="a request (JSON file, $variable or literal JSON) sent to the deployment when a step saw no "
+        "traffic for it (always on Azure, where gates need it)",
+    )
+    parser.add_argument(
+        "--sample-count",
+        type=int,
+        default=20,
+        metavar="N",
+        help="how many sample requests per step (default 20)",
+    )
+
+
+def sample_payload(ctx: Context, value: str | None) -> Any:
+    """The sample request: a ``$variable``, literal JSON, or a file."""
+    if value is None:
+        return None
+    if value.startswith("$") and value[1:].isidentifier():
+        if value[1:] not in ctx.namespace:
+            raise UsageError(f"--sample-request {value}: there is no variable named {value[1:]!r}.")
+        return ctx.namespace[value[1:]]
+    if value.lstrip().startswith(("{", "[")):
+        try:
+            json.loads(value)
+        except ValueError:
+            raise UsageError(f"--sample-request {value!r} is neither a file nor valid JSON.") from None
+        return value
+    return Path(value)
+
+
+def run(ctx: Context, args: argparse.Namespace) -> Any:
+    from ... import operations as ops
+
+    options: dict[str, Any] = {
+        "steps": args.steps,
+        "interval": args.interval,
+        "gates": args.gate or [],
+        "mirror_first": args.mirror_first,
+        "sample_request": sample_payload(ctx, args.sample_request),
+        "sample_count": args.sample_count,
+    }
+    with ctx.client(args) as client:
+        if ctx.mode == "interactive" and ctx.magic:
+            from IPython.display import display
+
+            from ...widgets.rollout import RolloutWidget
+
+            widget = RolloutWidget(args.name, args.deployment)
+            display(widget)  # type: ignore[no-untyped-call]
+            return widget.run(client, **options)
+        return ops.rollout(
+            client, args.name, args.deployment, on_step=lambda event: ctx.say(str(event)), **options
+        )

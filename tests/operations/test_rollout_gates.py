@@ -1,0 +1,107 @@
+"""The rollout's small parsers and rules, no workspace needed: gates, steps, intervals, the
+proportional split, per-step measurements, and the router's window after a marker."""
+
+from __future__ import annotations
+
+import pytest
+
+from jupyter_mlep import UsageError
+from jupyter_mlep.operations import Measurement, parse_gate, parse_interval, parse_steps, split_with
+from jupyter_mlep.workspace.counters import Counters
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("error_rate<1%", "error_rate<1%"),
+        ("error_rate <= 0.5", "error_rate<=0.5%"),
+        ("p95_ms<200", "p95_ms<200ms"),
+        ("p99_ms < 0.2s", "p99_ms<200ms"),
+        ("P50_MS>1ms", "p50_ms>1ms"),
+        ("requests>=20", "requests>=20"),
+    ],
+)
+def test_gates_parse(text: str, shown: str) -> None:
+    assert str(parse_gate(text)) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("latency<5", "unknown metric 'latency'"),
+        ("error_rate=1", "operator '='"),
+        ("error_rate==1", "operator '=='"),
+        ("error_rate<1ms", "error_rate is in %, not in ms"),
+        ("requests>=5%", "requests is a plain count"),
+        ("error_rate<150%", "percentage from 0 to 100"),
+        ("p95_ms<", "not of the form METRIC<VALUE"),
+        ("p95_ms<fast", "not of the form METRIC<VALUE"),
+        ("", "not of the form METRIC<VALUE"),
+    ],
+)
+def test_bad_gates_say_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message.replace("(", r"\(")) as caught:
+        parse_gate(text)
+    assert "error_rate<1%" in str(caught.value)  # the hint shows examples
+
+
+def test_gate_checks_name_the_measured_value() -> None:
+    measured = Measurement(requests=8, errors=1, p95_ms=240.0)
+    assert parse_gate("error_rate<1%").check(measured).message == "error_rate 12.5% is not < 1%"
+    assert parse_gate("p95_ms<200").check(measured).message == "p95_ms 240 ms is not < 200 ms"
+    assert parse_gate("requests>=5").check(measured).passed
+    empty = parse_gate("p95_ms<200").check(Measurement(), who="green", when="step 2")
+    assert not empty.passed and "no requests reached green during step 2" in empty.message
+    assert not parse_gate("requests>=1").check(Measurement()).passed
+    sampled = Measurement.from_samples([(200, 10.0), (500, 30.0), (0, 5000.0), (200, 12.0)])
+    assert sampled.requests == 4 and sampled.errors == 2 and sampled.error_rate == 50.0
+    assert sampled.p50_ms == 30.0 and sampled.p99_ms == 5000.0 and sampled.source == "sampled"
+
+
+def test_steps_and_intervals() -> None:
+    assert parse_steps("10,50,100") == [10, 50, 100]
+    assert parse_steps("10%, 50") == [10, 50]
+    assert parse_steps([25]) == [25]
+    for bad, message in (("50,10", "increase"), ("0,100", "1 to 100"), ("10,x", "whole"), ("", "whole")):
+        with pytest.raises(UsageError, match=message):
+            parse_steps(bad)
+    assert [parse_interval(v) for v in ("30s", "2m", "500ms", "45", 1.5, "PT1M")] == [
+        30,
+        120,
+        0.5,
+        45,
+        1.5,
+        60,
+    ]
+    for bad in ("0s", "-1", "soon", "30x", 0):
+        with pytest.raises(UsageError, match="not a positive duration"):
+            parse_interval(bad)
+
+
+def test_split_gives_the_rest_in_proportion() -> None:
+    assert split_with({"blue": 100, "green": 0}, "green", 10) == {"blue": 90, "green": 10}
+    assert split_with({"blue": 100, "green": 0}, "green", 100) == {"blue": 0, "green": 100}
+    assert split_with({"a": 60, "b": 30, "green": 10}, "green", 50) == {"a": 33, "b": 17, "green": 50}
+    assert split_with({"a": 50, "b": 50}, "green", 25) == {"a": 38, "b": 37, "green": 25}
+    assert sum(split_with({"a": 1, "b": 1, "c": 98}, "d", 1).values()) == 100
+    with pytest.raises(UsageError, match="No other deployment takes live traffic"):
+        split_with({"green": 0}, "green", 50)
+
+
+def test_router_window_counts_only_after_the_marker() -> None:
+    counters = Counters()
+    for _ in range(5):
+        counters.record("Ep", "green", 500, 100.0, mirror=False)
+    marker = counters.snapshot("ep")["seq"]
+    counters.record("ep", "green", 200, 2.0, mirror=False)
+    counters.record("ep", "green", 200, 4.0, mirror=False)
+    counters.record("ep", "green", 503, 9.0, mirror=True)
+    counters.record("ep", "blue", 200, 1.0, mirror=False)
+    window = counters.window("EP", marker)
+    assert window["complete"] and window["seq"] == marker + 4
+    live, mirrored = window["deployments"]["green"]["live"], window["deployments"]["green"]["mirrored"]
+    assert live["requests"] == 2 and live["errors"] == 0 and live["latencyMs"]["p95"] == 4.0
+    assert mirrored["requests"] == 1 and mirrored["errors"] == 1 and mirrored["status"] == {"503": 1}
+    assert window["deployments"]["blue"]["live"]["requests"] == 1
+    snapshot = counters.snapshot("ep")["endpoints"]["ep"]["green"]
+    assert snapshot["requests"] == 7 and snapshot["latencyMs"]["p95"] == 100.0

@@ -1,0 +1,100 @@
+"""Static mode: no widget, printed progress, ONE display updated in place, blocking until done
+(``--no-wait`` included), in an IPython shell and in a notebook executed by papermill."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+import pytest
+
+from jupyter_mlep import operations as ops
+from jupyter_mlep.rest import RestClient
+
+from .conftest import STATUS_MIME, WIDGET_MIME, SampleTree, capture_displays, unique
+
+pytestmark = pytest.mark.usefixtures("use_workspace")
+
+
+@pytest.fixture
+def tree(tmp_path: Path, azureml_examples: Path, client: RestClient) -> Iterator[SampleTree]:
+    sample = SampleTree(tmp_path, azureml_examples, unique("static"))
+    yield sample
+    if client.find(client.paths.endpoint(sample.endpoint)) is not None:
+        ops.delete_endpoint(client, sample.endpoint)
+
+
+def test_static_deploy_updates_one_display_and_blocks(
+    mode_ip: Callable[[str], Any], tree: SampleTree
+) -> None:
+    ip = mode_ip("static")
+    with capture_displays() as shown:
+        result = ip.run_line_magic("endpoint", f"deploy -f {tree.blue} --no-wait --all-traffic")
+    assert result.deployment.provisioning_state == "Succeeded"  # --no-wait waited
+    assert result.traffic == {"blue": 100}
+    outputs = shown.outputs
+    assert all(WIDGET_MIME not in o.data for o in outputs)
+    ids = {o.transient["display_id"] for o in outputs}
+    assert len(ids) == 1  # one display ...
+    assert not outputs[0].update and all(o.update for o in outputs[1:]) and len(outputs) > 3  # ... updated
+    final = outputs[-1].data
+    assert {"text/plain", "text/html", STATUS_MIME} == set(final)
+    assert final[STATUS_MIME]["state"] == "Succeeded" and final[STATUS_MIME]["traffic"] == 100
+    assert final["text/plain"].startswith(f"Deployment blue of {tree.endpoint}: Succeeded, traffic 100%")
+    assert "Deploying blue to" in shown.stdout and "blue: Succeeded" in shown.stdout  # printed progress
+
+
+def notebook(path: Path, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    nb.cells[1].metadata["tags"] = ["parameters"]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_papermill_run_has_no_widgets_and_one_final_status(
+    tmp_path: Path, tree: SampleTree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("MLEP_WIDGETS", "JPY_SESSION_NAME", "VSCODE_PID", "VSCODE_CWD", "VSCODE_IPC_HOOK_CLI"):
+        monkeypatch.delenv(name, raising=False)  # "auto" must find static by itself
+    name = tree.endpoint
+    source = notebook(
+        tmp_path / "static.ipynb",
+        "%load_ext jupyter_mlep",
+        "deployment_yml = 'x'",
+        "%endpoint deploy -f $deployment_yml --no-wait --all-traffic",
+        f"%endpoint show {name}",
+        f"%endpoint delete {name}",
+    )
+    output = tmp_path / f"static-out-{uuid.uuid4().hex[:4]}.ipynb"
+    papermill.execute_notebook(
+        str(source),
+        str(output),
+        parameters={"deployment_yml": str(tree.blue)},
+        kernel_name="python3",
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    cells = nbformat.read(output, as_version=4).cells
+    everything = [o for cell in cells for o in cell.get("outputs", [])]
+    assert not [o for o in everything if WIDGET_MIME in o.get("data", {})]
+    deploy = cells[3].outputs  # (papermill inserted the injected-parameters cell)
+    assert "--no-wait" in cells[3].source
+    displays = [o for o in deploy if o.output_type == "display_data"]
+    assert len(displays) == 1, deploy  # the progress display, updated in place
+    status = displays[0].data[STATUS_MIME]
+    assert status["kind"] == "deployment" and status["state"] == "Succeeded" and status["traffic"] == 100
+    assert {"text/plain", "text/html", STATUS_MIME} == set(displays[0].data)
+    assert displays[0].data["text/plain"].startswith(f"Deployment blue of {name}: Succeeded")
+    assert all(p["state"] in ("done", "skipped") for p in status["phases"].values())
+    printed = "".join(o.get("text", "") for o in deploy if o.output_type == "stream")
+    assert "Deploying blue to" in printed
+    results = [o for o in deploy if o.output_type == "execute_result"]
+    assert [r.data[STATUS_MIME]["kind"] for r in results] == ["deploy"]
+    shown = [o for o in cells[4].outputs if o.output_type == "execute_result"]
+    assert shown and shown[0].data[STATUS_MIME]["kind"] == "endpoint"

@@ -3,11 +3,15 @@
 Resolution order, first match wins for each setting:
 
 1. explicit values (``%mlep use …``, ``%config MlepMagics.…``, or arguments to :func:`resolve`);
-2. environment variables (``MLEP_HOME``, ``MLEP_TARGET``, ``MLEP_API_VERSION``,
+2. environment variables (``MLEP_HOME``, ``MLEP_TARGET``, ``MLEP_API_VERSION``, ``MLEP_ARM_URL``,
    ``AZURE_SUBSCRIPTION_ID``, ``AZURE_RESOURCE_GROUP``, ``AZUREML_WORKSPACE_NAME``);
 3. a ``config.json`` found the way the Azure ML SDK finds it (the working directory and its
    parents, each checked for ``config.json``, ``.azureml/config.json`` and ``aml_config/config.json``);
-4. defaults: target ``local``, home ``~/.jupyter_mlep``, api-version ``2026-07-01``.
+4. defaults: target ``local``, home ``~/.jupyter_mlep``, api-version ``2026-07-01``, management
+   endpoint ``https://management.azure.com``.
+
+``arm_url`` is the Azure Resource Manager endpoint of the ``azure`` target (another cloud, such as
+``https://management.usgovcloudapi.net``, or a proxy). It must be https, except on a loopback host.
 
 Each resolved value remembers where it came from (:attr:`Settings.sources`), shown by
 ``%mlep status`` and ``jupyter-mlep status``.
@@ -22,12 +26,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from ._errors import SettingsError
 
-__all__ = ["DEFAULT_API_VERSION", "Settings", "find_config_file", "resolve"]
+__all__ = ["DEFAULT_API_VERSION", "DEFAULT_ARM_URL", "Settings", "find_config_file", "resolve"]
 
 DEFAULT_API_VERSION = "2026-07-01"
+DEFAULT_ARM_URL = "https://management.azure.com"
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 Target = Literal["local", "azure"]
 TARGETS: tuple[Target, ...] = ("local", "azure")
 
@@ -41,6 +48,7 @@ _ENV = {
     "home": "MLEP_HOME",
     "target": "MLEP_TARGET",
     "api_version": "MLEP_API_VERSION",
+    "arm_url": "MLEP_ARM_URL",
     "subscription_id": "AZURE_SUBSCRIPTION_ID",
     "resource_group": "AZURE_RESOURCE_GROUP",
     "workspace_name": "AZUREML_WORKSPACE_NAME",
@@ -55,6 +63,7 @@ class Settings:
     home: Path
     target: Target = "local"
     api_version: str = DEFAULT_API_VERSION
+    arm_url: str = DEFAULT_ARM_URL
     subscription_id: str | None = None
     resource_group: str | None = None
     workspace_name: str | None = None
@@ -70,11 +79,20 @@ class Settings:
             f"/providers/Microsoft.MachineLearningServices/workspaces/{self.workspace_name}"
         )
 
+    @property
+    def arm_scope(self) -> str:
+        """The token scope for :attr:`arm_url`: its own ``/.default`` (another cloud), except for the
+        public cloud and loopback hosts (a proxy or an emulator), which take the public cloud's."""
+        host = urlsplit(self.arm_url).hostname or ""
+        if self.arm_url == DEFAULT_ARM_URL or host in _LOOPBACK_HOSTS or host.startswith("127."):
+            return DEFAULT_ARM_URL + "/.default"
+        return self.arm_url + "/.default"
+
     def describe(self) -> list[tuple[str, str, str]]:
         """Rows of (setting, value, where it came from), for status displays."""
         names = ["target", "home", "api_version"]
         if self.target == "azure":
-            names += list(_AZURE_FIELDS)
+            names += ["arm_url", *_AZURE_FIELDS]
         return [(name, str(getattr(self, name)), self.sources.get(name, "default")) for name in names]
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
@@ -159,11 +177,13 @@ def resolve(
             hint=f"Use a date such as {DEFAULT_API_VERSION} or 2024-10-01-preview.",
         )
     home = Path(str(values.get("home", "~/.jupyter_mlep"))).expanduser()
+    arm_url = _arm_url(str(values.get("arm_url", DEFAULT_ARM_URL)), origin.get("arm_url", "default"))
 
     settings = Settings(
         home=home,
         target=target,
         api_version=api_version,
+        arm_url=arm_url,
         subscription_id=_optional_str(values.get("subscription_id")),
         resource_group=_optional_str(values.get("resource_group")),
         workspace_name=_optional_str(values.get("workspace_name")),
@@ -179,6 +199,26 @@ def resolve(
                 "AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP and AZUREML_WORKSPACE_NAME.",
             )
     return settings
+
+
+def _arm_url(value: str, origin: str) -> str:
+    """``value`` without a trailing slash, checked: https, or http on a loopback host only."""
+    url = value.strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        parts, host = urlsplit(""), ""
+    hint = f"Use an https URL such as {DEFAULT_ARM_URL} (http only for 127.0.0.1 or localhost)."
+    if parts.scheme not in ("http", "https") or not host or parts.query or parts.fragment:
+        raise SettingsError(f"Invalid management endpoint URL {value!r} ({origin}).", hint=hint)
+    if parts.scheme == "http" and not (host in _LOOPBACK_HOSTS or host.startswith("127.")):
+        raise SettingsError(
+            f"The management endpoint {value!r} ({origin}) uses http on a host that is not this machine: "
+            "tokens would travel unencrypted.",
+            hint=hint,
+        )
+    return url
 
 
 def _optional_str(value: object) -> str | None:

@@ -26,7 +26,15 @@ from ..settings import Settings, resolve
 
 __all__ = ["MlepMagics", "register"]
 
-_SETTING_TRAITS = ("home", "target", "api_version", "subscription_id", "resource_group", "workspace_name")
+_SETTING_TRAITS = (
+    "home",
+    "target",
+    "api_version",
+    "arm_url",
+    "subscription_id",
+    "resource_group",
+    "workspace_name",
+)
 
 
 @magics_class
@@ -40,6 +48,11 @@ class MlepMagics(Magics):
     api_version = Unicode(None, allow_none=True, help="Azure ML REST api-version (default 2026-07-01).").tag(
         config=True
     )
+    arm_url = Unicode(
+        None,
+        allow_none=True,
+        help="Azure Resource Manager endpoint of the 'azure' target (default https://management.azure.com).",
+    ).tag(config=True)
     subscription_id = Unicode(None, allow_none=True, help="Azure subscription id (target 'azure').").tag(
         config=True
     )
@@ -106,7 +119,7 @@ class MlepMagics(Magics):
 
         %mlep status
         %mlep use local
-        %mlep use azure --subscription SUB --resource-group RG --workspace WS [--api-version V]
+        %mlep use azure --subscription SUB --resource-group RG --workspace WS [--api-version V] [--arm-url URL]
         """
         return self._dispatch("mlep", line)
 
@@ -130,6 +143,10 @@ class MlepMagics(Magics):
             e.g. %endpoint logs my-endpoint blue --lines 50
         %endpoint traffic NAME [blue=90 green=10] [--mirror green=10]   (no split: show it)
             e.g. %endpoint traffic my-endpoint blue=90 green=10
+        %endpoint rollout NAME DEPLOYMENT [--steps 10,50,100] [--mirror-first P] [--interval 30s]
+                 [--gate "error_rate<1%" --gate "p95_ms<200" ...] [--sample-request F] [--sample-count N]
+            e.g. %endpoint rollout my-endpoint green --steps 10,50,100 --interval 30s --gate "error_rate<1%"
+            (a failed gate, an error or Ctrl-C restores the original split, then raises RolloutError)
         %endpoint show NAME [--deployment D]              e.g. %endpoint show my-endpoint
         %endpoint list                                    e.g. %endpoint list
         %endpoint delete NAME [--deployment D]            e.g. %endpoint delete my-endpoint --deployment green

@@ -63,6 +63,7 @@ class RestClient:
         retry: RetryPolicy | None = None,
         timeout: float = 60.0,
         credential_timeout: float = 30.0,
+        scope: str = ARM_SCOPE,
         operation_timeout: float = 1800.0,
         min_poll_interval: float = 0.2,
         max_poll_interval: float = 60.0,
@@ -72,7 +73,7 @@ class RestClient:
         self.api_version = api_version
         self.target = target
         self.paths = ArmPaths(workspace_path)
-        self.tokens = TokenCache(credential, ARM_SCOPE, timeout=credential_timeout)
+        self.tokens = TokenCache(credential, scope, timeout=credential_timeout)
         self.operation_timeout = operation_timeout
         self.min_poll_interval = min_poll_interval
         self.max_poll_interval = max_poll_interval
@@ -100,8 +101,9 @@ class RestClient:
         """The client of ``settings.target``.
 
         ``local``: the local workspace of ``settings.home`` (started when none runs) with its
-        admin token. ``azure``: ``https://management.azure.com`` with ``DefaultAzureCredential``
-        unless ``credential`` is given. ``base_url`` replaces the target's address.
+        admin token. ``azure``: ``settings.arm_url`` (default ``https://management.azure.com``) with
+        ``DefaultAzureCredential`` unless ``credential`` is given, asking for ``settings.arm_scope``.
+        ``base_url`` replaces the target's address.
         """
         if settings.target == "local":
             from ..workspace import ensure_running
@@ -118,8 +120,9 @@ class RestClient:
             )
         workspace_path = settings.workspace_path
         assert workspace_path is not None
+        options.setdefault("scope", settings.arm_scope)
         return cls(
-            base_url or MANAGEMENT_URL,
+            base_url or settings.arm_url or MANAGEMENT_URL,
             credential if credential is not None else default_azure_credential(),
             workspace_path=workspace_path,
             api_version=settings.api_version,

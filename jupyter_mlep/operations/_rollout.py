@@ -46,7 +46,7 @@ from ._endpoints import get_endpoint, set_traffic
 from ._gates import Gate, GateCheck, Measurement, parse_gates, parse_interval, parse_steps
 from ._invoke import Payload, encode_payload, invoke
 from ._results import RolloutResult, RolloutStep, split_text
-from ._traffic import wait_for_traffic
+from ._traffic import distribute, wait_for_traffic
 
 __all__ = ["EVENT_KINDS", "RolloutEvent", "rollout", "split_with"]
 
@@ -102,13 +102,7 @@ def split_with(current: dict[str, int], deployment: str, percent: int) -> dict[s
             hint="Give another deployment the traffic first (%endpoint traffic NAME blue=100), or end the "
             "steps at 100.",
         )
-    total = sum(others.values())
-    exact = {name: rest * value / total for name, value in others.items()}
-    shares = {name: int(value) for name, value in exact.items()}
-    leftover = rest - sum(shares.values())
-    for name in sorted(exact, key=lambda n: (shares[n] - exact[n], n))[:leftover]:
-        shares[name] += 1
-    split.update(shares)
+    split.update(distribute(rest, others))
     return split
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from .._errors import OperationTimeoutError
 from ..rest import ProgressCallback, RestClient
@@ -10,7 +11,40 @@ from ._deployments import list_deployments
 from ._endpoints import get_endpoint, list_endpoints, set_traffic
 from ._results import EndpointDetails, EndpointList, TrafficResult
 
-__all__ = ["describe_endpoint", "get_traffic", "list_all", "same_split", "update_traffic", "wait_for_traffic"]
+__all__ = [
+    "describe_endpoint",
+    "distribute",
+    "get_traffic",
+    "list_all",
+    "same_split",
+    "update_traffic",
+    "wait_for_traffic",
+]
+
+
+def distribute(amount: int, weights: Mapping[str, int]) -> dict[str, int]:
+    """Share ``amount`` whole percent among ``weights``' names in proportion to the weights.
+
+    Largest remainder: each name gets the floor of its exact share, and the points left go to
+    the largest fractional parts (ties: larger weight, then name order). All-zero weights share
+    equally. The result always sums to ``amount`` (0 when there are no names).
+    """
+    names = sorted(weights)
+    if not names or amount <= 0:
+        return dict.fromkeys(names, 0)
+    positive = {name: max(0, int(weights[name])) for name in names}
+    if not any(positive.values()):
+        positive = dict.fromkeys(names, 1)
+    total = sum(positive.values())
+    shares: dict[str, int] = {}
+    remainders: dict[str, int] = {}
+    for name in names:
+        shares[name], remainders[name] = divmod(amount * positive[name], total)
+    left = amount - sum(shares.values())
+    order = sorted(names, key=lambda n: (-remainders[n], -positive[n], n))
+    for name in order[:left]:
+        shares[name] += 1
+    return shares
 
 
 def get_traffic(client: RestClient, endpoint: str) -> TrafficResult:

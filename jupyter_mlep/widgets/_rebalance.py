@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 
 from .._errors import SpecValidationError
+from ..operations._traffic import distribute
 from ..specs import validate_traffic
 from ..specs._validation import MAX_MIRROR_PERCENT
 
@@ -30,31 +31,6 @@ __all__ = [
 
 TOTAL = 100
 """The sum the live split keeps."""
-
-
-def distribute(amount: int, weights: Mapping[str, int]) -> dict[str, int]:
-    """Share ``amount`` whole percent among ``weights``' names in proportion to the weights.
-
-    Largest remainder: each name gets the floor of its exact share, and the points left go to
-    the largest fractional parts (ties: larger weight, then name order). All-zero weights share
-    equally. The result always sums to ``amount`` (0 when there are no names).
-    """
-    names = sorted(weights)
-    if not names or amount <= 0:
-        return dict.fromkeys(names, 0)
-    positive = {name: max(0, int(weights[name])) for name in names}
-    if not any(positive.values()):
-        positive = dict.fromkeys(names, 1)
-    total = sum(positive.values())
-    shares: dict[str, int] = {}
-    remainders: dict[str, int] = {}
-    for name in names:
-        shares[name], remainders[name] = divmod(amount * positive[name], total)
-    left = amount - sum(shares.values())
-    order = sorted(names, key=lambda n: (-remainders[n], -positive[n], n))
-    for name in order[:left]:
-        shares[name] += 1
-    return shares
 
 
 def move(split: Mapping[str, int], name: str, value: int, locked: Collection[str] = ()) -> dict[str, int]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -98,6 +99,25 @@ class _FastScoring:
 
 
 async def _dispatch(request: Request) -> Response:
+    response = await _answer(request)
+    if not request.url.path.startswith("/endpoints/"):
+        _trace(request, response)
+    return response
+
+
+def _trace(request: Request, response: Response) -> None:
+    """ARM's tracing headers: a new ``x-ms-request-id``, the caller's correlation id (or a new one),
+    and the caller's ``x-ms-client-request-id`` echoed back."""
+    response.headers["x-ms-request-id"] = str(uuid.uuid4())
+    response.headers["x-ms-correlation-request-id"] = request.headers.get(
+        "x-ms-correlation-request-id"
+    ) or str(uuid.uuid4())
+    client_id = request.headers.get("x-ms-client-request-id")
+    if client_id:
+        response.headers["x-ms-client-request-id"] = client_id
+
+
+async def _answer(request: Request) -> Response:
     services: _Services = request.app.state.services
     ws = services.ws
     path = request.url.path

@@ -384,3 +384,14 @@ def test_saved_example_bodies_are_accepted(arm: Arm) -> None:
     assert got_logs.status_code == 200
     schemas.validate("OnlineDeployments_GetLogs", 200, got_logs.json())
     assert "Deployment failed: The model URI string cannot be reached" in got_logs.json()["content"]
+
+
+def test_answers_carry_arm_tracing_headers(arm: Arm) -> None:
+    first = arm.get(f"{EP}/{_name()}")  # an error answer is traced too
+    second = arm.get("", headers={"x-ms-client-request-id": "my-id", "x-ms-correlation-request-id": "corr"})
+    assert first.status_code == 404 and second.status_code == 200
+    ids = [response.headers["x-ms-request-id"] for response in (first, second)]
+    assert len(set(ids)) == 2 and all(len(value) == 36 for value in ids)
+    assert len(first.headers["x-ms-correlation-request-id"]) == 36
+    assert second.headers["x-ms-correlation-request-id"] == "corr"
+    assert second.headers["x-ms-client-request-id"] == "my-id"

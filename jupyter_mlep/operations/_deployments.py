@@ -6,8 +6,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from .._errors import NotFoundError
 from ..rest import ProgressCallback, RestClient
 from ..specs import OnlineDeployment
@@ -86,13 +84,13 @@ def create_or_update_deployment(
     with endpoint_lock(client, endpoint):
         operation = client.begin("PUT", client.paths.deployment(endpoint, name), body)
         if on_accepted is not None:
-            initial = _json_body(operation.initial)
+            initial = operation.initial_body
             on_accepted(
                 OnlineDeployment.from_rest(initial, endpoint_name=endpoint)
                 if isinstance(initial, dict) and initial.get("properties")
                 else OnlineDeployment.from_rest({**body, "name": name}, endpoint_name=endpoint)
             )
-        result = operation.wait(timeout=timeout, progress=progress) if wait else operation.initial.json()
+        result = operation.wait(timeout=timeout, progress=progress) if wait else operation.initial_body
     return OnlineDeployment.from_rest(result, endpoint_name=endpoint)
 
 
@@ -152,13 +150,6 @@ def get_logs(
 
 LOG_CONTAINERS = {"inference-server": "InferenceServer", "storage-initializer": "StorageInitializer"}
 """The log sources of a deployment (``container`` of :func:`get_logs`) and their REST names."""
-
-
-def _json_body(response: httpx.Response) -> Any:
-    try:
-        return response.json() if response.content else None
-    except ValueError:
-        return None
 
 
 class LogFollower:

@@ -71,6 +71,8 @@ class Operation:
         self._error: dict[str, Any] | None = None
         self._interval = retry_after(response.headers)
         body = _json(response)
+        self.initial_body: Any = body
+        """The JSON of the first answer (the resource as accepted, for a PUT), or None."""
         state = _provisioning_state(body)
         self._poll_resource = False
         tracked = bool(self.status_url or self.location_url) and response.status_code in (200, 201, 202)

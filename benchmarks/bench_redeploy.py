@@ -18,6 +18,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import docker
 from _runtime import fmt, median, setup_home, show, spec_for, tempdir, timed, wait_for_version, write_score
 
 from jupyter_mlep.runtime import Backend, get_backend
@@ -82,10 +83,11 @@ def rebuilds(backend: Backend, code: Path, runs: int) -> list[float]:
     """Times of an image rebuild plus a new container, as the Azure ML CLI does on every update."""
     spec = spec_for(code)
     values = []
+    client = docker.from_env(timeout=300)
     for version in range(200, 200 + runs):
         write_score(code, version)
         prepared = backend.prepare_environment(spec.environment)
-        subprocess.run(["docker", "rmi", "-f", prepared.location], capture_output=True, check=True)
+        client.images.remove(prepared.location, force=True)
 
         def rebuild(v: int = version) -> None:
             info = backend.start(spec)
@@ -93,6 +95,7 @@ def rebuilds(backend: Backend, code: Path, runs: int) -> list[float]:
 
         values.append(timed(rebuild))
         backend.stop("bench", "bench")
+    client.close()
     return values
 
 

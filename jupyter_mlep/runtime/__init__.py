@@ -14,7 +14,7 @@ rebuilding. ``get_backend()`` returns the backend the settings ask for (``auto``
 How it works:
 
 * **Environments** are built once per content hash: a virtual environment under
-  ``$MLEP_HOME/envs/<hash>`` (uv when installed, else pip) or an image ``mlep-env:<hash>`` built by
+  ``$MLEP_HOME/envs/<hash>`` (uv, installed with this package; else pip) or an image ``mlep-env:<hash>`` built by
   running the (mapped) base image with the host CA bundle, pip configuration and uv mounted, then
   committing it. Conda files become pip requirements; what cannot be honoured is an
   :class:`EnvironmentWarning`.
@@ -27,6 +27,10 @@ How it works:
   passes (``agent/gunicorn_conf.py``) rebinds to 127.0.0.1:<port> in gunicorn's ``on_starting``
   hook. Containers use the host network (no docker userland proxy), so the same loopback address
   serves both backends; with another network mode the port is published on 127.0.0.1 only.
+* **Docker** is reached through its Engine API (the ``docker`` package, imported only when the
+  Docker backend is used): no ``docker`` command is needed, ``DOCKER_HOST`` is honoured, every
+  call has a timeout, and engine errors become :class:`~jupyter_mlep.RuntimeBackendError` (no
+  engine at all: :class:`~jupyter_mlep.DockerUnavailableError`, saying how to start one).
 * **State**: a JSON record per deployment (launcher pid and start time, or container id; ports)
   and container labels (``mlep.endpoint``, ``mlep.deployment``…), so a new backend object finds
   what runs. Logs: ``inference-server`` and ``storage-initializer`` (tail and follow).

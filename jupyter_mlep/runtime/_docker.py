@@ -9,7 +9,6 @@ server on reload, so code changes need neither a new image nor a new container.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
@@ -18,11 +17,11 @@ from pathlib import Path
 
 from .._errors import DeploymentStartError, RuntimeBackendError
 from ._base import PreparedEnvironment
-from ._docker_cli import DockerCLI
+from ._docker_engine import DockerEngine
 from ._docker_image import build_image
 from ._engine import LauncherBackend, ServerPaths
 from ._logs import Reporter, StorageLog, stderr_reporter
-from ._settings import RuntimeSettings
+from ._settings import Mount, RuntimeSettings
 from ._spec import DeploymentSpec, EnvironmentSpec
 from ._state import DeploymentRecord, InstanceRecord, deployment_dir, load_records
 from .agent import AGENT_DIR
@@ -46,15 +45,15 @@ class DockerBackend(LauncherBackend):
         self, settings: RuntimeSettings | None = None, *, reporter: Reporter | None = stderr_reporter
     ) -> None:
         super().__init__(settings, reporter=reporter)
-        self.cli = DockerCLI(timeout=self.settings.docker_timeout)
-        self.cli.require()
+        self.engine = DockerEngine(timeout=self.settings.docker_timeout)
+        self.engine.require()
 
     @property
     def _host_network(self) -> bool:
         return self.settings.docker_network == "host"
 
     def _prepare(self, environment: EnvironmentSpec, log: StorageLog) -> PreparedEnvironment:
-        return build_image(environment, self.settings, self.cli, log)
+        return build_image(environment, self.settings, self.engine, log)
 
     def _paths(self, spec: DeploymentSpec, record: DeploymentRecord, instance: InstanceRecord) -> ServerPaths:
         app_root = f"{_APP}/{Path(spec.code).resolve().name}"
@@ -94,63 +93,44 @@ class DockerBackend(LauncherBackend):
         run = Path(instance.dir)
         code = Path(spec.code).resolve()
         paths = self._paths(spec, record, instance)
-        env_file = run / "launcher.env"
-        env_file.touch(mode=0o600)
-        env_file.write_text(
-            "".join(f"{k}={v}\n" for k, v in self._launcher_env(spec, prepared, instance).items()), "utf-8"
-        )
         safe = re.sub(r"[^a-zA-Z0-9_.-]", "-", f"{spec.endpoint}-{spec.name}")[:80]
-        args = ["run", "-d", "--name", f"mlep-{safe}-{instance.index}-{uuid.uuid4().hex[:6]}"]
         labels = {
             "mlep.managed": "1", "mlep.endpoint": spec.endpoint, "mlep.deployment": spec.name,
             "mlep.instance": str(instance.index), "mlep.port": str(instance.port), "mlep.environment": prepared.key,
         }  # fmt: skip
-        for key, value in labels.items():
-            args += ["--label", f"{key}={value}"]
-        args += [
-            "--network",
-            self.settings.docker_network,
-            "--env-file",
-            str(env_file),
-            "--workdir",
-            paths.app_root,
-        ]
-        if not self._host_network:
-            args += ["-p", f"127.0.0.1:{instance.port}:{_PORT_IN_CONTAINER}"]
         mounts = [
-            (str(AGENT_DIR), _AGENT, True),
-            (str(run), _RUN, False),
-            (str(self._modules_dir()), _MODULES, False),
-            (str(code), paths.app_root, True),
+            Mount(str(AGENT_DIR), _AGENT),
+            Mount(str(run), _RUN, read_only=False),
+            Mount(str(self._modules_dir()), _MODULES, read_only=False),
+            Mount(str(code), paths.app_root),
         ]
         log.write(f"code folder {code} mounted read-only at {paths.app_root}")
         if spec.model is not None:
             model = Path(spec.model).resolve()
-            mounts.append((str(model), f"{_MODELS}/{model.name}", True))
+            mounts.append(Mount(str(model), f"{_MODELS}/{model.name}"))
             log.write(f"model {model} mounted read-only at {_MODELS}/{model.name}")
-        for source, target, read_only in mounts:
-            args += [
-                "--mount",
-                f"type=bind,source={source},target={target}" + (",readonly" if read_only else ""),
-            ]
-        for mount in self.settings.docker_mounts:
-            args += ["--mount", mount.as_arg()]
-        args += [
+        mounts += self.settings.docker_mounts
+        command = [prepared.python, f"{_AGENT}/launcher.py", "--control", f"{_RUN}/control.sock"]
+        command += ["--modules", self._modules_file(prepared.key)]
+        instance.container = self.engine.create(
             prepared.location,
-            prepared.python,
-            f"{_AGENT}/launcher.py",
-            "--control",
-            f"{_RUN}/control.sock",
-        ]
-        args += ["--modules", self._modules_file(prepared.key)]
-        instance.container = self.cli.run(args, timeout=120).strip()[:64]
+            command,
+            name=f"mlep-{safe}-{instance.index}-{uuid.uuid4().hex[:6]}",
+            network=self.settings.docker_network,
+            mounts=mounts,
+            environment=self._launcher_env(spec, prepared, instance),
+            labels=labels,
+            workdir=paths.app_root,
+            publish=None if self._host_network else (_PORT_IN_CONTAINER, "127.0.0.1", instance.port),
+        )
+        self.engine.start(instance.container)
         log.write(f"container {instance.container[:12]} started from {prepared.location}")
         try:
             self._client(instance).wait_ready(60.0, self._alive_checker(instance))
         except RuntimeBackendError as exc:
-            logs = self.cli.run(["logs", "--tail", "30", instance.container], check=False)
             raise DeploymentStartError(
-                f"The container of {spec.key} did not start: {exc.message}", log_tail=logs
+                f"The container of {spec.key} did not start: {exc.message}",
+                log_tail=self.engine.logs(instance.container, 30),
             ) from None
 
     def _alive_checker(self, instance: InstanceRecord) -> Callable[[], bool]:
@@ -166,24 +146,18 @@ class DockerBackend(LauncherBackend):
     def _launcher_alive(self, instance: InstanceRecord) -> bool:
         if not instance.container:
             return False
-        state = self.cli.run(["inspect", "--format", "{{.State.Running}}", instance.container], check=False)
-        return state.strip() == "true"
+        return self.engine.running(instance.container)
 
     def _terminate(self, instance: InstanceRecord) -> None:
         if instance.container:
-            self.cli.run(["rm", "-f", instance.container], check=False, timeout=60)
+            self.engine.remove(instance.container)
 
     def _extra_records(self) -> list[DeploymentRecord]:
-        out = self.cli.run(
-            ["ps", "-a", "--filter", "label=mlep.managed=1", "--format", "{{json .}}"],
-            check=False,
-            timeout=30,
-        )
+        containers = self.engine.containers("mlep.managed=1")
         known = {(r.endpoint, r.name) for r in load_records(self.settings.runtime_dir, self.name)}
         found: dict[tuple[str, str], DeploymentRecord] = {}
-        for line in filter(None, out.splitlines()):
-            item = json.loads(line)
-            labels = dict(part.split("=", 1) for part in item.get("Labels", "").split(",") if "=" in part)
+        for item in containers:
+            labels = dict(item.get("Labels") or {})
             key = (labels.get("mlep.endpoint", ""), labels.get("mlep.deployment", ""))
             if key in known or not all(key):
                 continue
@@ -196,7 +170,7 @@ class DockerBackend(LauncherBackend):
             record.instances.append(
                 InstanceRecord(
                     int(labels.get("mlep.instance", "0")), int(labels.get("mlep.port", "0")),
-                    str(folder / f"i{labels.get('mlep.instance', '0')}"), container=item.get("ID"),
+                    str(folder / f"i{labels.get('mlep.instance', '0')}"), container=item.get("Id"),
                 )
             )  # fmt: skip
         return list(found.values())

@@ -3,8 +3,9 @@
 No registry is needed: the base image comes from the image map (or is already local). Conda and
 pip environments are built by running the base image with the host CA bundle, pip configuration
 and (when it is installed) the host's ``uv`` and its cache mounted, then committing the container:
-``docker build`` cannot mount them. Images with conda use ``conda env create``; others a venv.
-A Docker build context is built with ``docker build``; the inference server is added when missing.
+an image build cannot mount them. Images with conda use ``conda env create``; others a venv.
+A Docker build context is built by the engine (``docker build``); the inference server is added
+when missing. Everything goes through the Engine API (:class:`DockerEngine`).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from pathlib import Path
 from .._errors import EnvironmentBuildError
 from ._base import PreparedEnvironment
 from ._conda import EnvironmentWarning, map_conda, read_conda_file
-from ._docker_cli import DockerCLI
+from ._docker_engine import DockerEngine
 from ._environment import RECIPE_VERSION, with_inference_server
 from ._logs import StorageLog, tail
-from ._settings import DEFAULT_BASE_IMAGE, RuntimeSettings
+from ._settings import DEFAULT_BASE_IMAGE, Mount, RuntimeSettings
 from ._spec import EnvironmentSpec
 from ._venv import find_uv
 
@@ -67,29 +68,36 @@ echo "MLEP_PYTHON=$PY"
 
 
 def build_image(
-    environment: EnvironmentSpec, settings: RuntimeSettings, cli: DockerCLI, log: StorageLog
+    environment: EnvironmentSpec, settings: RuntimeSettings, engine: DockerEngine, log: StorageLog
 ) -> PreparedEnvironment:
     """The image of ``environment``: found by its content hash, or built now."""
     requested = environment.image or DEFAULT_BASE_IMAGE
     base = settings.map_image(requested)
-    if environment.build_context is None and not cli.image_exists(base):
+    if environment.build_context is None and not engine.image_exists(base):
         mapped = f" (mapped from {requested})" if base != requested else ""
         log.write(f"base image {base}{mapped} is not present; trying docker pull", report=True)
-        if cli.run(["pull", base], timeout=600, check=False) == "" and not cli.image_exists(base):
+        if not engine.pull(base):
             raise EnvironmentBuildError(
                 f"The base image {base}{mapped} is not on this machine and cannot be pulled.",
                 hint="Map it to a local image: MLEP_IMAGE_MAP='"
                 f"{requested}=mlep-base:bookworm' (scripts/build-base-image builds that one).",
             )
-    content = _content(environment, base, cli)
+    content = _content(environment, base, engine)
     key = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
     tag = f"{settings.image_prefix}:{key}"
-    notes = _notes(environment, base, cli) if not cli.image_exists(tag) else []
-    if cli.image_exists(tag):
+    exists = engine.image_exists(tag)
+    notes = _notes(environment, base, engine) if not exists else []
+    if exists:
         log.write(f"environment {key}: reusing the image {tag}")
     else:
-        _build(environment, base, tag, key, settings, cli, log)
-    info = json.loads(cli.run(["image", "inspect", "--format", "{{json .Config}}", tag]))
+        _build(environment, base, tag, key, settings, engine, log)
+    image = engine.image(tag)
+    if image is None:
+        raise EnvironmentBuildError(
+            f"The image {tag} disappeared right after it was built or found.",
+            hint="Something removed it meanwhile (docker image prune?): deploy again.",
+        )
+    info = image.get("Config") or {}
     labels = info.get("Labels") or {}
     env = tuple(tuple(item.split("=", 1)) for item in info.get("Env") or [] if "=" in item)
     for note in notes:
@@ -105,7 +113,7 @@ def build_image(
     )
 
 
-def _content(environment: EnvironmentSpec, base: str, cli: DockerCLI) -> dict[str, object]:
+def _content(environment: EnvironmentSpec, base: str, engine: DockerEngine) -> dict[str, object]:
     content: dict[str, object] = {"v": RECIPE_VERSION, "kind": "image"}
     if environment.build_context is not None:
         context = Path(environment.build_context)
@@ -114,20 +122,20 @@ def _content(environment: EnvironmentSpec, base: str, cli: DockerCLI) -> dict[st
             digest.update(str(path.relative_to(context)).encode() + b"\0" + path.read_bytes())
         content.update(context=digest.hexdigest(), dockerfile=environment.dockerfile)
     else:
-        content["base"] = cli.run(["image", "inspect", "--format", "{{.Id}}", base]).strip()
+        content["base"] = (engine.image(base) or {}).get("Id", "")
     if environment.conda_file is not None:
         content["conda"] = read_conda_file(environment.conda_file)
     content["pip"] = list(environment.pip_requirements)
     return content
 
 
-def _notes(environment: EnvironmentSpec, base: str, cli: DockerCLI) -> list[str]:
+def _notes(environment: EnvironmentSpec, base: str, engine: DockerEngine) -> list[str]:
     if environment.conda_file is None or environment.build_context is not None:
         return []
     probe = (
         "command -v conda >/dev/null && echo conda || (python3 -V 2>/dev/null || python -V) | cut -d' ' -f2"
     )
-    answer = cli.run(["run", "--rm", "--network", "none", base, "sh", "-c", probe], check=False).strip()
+    answer = engine.output(base, ["sh", "-c", probe]).strip()
     if answer == "conda" or not answer:
         return []
     return list(
@@ -151,24 +159,26 @@ def _build(
     tag: str,
     key: str,
     settings: RuntimeSettings,
-    cli: DockerCLI,
+    engine: DockerEngine,
     log: StorageLog,
 ) -> None:
     build_log = settings.runtime_dir / "builds" / f"{key}.log"
     build_log.parent.mkdir(parents=True, exist_ok=True)
     build_log.unlink(missing_ok=True)
     log.write(f"environment {key}: building the image {tag} (log: {build_log})", report=True)
-    network = ["--network", settings.docker_network]
+    network = settings.docker_network
     if environment.build_context is not None:
-        dockerfile = str(Path(environment.build_context) / environment.dockerfile)
         base = f"{tag}-context"
         log.write(
             f"environment {key}: docker build {environment.build_context} (-f {environment.dockerfile})"
         )
-        args = ["build", *network, "-t", base, "-f", dockerfile, str(environment.build_context)]
-        if cli.stream(args, log, build_log) != 0:
+        context = Path(environment.build_context)
+        error = engine.build(context, environment.dockerfile, base, network, log, build_log)
+        if error is not None:
             raise EnvironmentBuildError(
-                f"docker build of {environment.build_context} failed.", log_tail=tail(build_log, 30)
+                f"docker build of {environment.build_context} failed: {error}",
+                hint="Fix the Dockerfile (the log shows the step that failed), then deploy again.",
+                log_tail=tail(build_log, 30),
             )
     with tempfile.TemporaryDirectory(prefix="mlep-build-") as tmp:
         folder = Path(tmp)
@@ -179,19 +189,18 @@ def _build(
         if environment.conda_file is not None and environment.build_context is None:
             conda = read_conda_file(environment.conda_file)
             (folder / "conda.yaml").write_text(json.dumps(conda), encoding="utf-8")
-        name = f"mlep-build-{key}-{uuid.uuid4().hex[:6]}"
-        args = [
-            "run",
-            "--name",
-            name,
-            *network,
-            "--mount",
-            f"type=bind,source={folder},target=/mlep-build,readonly",
-        ]
-        args += _tool_args(settings)
-        args += [base, "sh", "/mlep-build/build.sh"]
+        mounts, env = _tools(settings)
+        container = None
         try:
-            code = cli.stream(args, log, build_log)
+            container = engine.create(
+                base,
+                ["sh", "/mlep-build/build.sh"],
+                name=f"mlep-build-{key}-{uuid.uuid4().hex[:6]}",
+                network=network,
+                mounts=[Mount(str(folder), "/mlep-build"), *mounts],
+                environment=env,
+            )
+            code = engine.run_streamed(container, log, build_log)
             if code != 0:
                 raise EnvironmentBuildError(
                     f"Building the image {tag} failed (exit code {code}).",
@@ -201,31 +210,32 @@ def _build(
             found = [line for line in tail(build_log, 5).splitlines() if line.startswith("MLEP_PYTHON=")]
             python = found[-1].split("=", 1)[1].strip() if found else "python3"
             changes = [
-                "--change", f"LABEL mlep.environment={key} mlep.python={python}",
-                "--change", "WORKDIR /var/azureml-app",
-                "--change", "ENTRYPOINT []",
-            ]  # fmt: skip
-            cli.run(["commit", *changes, name, tag], timeout=300)
+                f"LABEL mlep.environment={key} mlep.python={python}",
+                "WORKDIR /var/azureml-app",
+                "ENTRYPOINT []",
+            ]
+            engine.commit(container, tag, changes)
         finally:
-            cli.run(["rm", "-f", name], timeout=60, check=False)
+            if container is not None:
+                engine.remove(container)
             if environment.build_context is not None:  # the final image keeps the layers
-                cli.run(["rmi", base], timeout=60, check=False)
+                engine.remove_image(base)
     log.write(f"environment {key}: image {tag} ready", report=True)
 
 
-def _tool_args(settings: RuntimeSettings) -> list[str]:
-    args: list[str] = []
-    for mount in settings.docker_mounts:
-        args += ["--mount", mount.as_arg()]
+def _tools(settings: RuntimeSettings) -> tuple[list[Mount], dict[str, str]]:
+    """Mounts and variables of a build container: host CA bundle and pip.conf, the host's uv and its cache."""
+    mounts = list(settings.docker_mounts)
+    env: dict[str, str] = {}
     if settings.ca_bundle_target:
-        args += ["-e", f"SSL_CERT_FILE={settings.ca_bundle_target}"]
+        env["SSL_CERT_FILE"] = settings.ca_bundle_target
     uv = find_uv() if settings.installer in ("auto", "uv") else None
     if uv:
         cache = subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, timeout=30, check=False)
-        args += ["--mount", f"type=bind,source={uv},target=/mlep-tools/uv,readonly"]
+        mounts.append(Mount(uv, "/mlep-tools/uv"))
         if cache.returncode == 0 and cache.stdout.strip():
             Path(cache.stdout.strip()).mkdir(parents=True, exist_ok=True)
-            args += ["--mount", f"type=bind,source={cache.stdout.strip()},target=/mlep-uv-cache"]
-            args += ["-e", "UV_CACHE_DIR=/mlep-uv-cache"]
-        args += ["-e", "UV_LINK_MODE=copy", "-e", "UV_PYTHON_DOWNLOADS=never", "-e", "UV_NO_PROGRESS=1"]
-    return args
+            mounts.append(Mount(cache.stdout.strip(), "/mlep-uv-cache", read_only=False))
+            env["UV_CACHE_DIR"] = "/mlep-uv-cache"
+        env.update(UV_LINK_MODE="copy", UV_PYTHON_DOWNLOADS="never", UV_NO_PROGRESS="1")
+    return mounts, env

@@ -37,17 +37,20 @@ class BackendChoice:
 
 def select_backend(settings: RuntimeSettings | None = None) -> BackendChoice:
     """Resolve ``auto``: Docker when an engine answers, else local processes, with the reason."""
-    from ._docker_cli import DockerCLI
-
     settings = settings or RuntimeSettings.from_env()
     if settings.backend != "auto":
         return BackendChoice(settings.backend, f"MLEP_RUNTIME={settings.backend}")
-    cli = DockerCLI(timeout=settings.docker_timeout)
-    problem = cli.problem()
+    from ._docker_engine import DockerEngine  # imports docker: only when probing for an engine
+
+    engine = DockerEngine(timeout=settings.docker_timeout)
+    try:
+        problem = engine.problem()
+    finally:
+        engine.close()
     if problem is None:
-        return BackendChoice("docker", f"Docker engine answers at {cli.host}: using containers")
+        return BackendChoice("docker", f"Docker engine answers at {engine.host}: using containers")
     return BackendChoice(
-        "process", f"Docker engine not reachable at {cli.host} ({problem}): using local processes"
+        "process", f"Docker engine not reachable at {engine.host} ({problem}): using local processes"
     )
 
 

@@ -23,16 +23,17 @@ _READY = ".mlep-ready.json"
 
 
 def find_uv() -> str | None:
-    """The ``uv`` executable: next to this interpreter, from the ``uv`` package, or on PATH."""
-    beside = Path(sys.executable).parent / "uv"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
+    """The ``uv`` executable: from the ``uv`` package (a dependency), next to this interpreter, or on PATH."""
     try:
         from uv import find_uv_bin  # type: ignore[import-not-found,unused-ignore]
 
         return str(find_uv_bin())
     except (ImportError, FileNotFoundError):
-        return shutil.which("uv")
+        pass
+    beside = Path(sys.executable).parent / "uv"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("uv")
 
 
 def installer_env(base: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import textwrap
 import urllib.error
 import urllib.request
@@ -18,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import docker
 import pytest
 
 from jupyter_mlep._errors import DockerUnavailableError
@@ -67,13 +67,24 @@ def env_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def docker_images() -> Iterator[str]:
     """The image prefix of this session; its images are removed afterwards."""
     yield SESSION_PREFIX
-    out = subprocess.run(
-        ["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", SESSION_PREFIX],
-        capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
-    tags = out.stdout.split()
-    if tags:
-        subprocess.run(["docker", "rmi", "-f", *tags], capture_output=True, check=False, timeout=300)
+    try:
+        client = docker.from_env(timeout=300)
+    except docker.errors.DockerException:
+        return  # no engine: the Docker tests failed already, nothing was built
+    try:
+        for image in client.images.list(name=SESSION_PREFIX):
+            for tag in image.tags:
+                client.images.remove(tag, force=True)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[docker.DockerClient]:
+    """A client of the test machine's Docker engine, to look at what the runtime did."""
+    client = docker.from_env(timeout=60)
+    yield client
+    client.close()
 
 
 @pytest.fixture(autouse=True)
@@ -121,6 +132,12 @@ def docker_backend(docker_images: str) -> Iterator[Backend]:
 def _cleanup(backend: Backend) -> None:
     for info in backend.list():
         backend.stop(info.endpoint, info.name)
+
+
+@pytest.fixture
+def model_1_code(tmp_path: Path) -> Path:
+    """A code folder holding the fixture model-1's scoring script (score.py)."""
+    return write_script(tmp_path / "model-1-code")
 
 
 def write_script(folder: Path, body: str = SCORE_MODEL_1, name: str = "score.py") -> Path:

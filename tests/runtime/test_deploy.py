@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
+import docker
 import pytest
 
 from jupyter_mlep._errors import DeploymentNotFoundError, DeploymentStartError
@@ -44,11 +44,12 @@ def run(raw_data):
 def _assert_nothing_runs(backend: Backend, endpoint: str = "ep") -> None:
     assert [info for info in backend.list() if info.endpoint == endpoint and info.state == "Running"] == []
     if backend.name == "docker":
-        out = subprocess.run(
-            ["docker", "ps", "-a", "-q", "--filter", f"label=mlep.endpoint={endpoint}"],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        assert out.stdout.strip() == ""
+        client = docker.from_env(timeout=60)
+        try:
+            found = client.containers.list(all=True, filters={"label": f"mlep.endpoint={endpoint}"})
+        finally:
+            client.close()
+        assert [container.id for container in found] == []
 
 
 def _launcher_pids(home: Path) -> list[int]:
@@ -203,7 +204,11 @@ def test_server_killed_from_outside(backend: Backend, model_1: Path, tmp_path: P
     code = write_script(tmp_path / "src")
     info = backend.start(model_1_spec(model_1, code))
     if backend.name == "docker":
-        subprocess.run(["docker", "kill", info.instances[0].container or ""], check=True, capture_output=True)
+        client = docker.from_env(timeout=60)
+        try:
+            client.containers.get(info.instances[0].container or "").kill()
+        finally:
+            client.close()
     else:
         assert info.instances[0].pid is not None
         os.killpg(info.instances[0].pid, signal.SIGKILL)

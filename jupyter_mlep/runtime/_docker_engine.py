@@ -89,7 +89,7 @@ def _is_engine_error(exc: BaseException) -> bool:
             docker.errors.DockerException,
             requests.exceptions.RequestException,
             urllib3.exceptions.HTTPError,
-            OSError,
+            ConnectionError,
         ),
     )
 
@@ -149,7 +149,8 @@ class DockerEngine:
     def _raise(self, exc: BaseException, what: str, timeout: float) -> NoReturn:
         if _is_timeout(exc):
             raise RuntimeBackendError(
-                f"The Docker engine did not answer {what} within {timeout:g} s.", hint=_SLOW_HINT
+                f"The Docker engine did not answer within {timeout:g} s (while trying to {what}).",
+                hint=_SLOW_HINT,
             ) from None
         if isinstance(exc, docker.errors.APIError):
             explanation = str(exc.explanation or exc).strip()

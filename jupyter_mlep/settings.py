@@ -25,18 +25,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from ._errors import SettingsError
+from .targets import Target, get_target, targets
 
 __all__ = ["DEFAULT_API_VERSION", "DEFAULT_ARM_URL", "Settings", "find_config_file", "resolve"]
 
 DEFAULT_API_VERSION = "2026-07-01"
 DEFAULT_ARM_URL = "https://management.azure.com"
 _LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
-Target = Literal["local", "azure"]
-TARGETS: tuple[Target, ...] = ("local", "azure")
 
 _CONFIG_LOCATIONS = (
     "config.json",
@@ -61,7 +60,8 @@ class Settings:
     """The resolved settings of one session. Build it with :func:`resolve`."""
 
     home: Path
-    target: Target = "local"
+    target: str = "local"
+    """The name of a registered target (:mod:`jupyter_mlep.targets`)."""
     api_version: str = DEFAULT_API_VERSION
     arm_url: str = DEFAULT_ARM_URL
     subscription_id: str | None = None
@@ -70,9 +70,14 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
+    def target_info(self) -> Target:
+        """The registered target named by :attr:`target`."""
+        return get_target(self.target)
+
+    @property
     def workspace_path(self) -> str | None:
-        """The ARM path of the Azure workspace, or None when the target is local."""
-        if self.target != "azure":
+        """The ARM path of the Azure workspace, or None when the target does not use one (local)."""
+        if not set(_AZURE_FIELDS) <= set(self.target_info.required):
             return None
         return (
             f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
@@ -90,9 +95,7 @@ class Settings:
 
     def describe(self) -> list[tuple[str, str, str]]:
         """Rows of (setting, value, where it came from), for status displays."""
-        names = ["target", "home", "api_version"]
-        if self.target == "azure":
-            names += ["arm_url", *_AZURE_FIELDS]
+        names = ["target", "home", "api_version", *self.target_info.settings]
         return [(name, str(getattr(self, name)), self.sources.get(name, "default")) for name in names]
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
@@ -160,16 +163,21 @@ def resolve(
             if name not in values:
                 values[name], origin[name] = value, f"config.json at {config_path}"
 
-    if "target" not in values and all(values.get(name) for name in _AZURE_FIELDS):
-        values["target"] = "azure"
-        origin["target"] = "implied by the Azure workspace settings (" + origin["workspace_name"] + ")"
+    if "target" not in values:
+        for implied in targets():
+            if implied.required and all(values.get(name) for name in implied.required):
+                values["target"] = implied.name
+                origin["target"] = (
+                    f"implied by the {implied.name} target's settings (" + origin[implied.required[-1]] + ")"
+                )
+                break
 
-    target = str(values.get("target", "local")).lower()
-    if target not in TARGETS:
+    try:
+        target = get_target(str(values.get("target", "local")))
+    except SettingsError as exc:
         raise SettingsError(
-            f"Unknown target {values.get('target')!r} ({origin.get('target', 'default')}).",
-            hint="Use 'local' or 'azure'.",
-        )
+            f"Unknown target {values.get('target')!r} ({origin.get('target', 'default')}).", hint=exc.hint
+        ) from None
     api_version = str(values.get("api_version", DEFAULT_API_VERSION))
     if not _API_VERSION.match(api_version):
         raise SettingsError(
@@ -181,7 +189,7 @@ def resolve(
 
     settings = Settings(
         home=home,
-        target=target,
+        target=target.name,
         api_version=api_version,
         arm_url=arm_url,
         subscription_id=_optional_str(values.get("subscription_id")),
@@ -189,15 +197,13 @@ def resolve(
         workspace_name=_optional_str(values.get("workspace_name")),
         sources=origin,
     )
-    if settings.target == "azure":
-        missing = [name for name in _AZURE_FIELDS if not getattr(settings, name)]
-        if missing:
-            raise SettingsError(
-                f"The target is 'azure' but {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set.",
-                hint="Run %mlep use azure --subscription SUB --resource-group RG --workspace WS, "
-                "put a config.json (downloaded from the Azure ML studio) in this folder, or set "
-                "AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP and AZUREML_WORKSPACE_NAME.",
-            )
+    missing = [name for name in target.required if not getattr(settings, name)]
+    if missing:
+        raise SettingsError(
+            f"The target is {target.name!r} but {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
+            "not set.",
+            hint=target.setup_hint,
+        )
     return settings
 
 

@@ -6,8 +6,9 @@ import shlex
 from typing import TYPE_CHECKING
 
 from .._arguments import ArgumentParser, HelpShown, expand_variable
-from .._errors import UsageError
+from .._errors import SettingsError, UsageError
 from ..settings import Settings
+from ..targets import get_target, target_names
 
 if TYPE_CHECKING:
     from . import MlepMagics
@@ -18,7 +19,7 @@ def _parser() -> ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=ArgumentParser)
     verbs.add_parser("status", help="show the active target and where each setting came from")
     use = verbs.add_parser("use", help="choose the target")
-    use.add_argument("target", help="local or azure (or a $variable holding one)")
+    use.add_argument("target", help=f"{' or '.join(target_names())} (or a $variable holding one)")
     use.add_argument("--subscription", dest="subscription_id")
     use.add_argument("--resource-group", dest="resource_group")
     use.add_argument("--workspace", dest="workspace_name")
@@ -49,17 +50,16 @@ def run(magics: MlepMagics, line: str) -> Settings | None:
             "arm_url",
         ):
             setattr(args, name, expand_variable(getattr(args, name), namespace, name))
-        if args.target not in ("local", "azure"):
-            raise UsageError(f"%mlep use {args.target!r}: the target is local or azure.")
-        values = {"target": args.target}
-        if args.target == "azure":
-            values.update(
-                subscription_id=args.subscription_id,
-                resource_group=args.resource_group,
-                workspace_name=args.workspace_name,
-            )
-            if args.arm_url:
-                values["arm_url"] = args.arm_url
+        try:
+            target = get_target(args.target)
+        except SettingsError:
+            raise UsageError(
+                f"%mlep use {args.target!r}: the target is {' or '.join(target_names())}."
+            ) from None
+        values = {"target": target.name}
+        for name in target.settings:  # only the settings this target reads
+            if getattr(args, name, None):
+                values[name] = getattr(args, name)
         if args.api_version:
             values["api_version"] = args.api_version
         magics.settings(**values)  # raises, changing nothing, when the combination is invalid

@@ -7,6 +7,7 @@ are serialized; the service's own "operation in progress" conflicts are waited o
 :func:`deploy` (check, register, create or update, wait, route traffic) and :func:`invoke` (score
 with the endpoint's key or token) are the high-level calls; results render as text and HTML.
 :func:`rollout` moves traffic to a deployment step by step behind gates (see :mod:`._rollout`).
+:func:`get_swagger` reads an endpoint's OpenAPI document.
 """
 
 from ._assets import DeploymentAssets, register_deployment_assets, register_environment
@@ -56,6 +57,7 @@ from ._results import (
     TrafficResult,
 )
 from ._rollout import RolloutEvent, rollout, split_with
+from ._swagger import SwaggerResult, get_swagger
 from ._traffic import (
     describe_endpoint,
     get_traffic,
@@ -89,6 +91,7 @@ __all__ = [
     "RolloutEvent",
     "RolloutResult",
     "RolloutStep",
+    "SwaggerResult",
     "TrafficResult",
     "WindowCounters",
     "check_deployment_script",
@@ -107,6 +110,7 @@ __all__ = [
     "get_endpoint",
     "get_keys",
     "get_logs",
+    "get_swagger",
     "get_token",
     "get_traffic",
     "invoke",

@@ -1,7 +1,8 @@
 """Router counters of the local workspace: requests, errors and latency per deployment.
 
 Azure publishes such figures through Azure Monitor, not through the REST API this client
-speaks, so :func:`get_counters` (and :func:`counters_marker`) answer None for the ``azure`` target.
+speaks, so :func:`get_counters` (and :func:`counters_marker`) answer None on a target without
+router counters (:attr:`~jupyter_mlep.targets.Capabilities.router_counters`), such as ``azure``.
 
 :func:`counters_marker` and :func:`get_counters_since` measure a stretch of time on its own
 (a rollout step): take a marker, let traffic flow, then read what came after the marker.
@@ -104,8 +105,8 @@ class CountersWindow:
 
 
 def get_counters(client: RestClient, endpoint: str) -> dict[str, DeploymentCounters] | None:
-    """The router counters of ``endpoint``'s deployments (by lower-case name); None off the local target."""
-    if client.target != "local":
+    """The router counters of ``endpoint``'s deployments (by lower-case name); None without router counters."""
+    if not client.capabilities.router_counters:
         return None
     data = client.get(f"/mlep/v1/counters/{endpoint}") or {}
     deployments = (data.get("endpoints") or {}).get(endpoint.lower()) or {}
@@ -113,8 +114,8 @@ def get_counters(client: RestClient, endpoint: str) -> dict[str, DeploymentCount
 
 
 def counters_marker(client: RestClient, endpoint: str) -> int | None:
-    """A marker for :func:`get_counters_since` (the router's request sequence number); None off local."""
-    if client.target != "local":
+    """A marker for :func:`get_counters_since` (the router's request sequence number); None without router counters."""
+    if not client.capabilities.router_counters:
         return None
     data = client.get(f"/mlep/v1/counters/{endpoint}") or {}
     if "seq" not in data:
@@ -123,8 +124,8 @@ def counters_marker(client: RestClient, endpoint: str) -> int | None:
 
 
 def get_counters_since(client: RestClient, endpoint: str, since: int) -> CountersWindow | None:
-    """What the router counted for ``endpoint`` after the marker ``since``; None off the local target."""
-    if client.target != "local":
+    """What the router counted for ``endpoint`` after the marker ``since``; None without router counters."""
+    if not client.capabilities.router_counters:
         return None
     data = client.get(f"/mlep/v1/counters/{endpoint}", params={"since": since}) or {}
     if "deployments" not in data:

@@ -6,8 +6,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from .._errors import NotFoundError
-from ..rest import ProgressCallback, RestClient
+from .._errors import NotFoundError, RestError
+from ..rest import FailureHook, Operation, ProgressCallback, RestClient
 from ..specs import OnlineDeployment
 from ._common import endpoint_lock, location_of, not_found
 
@@ -82,7 +82,12 @@ def create_or_update_deployment(
     if not name:
         raise ValueError("The deployment needs a name.")
     with endpoint_lock(client, endpoint):
-        operation = client.begin("PUT", client.paths.deployment(endpoint, name), body)
+        operation = client.begin(
+            "PUT",
+            client.paths.deployment(endpoint, name),
+            body,
+            on_failure=log_tail_hook(client, endpoint, name),
+        )
         if on_accepted is not None:
             initial = operation.initial_body
             on_accepted(
@@ -110,7 +115,12 @@ def scale_deployment(
     sku = {**(current.get("sku") or {"name": "Default"}), "capacity": instance_count}
     with endpoint_lock(client, endpoint):
         result = client.run(
-            "PATCH", client.paths.deployment(endpoint, name), {"sku": sku}, timeout=timeout, progress=progress
+            "PATCH",
+            client.paths.deployment(endpoint, name),
+            {"sku": sku},
+            timeout=timeout,
+            progress=progress,
+            on_failure=log_tail_hook(client, endpoint, name),
         )
     if result is None:
         result = client.get(client.paths.deployment(endpoint, name))
@@ -146,6 +156,19 @@ def get_logs(
         body["tail"] = lines
     answer = client.post(client.paths.deployment(endpoint, name, "getLogs"), body) or {}
     return str(answer.get("content") or "")
+
+
+def log_tail_hook(client: RestClient, endpoint: str, name: str, *, lines: int = 50) -> FailureHook:
+    """The failure hook of a change to a deployment: the last ``lines`` of its inference-server log
+    ("" when they cannot be read), carried by the :class:`~jupyter_mlep.OperationFailedError`."""
+
+    def read(operation: Operation) -> str:
+        try:
+            return get_logs(client, endpoint, name, lines=lines)
+        except RestError:
+            return ""
+
+    return read
 
 
 LOG_CONTAINERS = {"inference-server": "InferenceServer", "storage-initializer": "StorageInitializer"}

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import json
-import time
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .._errors import (
-    AuthenticationError,
-    BadRequestError,
-    NotFoundError,
-    RestError,
-    ServiceError,
-    ThrottledError,
-    UsageError,
-)
-from ..rest import RestClient, TokenCache
+from .._errors import RestError, UsageError
+from ..rest import DEPLOYMENT_HEADER, RestClient, TokenCache
+from ..specs import OnlineEndpoint
 from ._endpoints import get_endpoint, get_keys, get_token
 from ._results import InvokeResult
 
-if TYPE_CHECKING:
-    import httpx
+__all__ = ["DEPLOYMENT_HEADER", "encode_payload", "invoke", "scoring_endpoint", "scoring_headers"]
 
-__all__ = ["DEPLOYMENT_HEADER", "encode_payload", "invoke", "scoring_headers"]
-
-DEPLOYMENT_HEADER = "azureml-model-deployment"
 Payload = dict[str, Any] | list[Any] | str | bytes | PathLike[str]
 
 
@@ -77,16 +65,24 @@ def scoring_headers(client: RestClient, endpoint: str, auth_mode: str) -> dict[s
     return {"Authorization": f"Bearer {secret}"}
 
 
-ML_SCOPE = "https://ml.azure.com/.default"
-"""The scope of Microsoft Entra tokens for scoring ``aad_token`` endpoints in Azure."""
-
-
 def _aad_token(client: RestClient) -> str:
-    """A Microsoft Entra token for scoring: the ``ml.azure.com`` scope in Azure, the workspace's own
-    token locally (the local workspace accepts its admin token)."""
-    if client.target == "local":
+    """A Microsoft Entra token for scoring: of the target's scoring scope (``ml.azure.com`` in
+    Azure), or the client's own token where the workspace accepts it (the local workspace)."""
+    scope = client.capabilities.scoring_scope
+    if scope is None:
         return client.tokens.token()
-    return TokenCache(client.tokens.credential, ML_SCOPE, timeout=client.tokens.timeout).token()
+    return TokenCache(client.tokens.credential, scope, timeout=client.tokens.timeout).token()
+
+
+def scoring_endpoint(client: RestClient, endpoint: str) -> OnlineEndpoint:
+    """The endpoint, checked to have a scoring URI (a :class:`~jupyter_mlep.RestError` otherwise)."""
+    info = get_endpoint(client, endpoint)
+    if not info.scoring_uri:
+        raise RestError(
+            f"Endpoint '{endpoint}' has no scoring URI yet (state {info.provisioning_state}).",
+            hint="Wait until it is provisioned (%endpoint show NAME), then retry.",
+        )
+    return info
 
 
 def invoke(
@@ -102,90 +98,29 @@ def invoke(
 
     Raises :class:`~jupyter_mlep.RestError` subclasses for refused, missing or failed requests.
     """
-    info = get_endpoint(client, endpoint)
-    if not info.scoring_uri:
-        raise RestError(
-            f"Endpoint '{endpoint}' has no scoring URI yet (state {info.provisioning_state}).",
-            hint="Wait until it is provisioned (%endpoint show NAME), then retry.",
-        )
+    info = scoring_endpoint(client, endpoint)
+    assert info.scoring_uri is not None
     body, content_type, is_json = encode_payload(payload)
     sent = {
         "Content-Type": content_type,
         **scoring_headers(client, endpoint, info.auth_mode),
         **(headers or {}),
     }
-    if deployment:
-        sent[DEPLOYMENT_HEADER] = deployment
-    started = time.perf_counter()
-    answer = client.score(info.scoring_uri, body, sent, timeout=timeout)
-    elapsed = time.perf_counter() - started
-    if answer.status_code >= 400:
-        raise _scoring_error(endpoint, deployment, answer, is_json, info.scoring_uri)
+    answer = client.data_plane(
+        "POST",
+        info.scoring_uri,
+        endpoint=endpoint,
+        deployment=deployment,
+        headers=sent,
+        content=body,
+        timeout=timeout,
+        sent_json=is_json,
+    )
     return InvokeResult(
         endpoint=endpoint,
-        status=answer.status_code,
-        body=_parse(answer),
-        deployment=answer.headers.get(DEPLOYMENT_HEADER),
-        elapsed=elapsed,
-        content_type=answer.headers.get("content-type", ""),
-    )
-
-
-def _parse(answer: httpx.Response) -> Any:
-    kind = answer.headers.get("content-type", "")
-    if "json" in kind:
-        try:
-            return answer.json()
-        except ValueError:
-            return answer.text
-    if kind.startswith("text/") or not answer.content:
-        return answer.text
-    try:
-        return answer.content.decode("utf-8")
-    except UnicodeDecodeError:
-        return answer.content
-
-
-def _scoring_error(
-    endpoint: str, deployment: str | None, answer: httpx.Response, sent_json: bool, uri: str
-) -> RestError:
-    text = answer.text.strip()[:2000]
-    options: dict[str, Any] = {"method": "POST", "url": uri, "status": answer.status_code}
-    where = f"endpoint '{endpoint}'" + (f" (deployment '{deployment}')" if deployment else "")
-    if answer.status_code in (401, 403):
-        return AuthenticationError(
-            f"The scoring request to {where} was refused ({answer.status_code}): {text}",
-            hint="The key or token is wrong or was regenerated: fetch it again (%endpoint keys NAME).",
-            **options,
-        )
-    if answer.status_code == 429:
-        return ThrottledError(
-            f"Scoring {where} was still throttled (429) after every retry: {text}",
-            hint="Send fewer requests at a time, or scale the deployment (%endpoint scale).",
-            **options,
-        )
-    if answer.status_code == 404:
-        return NotFoundError(
-            f"Scoring {where} failed: {text}", hint="Check the names (%endpoint show NAME).", **options
-        )
-    if not sent_json and answer.status_code in (400, 422, 500):
-        return BadRequestError(
-            f"Scoring {where} failed ({answer.status_code}): the payload is not JSON, and the scoring "
-            f"script could not read it. It answered: {text}",
-            hint='Send JSON (a dict, a list or a JSON string), e.g. {"data": [[1, 2, 3]]}, or make run() '
-            "accept raw bytes (@rawhttp).",
-            **options,
-        )
-    if "NoTrafficAssigned" in text:
-        return ServiceError(
-            f"Endpoint '{endpoint}' sends no live traffic to any deployment: {text}",
-            hint="Give a deployment traffic (%endpoint traffic NAME blue=100), or score one deployment "
-            "with --deployment NAME.",
-            **options,
-        )
-    kind = BadRequestError if answer.status_code < 500 else ServiceError
-    return kind(
-        f"Scoring {where} failed ({answer.status_code}): {text}",
-        hint="Read the deployment's log (%endpoint logs NAME DEPLOYMENT) for the scoring script's error.",
-        **options,
+        status=answer.status,
+        body=answer.body,
+        deployment=answer.deployment,
+        elapsed=answer.elapsed,
+        content_type=answer.content_type,
     )

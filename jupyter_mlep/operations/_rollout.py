@@ -150,7 +150,7 @@ def rollout(
         raise UsageError(f"sample_count must be a positive whole number (got {sample_count!r}).")
     if sample_request is not None:
         encode_payload(sample_request)  # a missing request file fails now, not at step 1
-    if checks and client.target != "local" and sample_request is None:
+    if checks and not client.capabilities.router_counters and sample_request is None:
         raise UsageError(
             f"Gates on the {client.target} target are checked on sampled requests, and no sample request "
             "was given.",

@@ -1,8 +1,10 @@
 """The REST client layer: the only code that speaks HTTP to the management plane and blob stores.
 
-One :class:`RestClient` serves both targets; only the base URL and the credential differ
-(the local workspace and its admin token, or ``https://management.azure.com`` and
-``DefaultAzureCredential``, imported only then). It adds the api-version to every call,
+One :class:`RestClient` serves every target of :mod:`jupyter_mlep.targets`; only the base URL
+and the credential differ (the local workspace and its admin token, or
+``https://management.azure.com`` and ``DefaultAzureCredential``, imported only then). Requests to
+an endpoint's own URIs (scoring, swagger) go through :meth:`RestClient.data_plane`, which parses
+the answer (:class:`DataPlaneAnswer`) and maps its errors. It adds the api-version to every call,
 retries transient failures (:class:`RetryPolicy`), follows long-running operations
 (:class:`Operation`) and pages (``nextLink``), and maps ARM errors to the
 :class:`~jupyter_mlep.RestError` tree. :class:`BlobContainer` uploads files and folders to Azure
@@ -21,8 +23,9 @@ from ._credentials import (
     default_azure_credential,
     mask,
 )
+from ._dataplane import DEPLOYMENT_HEADER, DataPlaneAnswer
 from ._hashing import HASH_VERSION, content_hash, iter_files
-from ._lro import Operation, OperationProgress, ProgressCallback
+from ._lro import FailureHook, Operation, OperationProgress, ProgressCallback
 from ._paths import ArmPaths
 from ._retry import RetryPolicy, retry_after
 from ._uploads import (
@@ -36,6 +39,7 @@ from ._uploads import (
 
 __all__ = [
     "ARM_SCOPE",
+    "DEPLOYMENT_HEADER",
     "HASH_TAG",
     "HASH_VERSION",
     "MANAGEMENT_URL",
@@ -43,6 +47,8 @@ __all__ = [
     "ArmPaths",
     "BlobContainer",
     "BlobUploadSummary",
+    "DataPlaneAnswer",
+    "FailureHook",
     "Operation",
     "OperationProgress",
     "ProgressCallback",

@@ -1,6 +1,7 @@
 """The REST client of the management plane: one ``httpx.Client`` per target, auth, api-version.
 
-The same class serves both targets; only the base URL and the credential differ::
+The same class serves every target (:mod:`jupyter_mlep.targets`); only the base URL and the
+credential differ. The endpoints' own URIs (scoring, swagger) go through :meth:`RestClient.data_plane`::
 
     client = RestClient.from_settings(settings)         # local: starts the workspace if needed
     endpoint = client.get(client.paths.endpoint("blue"))
@@ -17,16 +18,19 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .._errors import NotFoundError, RestError, ServiceUnreachableError, WorkspaceUnavailableError
+from .._errors import NotFoundError, RestError
 from .._version import __version__
-from ._credentials import (
-    ARM_SCOPE,
-    StaticTokenCredential,
-    TokenCache,
-    TokenCredential,
-    default_azure_credential,
+from ..targets import Capabilities, Target, get_target
+from ._credentials import ARM_SCOPE, TokenCache, TokenCredential
+from ._dataplane import (
+    DEPLOYMENT_HEADER,
+    DataPlaneAnswer,
+    data_plane_error,
+    data_plane_retryable,
+    data_plane_unreachable,
+    parse_body,
 )
-from ._lro import Operation, ProgressCallback
+from ._lro import FailureHook, Operation, ProgressCallback
 from ._mapping import public_url
 from ._paths import ArmPaths
 from ._retry import RetryPolicy
@@ -38,17 +42,14 @@ if TYPE_CHECKING:
 __all__ = ["MANAGEMENT_URL", "RestClient"]
 
 MANAGEMENT_URL = "https://management.azure.com"
-_START_HINT = (
-    "Start it with 'jupyter-mlep workspace start' (or any %endpoint magic starts it), "
-    "and see its log under $MLEP_HOME/workspace/ if it stopped on its own."
-)
 
 
 class RestClient:
     """An ARM client for one workspace: bearer auth, api-version, retries, LRO, paging.
 
     ``credential`` is any ``TokenCredential``; ``transport`` an httpx transport (tests, proxies).
-    ``target`` ("local" or "azure") only changes the wording of connection errors.
+    ``target`` is a registered target or its name (:mod:`jupyter_mlep.targets`): it words connection
+    errors and tells the operations what the workspace can do (:attr:`capabilities`).
     """
 
     def __init__(
@@ -58,7 +59,7 @@ class RestClient:
         *,
         workspace_path: str,
         api_version: str,
-        target: str = "azure",
+        target: str | Target = "azure",
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 60.0,
@@ -71,7 +72,9 @@ class RestClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
-        self.target = target
+        self.target_info = target if isinstance(target, Target) else get_target(target)
+        self.target = self.target_info.name
+        """The target's name (for displays; ask :attr:`capabilities`, never the name)."""
         self.paths = ArmPaths(workspace_path)
         self.tokens = TokenCache(credential, scope, timeout=credential_timeout)
         self.operation_timeout = operation_timeout
@@ -98,49 +101,40 @@ class RestClient:
         transport: httpx.BaseTransport | None = None,
         **options: Any,
     ) -> RestClient:
-        """The client of ``settings.target``.
+        """The client of ``settings.target``, resolved through the target registry.
 
         ``local``: the local workspace of ``settings.home`` (started when none runs) with its
         admin token. ``azure``: ``settings.arm_url`` (default ``https://management.azure.com``) with
         ``DefaultAzureCredential`` unless ``credential`` is given, asking for ``settings.arm_scope``.
         ``base_url`` replaces the target's address.
         """
-        if settings.target == "local":
-            from ..workspace import ensure_running
-
-            info = ensure_running(settings.home)
-            return cls(
-                base_url or info.base_url,
-                credential or StaticTokenCredential(info.token),
-                workspace_path=info.workspace_path,
-                api_version=settings.api_version,
-                target="local",
-                transport=transport,
-                **options,
-            )
-        workspace_path = settings.workspace_path
-        assert workspace_path is not None
-        options.setdefault("scope", settings.arm_scope)
+        target = get_target(settings.target)
+        address = target.connect(settings)
+        if address.scope is not None:
+            options.setdefault("scope", address.scope)
         return cls(
-            base_url or settings.arm_url or MANAGEMENT_URL,
-            credential if credential is not None else default_azure_credential(),
-            workspace_path=workspace_path,
+            base_url or address.base_url,
+            credential if credential is not None else address.credential(),
+            workspace_path=address.workspace_path,
             api_version=settings.api_version,
-            target="azure",
+            target=target,
             transport=transport,
             **options,
         )
 
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the target can do (router counters, the ``aad_token`` scoring scope, implicit start)."""
+        return self.target_info.capabilities
+
     # -- plumbing -------------------------------------------------------------------------
 
     def _unreachable(self, request: httpx.Request, exc: httpx.TransportError) -> RestError:
-        if self.target != "local":
+        wording = self.target_info.unreachable
+        if wording is None:
             return default_unreachable(request, exc)
-        return WorkspaceUnavailableError(
-            f"The local workspace at {self.base_url} does not answer ({type(exc).__name__}).",
-            hint=_START_HINT,
-            method=request.method,
-            url=public_url(request.url),
+        return wording.build(
+            self.base_url, type(exc).__name__, method=request.method, url=public_url(request.url)
         )
 
     def _url(self, path: str, params: Mapping[str, Any] | None) -> httpx.URL:
@@ -194,32 +188,66 @@ class RestClient:
             raise_errors=raise_errors,
         )
 
-    def score(self, url: str, body: bytes, headers: Mapping[str, str], *, timeout: float) -> httpx.Response:
-        """POST a scoring request to an endpoint's scoring URI and return the answer, errors included.
+    def data_plane(
+        self,
+        method: str,
+        url: str,
+        *,
+        endpoint: str,
+        headers: Mapping[str, str],
+        content: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        timeout: float,
+        deployment: str | None = None,
+        action: str = "Scoring",
+        sent_json: bool = True,
+    ) -> DataPlaneAnswer:
+        """Send one request to an endpoint's own URI (scoring, swagger…) and return the parsed answer.
 
-        ``headers`` carry the endpoint's own key or token (never this client's). Throttling (429),
-        an unavailable server (502, 503, 504) and dropped connections are retried within the retry
-        policy, honouring ``Retry-After``: such requests were not scored. A scoring script's own
-        error (500) is never sent again, nor a 503 saying that no deployment takes traffic.
+        ``headers`` carry the endpoint's own key or token (never this client's); ``deployment``
+        adds the ``azureml-model-deployment`` header. Requests that were not served (429, 502,
+        503, 504, a dropped connection) are retried within the retry policy; a scoring script's
+        own error (500) and a 503 saying that no deployment takes traffic are not. An error answer
+        raises the mapped :class:`~jupyter_mlep.RestError` naming ``endpoint`` and ``deployment``;
+        ``action`` names the call in messages ("Scoring", "Reading the OpenAPI document of") and
+        ``sent_json`` False (a body that is not JSON) explains the scoring script's refusal.
         """
+        sent = dict(headers)
+        if deployment:
+            sent[DEPLOYMENT_HEADER] = deployment
+        target = httpx.URL(url)
+        if params:
+            target = target.copy_merge_params(dict(params))
 
         def build() -> httpx.Request:
-            return self.http.build_request("POST", url, content=body, headers=dict(headers), timeout=timeout)
+            return self.http.build_request(method, target, content=content, headers=sent, timeout=timeout)
 
         def unreachable(request: httpx.Request, exc: httpx.TransportError) -> RestError:
-            return ServiceUnreachableError(
-                f"The scoring URI {public_url(request.url)} did not answer ({type(exc).__name__}).",
-                hint="Check that the endpoint has a healthy deployment (%endpoint show NAME), then retry.",
-                method="POST",
-                url=public_url(request.url),
+            return data_plane_unreachable(
+                request, exc, endpoint=endpoint, deployment=deployment, action=action
             )
 
-        return self.sender.send(
+        started = time.perf_counter()
+        response = self.sender.send(
             build,
             idempotent=True,
             raise_errors=False,
-            retryable=_scoring_retryable,
+            retryable=data_plane_retryable,
             unreachable=unreachable,
+        )
+        elapsed = time.perf_counter() - started
+        if response.status_code >= 400:
+            raise data_plane_error(
+                response, endpoint=endpoint, deployment=deployment, action=action, sent_json=sent_json
+            )
+        return DataPlaneAnswer(
+            status=response.status_code,
+            headers=response.headers,
+            body=parse_body(response),
+            content_type=response.headers.get("content-type", ""),
+            deployment=response.headers.get(DEPLOYMENT_HEADER),
+            elapsed=elapsed,
+            size=len(response.content),
         )
 
     # -- JSON helpers ---------------------------------------------------------------------
@@ -260,11 +288,20 @@ class RestClient:
     # -- long-running operations ----------------------------------------------------------
 
     def begin(
-        self, method: str, path: str, body: Any = None, *, params: Mapping[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        on_failure: FailureHook | None = None,
     ) -> Operation:
-        """Start a long-running operation (PUT, PATCH, DELETE or a POST action); wait with ``.wait()``."""
+        """Start a long-running operation (PUT, PATCH, DELETE or a POST action); wait with ``.wait()``.
+
+        ``on_failure`` gives the log tail attached to the error when the operation fails.
+        """
         response = self.request(method, path, json=body, params=params)
-        return Operation(self, response)
+        return Operation(self, response, on_failure=on_failure)
 
     def run(
         self,
@@ -274,19 +311,10 @@ class RestClient:
         *,
         timeout: float | None = None,
         progress: ProgressCallback | None = None,
+        on_failure: FailureHook | None = None,
     ) -> Any:
         """Start a long-running operation and wait for it; the final resource body (or None)."""
-        return self.begin(method, path, body).wait(timeout=timeout, progress=progress)
-
-    def deployment_log_tail(self, deployment_path: str, *, lines: int = 50) -> str:
-        """The last ``lines`` of a deployment's inference-server log ("" when they cannot be read)."""
-        try:
-            answer = self.post(
-                f"{deployment_path}/getLogs", {"containerType": "InferenceServer", "tail": lines}
-            )
-        except RestError:
-            return ""
-        return str((answer or {}).get("content") or "")
+        return self.begin(method, path, body, on_failure=on_failure).wait(timeout=timeout, progress=progress)
 
     # -- lifetime -------------------------------------------------------------------------
 
@@ -302,14 +330,6 @@ class RestClient:
 
     def __repr__(self) -> str:
         return f"RestClient(target={self.target!r}, base_url={self.base_url!r}, api_version={self.api_version!r})"
-
-
-_SCORING_RETRY_STATUSES = frozenset({429, 502, 503, 504})
-
-
-def _scoring_retryable(response: httpx.Response) -> bool:
-    """Scoring answers that mean the request was not scored (a configuration 503 excepted)."""
-    return response.status_code in _SCORING_RETRY_STATUSES and "NoTrafficAssigned" not in response.text
 
 
 def _body(response: httpx.Response) -> Any:

@@ -21,7 +21,7 @@ from ._retry import retry_after
 if TYPE_CHECKING:
     from ._client import RestClient
 
-__all__ = ["Operation", "OperationProgress", "ProgressCallback"]
+__all__ = ["FailureHook", "Operation", "OperationProgress", "ProgressCallback"]
 
 TERMINAL = frozenset({"succeeded", "failed", "canceled", "cancelled"})
 DEFAULT_INTERVAL = 2.0
@@ -47,6 +47,10 @@ class OperationProgress:
 
 
 ProgressCallback = Callable[[OperationProgress], None]
+FailureHook = Callable[["Operation"], str]
+"""Called once when an operation fails; returns the log tail the error carries ("" for none).
+
+The caller knows what the operation is about (a deployment's log, say); this module does not."""
 
 
 def _resource_path(url: httpx.URL) -> str:
@@ -56,8 +60,11 @@ def _resource_path(url: httpx.URL) -> str:
 class Operation:
     """A started long-running operation (or an already finished one); call :meth:`wait`."""
 
-    def __init__(self, client: RestClient, response: httpx.Response) -> None:
+    def __init__(
+        self, client: RestClient, response: httpx.Response, *, on_failure: FailureHook | None = None
+    ) -> None:
         self._client = client
+        self.on_failure = on_failure
         self.method = response.request.method
         self.resource_url = response.request.url.copy_with(query=None)
         self.resource = _resource_path(self.resource_url)
@@ -98,8 +105,8 @@ class Operation:
     def wait(self, *, timeout: float | None = None, progress: ProgressCallback | None = None) -> Any:
         """Poll until the operation ends; the final resource body (or None, e.g. after a DELETE).
 
-        Raises :class:`~jupyter_mlep.OperationFailedError` (with the deployment's log tail when a
-        deployment failed), :class:`~jupyter_mlep.OperationTimeoutError` after ``timeout`` seconds
+        Raises :class:`~jupyter_mlep.OperationFailedError` (with the log tail that the
+        ``on_failure`` hook gives, if any), :class:`~jupyter_mlep.OperationTimeoutError` after ``timeout`` seconds
         (default: the client's ``operation_timeout``), and
         :class:`~jupyter_mlep.OperationInterruptedError` on Ctrl-C. Neither of the last two stops
         the operation itself: it goes on in the service.
@@ -188,9 +195,7 @@ class Operation:
     def _failure(self) -> RestError:
         error = self._error or {}
         message = str(error.get("message") or f"The operation ended {self.status}.")
-        log_tail = ""
-        if "/deployments/" in self.resource and self.method in ("PUT", "PATCH"):
-            log_tail = self._client.deployment_log_tail(self.resource)
+        log_tail = self.on_failure(self) if self.on_failure is not None else ""
         return OperationFailedError(
             f"{self.method} {self.resource} ended {self.status}: {message}",
             state=self.status,

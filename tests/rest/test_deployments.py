@@ -13,7 +13,7 @@ import pytest
 
 from jupyter_mlep import _errors as errors
 from jupyter_mlep import operations as ops
-from jupyter_mlep.rest import RestClient, register_code, register_model
+from jupyter_mlep.rest import Operation, RestClient, register_code, register_model
 
 BROKEN_SCORE = """\
 def init():
@@ -122,8 +122,17 @@ def test_failed_deployment_raises_with_the_log_tail(
         },
     }
     try:
+        hooked: list[str] = []
+
+        def log_tail(operation: Operation) -> str:
+            hooked.append(operation.resource)
+            return ops.get_logs(client, endpoint, "blue", lines=50)
+
         with pytest.raises(errors.OperationFailedError) as caught:
-            client.run("PUT", client.paths.deployment(endpoint, "blue"), body, timeout=300)
+            client.run(
+                "PUT", client.paths.deployment(endpoint, "blue"), body, timeout=300, on_failure=log_tail
+            )
+        assert hooked == [client.paths.deployment(endpoint, "blue")]
         error = caught.value
         assert error.state == "Failed" and error.code
         assert "init exploded on purpose" in error.log_tail

@@ -22,6 +22,7 @@ Exception tree::
     │   └── WorkspaceStartError  the local workspace server did not start (carries its log tail)
     ├── RolloutError             a rollout step failed a gate; traffic was restored (carries the RolloutResult)
     │   └── RolloutInterruptedError  Ctrl-C during a rollout (also a KeyboardInterrupt); traffic was restored
+    ├── RecipeError              a step of a notebook recipe failed (names the step; carries the RecipeResult)
     └── RestError                a management-plane or blob request failed (method, URL, status, ARM code, ids)
         ├── CredentialError          no credential could produce a token (says what to configure)
         ├── ServiceUnreachableError  the service did not answer (connection refused, reset, timed out)
@@ -58,6 +59,7 @@ __all__ = [
     "OperationInterruptedError",
     "OperationTimeoutError",
     "PlaceholderError",
+    "RecipeError",
     "RestError",
     "RolloutError",
     "RolloutInterruptedError",
@@ -210,6 +212,24 @@ class RolloutError(MlepError):
 
 class RolloutInterruptedError(RolloutError, KeyboardInterrupt):
     """Raised on Ctrl-C during a rollout, once the original split is restored (also a KeyboardInterrupt)."""
+
+
+class RecipeError(MlepError):
+    """Raised when a notebook recipe fails: a cell raised, ran past its timeout, or the kernel died.
+
+    The message names the step (``step 'Deploy blue' failed: NotFoundError: …``); ``result`` is the
+    :class:`~jupyter_mlep.recipes.RecipeResult` (its ``failure``, status outputs, executed notebook).
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, result: Any = None) -> None:
+        super().__init__(message, hint=hint)
+        self.result = result
+
+    @property
+    def step(self) -> str | None:
+        """The step that failed."""
+        failure = getattr(self.result, "failure", None)
+        return None if failure is None else str(failure.step)
 
 
 class RestError(MlepError):

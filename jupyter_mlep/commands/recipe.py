@@ -87,18 +87,21 @@ def report(result: RecipeResult) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run the recipe and report."""
-    from ..recipes import run_recipe
+    from ..recipes import RecipeError, run_recipe
 
     parameters: dict[str, Any] = {name: parse_value(value) for name, value in args.parameter}
     parameters.update({name: value for name, value in args.raw_parameter})
-    result = run_recipe(
-        args.notebook,
-        parameters,
-        output_dir=args.output,
-        run_id=args.run_id,
-        kernel_name=args.kernel,
-        cell_timeout=args.cell_timeout,
-        log_output=args.log_output,
-        progress=lambda text: print(text, file=sys.stderr, flush=True),
-    )
+    try:
+        result = run_recipe(
+            args.notebook,
+            parameters,
+            output_dir=args.output,
+            run_id=args.run_id,
+            kernel_name=args.kernel,
+            cell_timeout=args.cell_timeout,
+            log_output=args.log_output,
+            progress=lambda text: print(text, file=sys.stderr, flush=True),
+        )
+    except RecipeError as error:  # a failed step: the summary, then the step and its error
+        return report(error.result)
     return report(result)

@@ -5,7 +5,9 @@ objects (specs, :class:`EndpointKeys`, strings). Changes to one endpoint made fr
 are serialized; the service's own "operation in progress" conflicts are waited out by the client.
 
 :func:`deploy` (check, register, create or update, wait, route traffic) and :func:`invoke` (score
-with the endpoint's key or token) are the high-level calls; results render as text and HTML.
+with the endpoint's key or token) are the high-level calls; each result renders itself (a
+:class:`jupyter_mlep.rendering.Result`). Traffic has one owner (:mod:`._traffic`): the splitter
+(:func:`split_traffic`), the wait until the endpoint reports a split, and :func:`format_split`.
 :func:`rollout` moves traffic to a deployment step by step behind gates (see :mod:`._rollout`).
 :func:`get_swagger` reads an endpoint's OpenAPI document.
 """
@@ -20,10 +22,11 @@ from ._counters import (
     get_counters,
     get_counters_since,
 )
-from ._deploy import DEPLOY_PHASES, DeployStep, PhaseCallback, check_deployment_script, deploy, traffic_with
+from ._deploy import DEPLOY_PHASES, DeployStep, PhaseCallback, check_deployment_script, deploy
 from ._deployments import (
     LOG_CONTAINERS,
     LogFollower,
+    check_container,
     create_or_update_deployment,
     delete_deployment,
     get_deployment,
@@ -41,7 +44,6 @@ from ._endpoints import (
     get_token,
     list_endpoints,
     regenerate_key,
-    set_traffic,
 )
 from ._gates import Gate, GateCheck, Measurement, parse_gate, parse_gates, parse_interval, parse_steps
 from ._invoke import DEPLOYMENT_HEADER, encode_payload, invoke, scoring_headers
@@ -56,13 +58,16 @@ from ._results import (
     RolloutStep,
     TrafficResult,
 )
-from ._rollout import RolloutEvent, rollout, split_with
+from ._rollout import RolloutEvent, rollout
 from ._swagger import SwaggerResult, get_swagger
 from ._traffic import (
     describe_endpoint,
+    format_split,
     get_traffic,
     list_all,
     same_split,
+    set_traffic,
+    split_traffic,
     update_traffic,
     wait_for_traffic,
 )
@@ -94,6 +99,7 @@ __all__ = [
     "SwaggerResult",
     "TrafficResult",
     "WindowCounters",
+    "check_container",
     "check_deployment_script",
     "connect",
     "counters_marker",
@@ -104,6 +110,7 @@ __all__ = [
     "deploy",
     "describe_endpoint",
     "encode_payload",
+    "format_split",
     "get_counters",
     "get_counters_since",
     "get_deployment",
@@ -129,8 +136,7 @@ __all__ = [
     "scale_deployment",
     "scoring_headers",
     "set_traffic",
-    "split_with",
-    "traffic_with",
+    "split_traffic",
     "update_traffic",
     "wait_for_traffic",
 ]

@@ -18,8 +18,9 @@ from ..rest import OperationProgress, ProgressCallback, RestClient
 from ..specs import OnlineDeployment, validate_name
 from ._assets import ended_state, local_code_folder, local_model_path, register_deployment_assets
 from ._deployments import create_or_update_deployment
-from ._endpoints import create_endpoint, set_traffic
+from ._endpoints import create_endpoint
 from ._results import DeployResult
+from ._traffic import format_split, set_traffic, split_traffic
 
 __all__ = [
     "DEPLOY_PHASES",
@@ -27,7 +28,6 @@ __all__ = [
     "PhaseCallback",
     "check_deployment_script",
     "deploy",
-    "traffic_with",
 ]
 
 DEPLOY_PHASES = ("endpoint", "upload", "environment", "deployment", "health", "traffic")
@@ -98,23 +98,6 @@ def check_deployment_script(spec: OnlineDeployment) -> None:
     script = folder / spec.code_configuration.scoring_script if folder.is_dir() else folder
     model = local_model_path(spec)
     check_score_script(script, model_dir=model.parent if model is not None else None)
-
-
-def traffic_with(current: dict[str, int], deployment: str, percent: int) -> dict[str, int]:
-    """The split after giving ``deployment`` ``percent``: 100 takes everything; otherwise the one
-    other deployment with live traffic gets the rest."""
-    if percent == 100:
-        return {**{name: 0 for name in current}, deployment: 100}
-    others = [name for name, value in current.items() if value and name != deployment]
-    if percent == 0 and not others:
-        return {**current, deployment: 0}
-    if len(others) != 1:
-        raise SpecValidationError(
-            f"Cannot give {deployment!r} {percent}% on its own: the rest must go to exactly one other "
-            f"deployment, but live traffic is {current or 'empty'}.",
-            hint="Set the whole split instead: %endpoint traffic NAME blue=90 green=10",
-        )
-    return {**{name: 0 for name in current}, others[0]: 100 - percent, deployment: percent}
 
 
 def deploy(
@@ -204,10 +187,10 @@ def deploy(
     if traffic is not None and wait:
         with phases.running("traffic"):
             current = dict(client.get(client.paths.endpoint(name)).get("properties", {}).get("traffic") or {})
-            split = traffic_with(current, spec.name, traffic)
+            split = split_traffic(current, spec.name, traffic, rest_to="one")
             split = set_traffic(client, name, split, timeout=timeout).traffic
-        phases.report("traffic", "done", ", ".join(f"{k}={v}%" for k, v in (split or {}).items()))
-        say(f"Traffic: {split}")
+        phases.report("traffic", "done", format_split(split))
+        say(f"Traffic: {format_split(split)}")
     return DeployResult(
         endpoint=name,
         deployment=result,

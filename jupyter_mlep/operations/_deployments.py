@@ -6,14 +6,15 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from .._errors import NotFoundError, RestError
+from .._errors import NotFoundError, RestError, SpecValidationError, UsageError
 from ..rest import FailureHook, Operation, ProgressCallback, RestClient
-from ..specs import OnlineDeployment
+from ..specs import OnlineDeployment, validate_instance_count
 from ._common import endpoint_lock, location_of, not_found
 
 __all__ = [
     "LOG_CONTAINERS",
     "LogFollower",
+    "check_container",
     "create_or_update_deployment",
     "delete_deployment",
     "get_deployment",
@@ -80,7 +81,10 @@ def create_or_update_deployment(
         body = dict(deployment)
         body.setdefault("location", location_of(client))
     if not name:
-        raise ValueError("The deployment needs a name.")
+        raise SpecValidationError(
+            f"The deployment for endpoint {endpoint} has no name.",
+            hint="Give the deployment body a name, or pass name=...",
+        )
     with endpoint_lock(client, endpoint):
         operation = client.begin(
             "PUT",
@@ -109,8 +113,7 @@ def scale_deployment(
     progress: ProgressCallback | None = None,
 ) -> OnlineDeployment:
     """Set the instance count (``PATCH {"sku": {"capacity": N}}``); returns the scaled deployment."""
-    if isinstance(instance_count, bool) or not isinstance(instance_count, int) or instance_count < 1:
-        raise ValueError("instance_count must be a positive integer")
+    validate_instance_count(instance_count)
     current = client.get(client.paths.deployment(endpoint, name))
     sku = {**(current.get("sku") or {"name": "Default"}), "capacity": instance_count}
     with endpoint_lock(client, endpoint):
@@ -149,8 +152,7 @@ def get_logs(
     container: str = "inference-server",
 ) -> str:
     """The deployment's log (last ``lines``) of the inference server or the storage initializer."""
-    if container not in LOG_CONTAINERS:
-        raise ValueError(f"container is one of {', '.join(LOG_CONTAINERS)}")
+    check_container(container)
     body: dict[str, Any] = {"containerType": LOG_CONTAINERS[container]}
     if lines is not None:
         body["tail"] = lines
@@ -175,6 +177,16 @@ LOG_CONTAINERS = {"inference-server": "InferenceServer", "storage-initializer": 
 """The log sources of a deployment (``container`` of :func:`get_logs`) and their REST names."""
 
 
+def check_container(container: str) -> str:
+    """``container`` when it is one of :data:`LOG_CONTAINERS`; else :class:`~jupyter_mlep.UsageError`."""
+    if container not in LOG_CONTAINERS:
+        raise UsageError(
+            f"There is no {container!r} log: the container is one of {', '.join(LOG_CONTAINERS)}.",
+            hint="E.g. container='storage-initializer' for the model download's log.",
+        )
+    return container
+
+
 class LogFollower:
     """New lines of a deployment's log, one :meth:`poll` at a time (``--follow``, the logs widget).
 
@@ -195,7 +207,7 @@ class LogFollower:
         self.client = client
         self.endpoint = endpoint
         self.name = name
-        self.container = container
+        self.container = check_container(container)
         self.window = window
         self._seen: deque[str] = deque(maxlen=window)
         self._first = True

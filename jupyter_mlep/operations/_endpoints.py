@@ -1,13 +1,13 @@
-"""Online endpoints: create, get, list, update, delete, keys, regenerate keys, token, traffic."""
+"""Online endpoints: create, get, list, update, delete, keys, regenerate keys, token (traffic: ``_traffic``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._errors import NotFoundError
+from .._errors import NotFoundError, UsageError
 from ..rest import ProgressCallback, RestClient, mask
-from ..specs import ManagedOnlineEndpoint, OnlineEndpoint, validate_traffic
+from ..specs import ManagedOnlineEndpoint, OnlineEndpoint
 from ._common import endpoint_lock, location_of, not_found
 
 __all__ = [
@@ -20,7 +20,6 @@ __all__ = [
     "get_token",
     "list_endpoints",
     "regenerate_key",
-    "set_traffic",
 ]
 
 
@@ -103,9 +102,12 @@ def regenerate_key(
     client: RestClient, name: str, key_type: str = "primary", *, timeout: float | None = None
 ) -> None:
     """Replace the primary or secondary key with a new random one (the old one stops working)."""
-    kind = key_type.capitalize()
+    kind = str(key_type).capitalize()
     if kind not in ("Primary", "Secondary"):
-        raise ValueError("key_type is 'primary' or 'secondary'")
+        raise UsageError(
+            f"Cannot regenerate the {key_type!r} key of {name}: the key is 'primary' or 'secondary'.",
+            hint="Pass key_type='primary' or key_type='secondary'.",
+        )
     with endpoint_lock(client, name):
         client.run("POST", client.paths.endpoint(name, "regenerateKeys"), {"keyType": kind}, timeout=timeout)
 
@@ -118,61 +120,3 @@ def get_token(client: RestClient, name: str) -> EndpointToken:
         int(body.get("expiryTimeUtc") or 0),
         int(body.get("refreshAfterTimeUtc") or 0),
     )
-
-
-def set_traffic(
-    client: RestClient,
-    name: str,
-    traffic: dict[str, int] | None = None,
-    *,
-    mirror_traffic: dict[str, int] | None = None,
-    timeout: float | None = None,
-    progress: ProgressCallback | None = None,
-) -> OnlineEndpoint:
-    """Set the live (and/or mirror) traffic split, checked first; returns the endpoint once it reports it."""
-    with endpoint_lock(client, name):
-        body = client.get(client.paths.endpoint(name))
-        deployments = [str(item.get("name")) for item in client.list(client.paths.deployments(name))]
-        props = body.setdefault("properties", {})
-        new_traffic = props.get("traffic") if traffic is None else traffic
-        new_mirror = props.get("mirrorTraffic") if mirror_traffic is None else mirror_traffic
-        validate_traffic(new_traffic, new_mirror, deployments)
-        props["traffic"], props["mirrorTraffic"] = new_traffic, new_mirror
-        put_body = {
-            key: body[key] for key in ("location", "tags", "identity", "kind", "sku") if body.get(key)
-        }
-        put_body["properties"] = {
-            key: value
-            for key, value in props.items()
-            if key not in ("provisioningState", "scoringUri", "swaggerUri", "keys")
-        }
-        result = client.run("PUT", client.paths.endpoint(name), put_body, timeout=timeout, progress=progress)
-        result = _until_reported(client, name, result, new_traffic or {}, new_mirror or {})
-    return OnlineEndpoint.from_rest(result)
-
-
-def _until_reported(
-    client: RestClient,
-    name: str,
-    body: Any,
-    traffic: dict[str, int],
-    mirror: dict[str, int],
-    wait: float = 30.0,
-) -> Any:
-    """The endpoint body once it reports this split (an update can take a moment to show)."""
-
-    def shown(values: Any) -> dict[str, int]:
-        return {key: int(value) for key, value in (values or {}).items() if value}
-
-    waited = 0.0
-    while True:
-        props = (body or {}).get("properties") or {}
-        if shown(props.get("traffic")) == shown(traffic) and shown(props.get("mirrorTraffic")) == shown(
-            mirror
-        ):
-            return body
-        if waited >= wait:
-            return body
-        client.sleep(0.5)
-        waited += 0.5
-        body = client.get(client.paths.endpoint(name))

@@ -38,17 +38,17 @@ from dataclasses import dataclass
 
 from .._errors import MlepError, NotFoundError, RestError, RolloutError, RolloutInterruptedError, UsageError
 from ..rest import RestClient
-from ..specs._validation import MAX_MIRROR_PERCENT, validate_traffic
+from ..specs import MAX_MIRROR_PERCENT, validate_traffic
 from ._common import endpoint_lock
 from ._counters import counters_marker, get_counters_since
 from ._deployments import list_deployments
-from ._endpoints import get_endpoint, set_traffic
+from ._endpoints import get_endpoint
 from ._gates import Gate, GateCheck, Measurement, parse_gates, parse_interval, parse_steps
 from ._invoke import Payload, encode_payload, invoke
-from ._results import RolloutResult, RolloutStep, split_text
-from ._traffic import distribute, wait_for_traffic
+from ._results import RolloutResult, RolloutStep
+from ._traffic import format_split, set_traffic, split_traffic
 
-__all__ = ["EVENT_KINDS", "RolloutEvent", "rollout", "split_with"]
+__all__ = ["EVENT_KINDS", "RolloutEvent", "rollout"]
 
 EVENT_KINDS = (
     "planned",
@@ -80,30 +80,6 @@ class RolloutEvent:
 
 
 RolloutCallback = Callable[[RolloutEvent], None]
-
-
-def split_with(current: dict[str, int], deployment: str, percent: int) -> dict[str, int]:
-    """The live split giving ``deployment`` ``percent``, the other deployments with live traffic
-    sharing the rest in proportion to their current shares (largest remainders get the rounding).
-
-    With one other deployment this is :func:`traffic_with`: ``{other: 100 - p, deployment: p}``.
-    Deployments without traffic keep 0.
-    """
-    split = {name: 0 for name in current}
-    split[deployment] = percent
-    others = {name: value for name, value in current.items() if value > 0 and name != deployment}
-    rest = 100 - percent
-    if rest == 0:
-        return split
-    if not others:
-        raise UsageError(
-            f"No other deployment takes live traffic, so nothing can take the remaining {rest}% while "
-            f"{deployment} is at {percent}% (live traffic is {split_text(current)}).",
-            hint="Give another deployment the traffic first (%endpoint traffic NAME blue=100), or end the "
-            "steps at 100.",
-        )
-    split.update(distribute(rest, others))
-    return split
 
 
 def rollout(
@@ -213,7 +189,7 @@ def _plan(
     for index, percent in enumerate(percents, start=1):
         planned.append(
             RolloutStep(
-                index, deployment, percent, split_with(original, deployment, percent), dict(live_mirror)
+                index, deployment, percent, split_traffic(original, deployment, percent), dict(live_mirror)
             )
         )
     for step in planned:
@@ -264,7 +240,7 @@ class _Run:
         self.emit(
             "finished",
             f"Rollout of {result.deployment} done in {time.perf_counter() - self.started:.1f} s: "
-            f"traffic {split_text(result.final_traffic)}",
+            f"traffic {_split(result.final_traffic)}",
         )
 
     def run_step(self, step: RolloutStep) -> None:
@@ -272,13 +248,13 @@ class _Run:
         began = time.perf_counter()
         step.state = "running"
         self.changed = True
-        set_traffic(
+        shown = set_traffic(
             client, result.endpoint, step.traffic, mirror_traffic=step.mirror_traffic, timeout=self.timeout
         )
-        shown = wait_for_traffic(client, result.endpoint, step.traffic, step.mirror_traffic)
-        result.final_traffic, result.final_mirror_traffic = dict(shown.traffic), dict(shown.mirror_traffic)
+        result.final_traffic = dict(shown.traffic or {})
+        result.final_mirror_traffic = dict(shown.mirror_traffic or {})
         marker = counters_marker(client, result.endpoint)
-        where = f"mirror {split_text(step.mirror_traffic)}" if step.mirror else split_text(step.traffic)
+        where = f"mirror {_split(step.mirror_traffic)}" if step.mirror else _split(step.traffic)
         self.emit("step-started", f"{step.label}: {where} for {_seconds(result.interval)}", step)
         client.sleep(result.interval)
         if result.gates:
@@ -360,27 +336,24 @@ class _Run:
             "failed" if isinstance(exc, _GateFailed) else "interrupted" if interrupted else "error"
         )
         result.reason = step.reason if step is not None and step.reason else _first_line(exc)
-        original = split_text(result.original_traffic)
+        original = _split(result.original_traffic)
         if result.original_mirror_traffic and any(result.original_mirror_traffic.values()):
-            original += f", mirror {split_text(result.original_mirror_traffic)}"
+            original += f", mirror {_split(result.original_mirror_traffic)}"
         restored = not self.changed
         failure = ""
         if self.changed:
             with contextlib.suppress(Exception):
                 self.emit("restoring", f"Restoring the original split: {original}", step)
             try:
-                set_traffic(
+                shown = set_traffic(
                     self.client,
                     result.endpoint,
                     result.original_traffic,
                     mirror_traffic=result.original_mirror_traffic,
                     timeout=self.timeout,
                 )
-                shown = wait_for_traffic(
-                    self.client, result.endpoint, result.original_traffic, result.original_mirror_traffic
-                )
-                result.final_traffic = dict(shown.traffic)
-                result.final_mirror_traffic = dict(shown.mirror_traffic)
+                result.final_traffic = dict(shown.traffic or {})
+                result.final_mirror_traffic = dict(shown.mirror_traffic or {})
                 restored = True
             except BaseException as again:  # a second Ctrl-C, or an error: say so
                 failure = _first_line(again) or type(again).__name__
@@ -397,7 +370,7 @@ class _Run:
             f"Traffic was restored to the original split ({original})."
             if restored
             else f"Restoring the original split ({original}) failed too: {failure}. The endpoint may be "
-            f"left at {split_text(result.final_traffic)}."
+            f"left at {_split(result.final_traffic)}."
         )
         fix = (
             "The steps and what they measured are in the error's .result."
@@ -430,6 +403,10 @@ class _GateFailed(Exception):
     def __init__(self, step: RolloutStep) -> None:
         super().__init__(step.reason)
         self.step = step
+
+
+def _split(values: dict[str, int] | None) -> str:
+    return format_split(values, zeros=False)
 
 
 def _short(step: RolloutStep) -> str:

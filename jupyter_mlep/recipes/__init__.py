@@ -7,19 +7,24 @@ clean-up cell tagged ``cleanup``::
     from jupyter_mlep.recipes import run_recipe
 
     result = run_recipe("examples/quickstart.ipynb", {"target": "local"}, output_dir="recipe-runs")
-    print(result.summary())          # what was deployed, traffic, invoke results, where it failed
-    result.ok, result.failure        # RecipeFailure(step, ename, evalue) of the first failing cell
+    print(result.summary())          # what was deployed, traffic, invoke results
     result.of_kind("invoke")         # the status outputs of one kind
+
+A failing step raises :class:`~jupyter_mlep.RecipeError` (as papermill raises for a failing cell)
+after the clean-up cells ran; ``error.step`` names the step and ``error.result`` is the whole run
+(``error.result.failure``: the cell's error, ``error.result.summary()``, the executed notebook).
 
 The command line is ``jupyter-mlep recipe run NOTEBOOK -p NAME VALUE … --output DIR``.
 """
 
+from .._errors import RecipeError
 from ._run import DEFAULT_OUTPUT_DIR, RecipeResult, new_run_id, run_recipe
 from ._summary import CLEANUP_TAG, RecipeFailure, StatusOutput, describe_status, read_outcome, step_of
 
 __all__ = [
     "CLEANUP_TAG",
     "DEFAULT_OUTPUT_DIR",
+    "RecipeError",
     "RecipeFailure",
     "RecipeResult",
     "StatusOutput",

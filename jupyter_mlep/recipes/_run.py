@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._errors import MlepError, UsageError
+from .._errors import MlepError, RecipeError, UsageError
 from ._summary import RecipeFailure, StatusOutput, describe_status, read_outcome, running_step
 
 __all__ = ["DEFAULT_OUTPUT_DIR", "RecipeResult", "new_run_id", "run_recipe"]
@@ -147,7 +147,11 @@ def run_recipe(
     log_output: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> RecipeResult:
-    """Run ``notebook`` with papermill; never raises for a failing cell (see :attr:`RecipeResult.failure`).
+    """Run ``notebook`` with papermill; the :class:`RecipeResult` when every cell ran.
+
+    A failing cell (after the clean-up cells ran), a cell timeout or a dead kernel raises
+    :class:`~jupyter_mlep.RecipeError` naming the step, as papermill raises for a failing cell;
+    its ``result`` holds the :class:`RecipeResult` (``failure``, status outputs, executed notebook).
 
     ``parameters`` are injected after the cell tagged ``parameters``; ``run_id`` (default: a new
     unique one) is added unless given there. The output is
@@ -212,13 +216,26 @@ def run_recipe(
                 statuses, _ = read_outcome(output)
                 step, index = running_step(output)
                 stopped = RecipeFailure(step, index, type(exc).__name__, str(exc).strip() or "(no message)")
-                return RecipeResult(
-                    source, output, workdir, run_id, values, time.monotonic() - started, statuses, stopped
+                return _finished(
+                    RecipeResult(
+                        source, output, workdir, run_id, values, time.monotonic() - started, statuses, stopped
+                    )
                 )
     _restore_kernelspec(source, output)
     statuses, failure = read_outcome(output)
-    return RecipeResult(
-        source, output, workdir, run_id, values, time.monotonic() - started, statuses, failure
+    return _finished(
+        RecipeResult(source, output, workdir, run_id, values, time.monotonic() - started, statuses, failure)
+    )
+
+
+def _finished(result: RecipeResult) -> RecipeResult:
+    """``result`` when the run succeeded; else :class:`~jupyter_mlep.RecipeError` carrying it."""
+    if result.failure is None:
+        return result
+    raise RecipeError(
+        f"Recipe {result.notebook.name} (run {result.run_id}): {result.failure}",
+        hint=result.summary(),
+        result=result,
     )
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..operations._render import STATUS_MIME
+from ..operations import format_split
+from ..rendering import STATUS_MIME
 
 __all__ = [
     "CLEANUP_TAG",
@@ -132,9 +133,7 @@ def running_step(path: Path) -> tuple[str, int]:
 
 
 def _split(values: Any) -> str:
-    if not isinstance(values, dict) or not values:
-        return "none"
-    return ", ".join(f"{name}={value}%" for name, value in values.items())
+    return format_split(values if isinstance(values, dict) else None)
 
 
 def _short(value: Any, limit: int = 80) -> str:

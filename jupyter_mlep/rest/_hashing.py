@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from .._errors import UsageError
+
 __all__ = ["HASH_VERSION", "content_hash", "iter_files"]
 
 HASH_VERSION = "mlep-sha256-1"
@@ -19,12 +21,18 @@ _CHUNK = 1024 * 1024
 
 
 def iter_files(path: Path) -> list[tuple[str, Path]]:
-    """(relative POSIX name, file) pairs of a file or folder, sorted by name; a file is named by itself."""
+    """(relative POSIX name, file) pairs of a file or folder, sorted by name; a file is named by itself.
+
+    A missing path raises :class:`~jupyter_mlep.UsageError`.
+    """
     path = Path(path)
     if path.is_file():
         return [(path.name, path)]
     if not path.is_dir():
-        raise FileNotFoundError(f"No such file or folder: {path}")
+        raise UsageError(
+            f"No such file or folder: {path}",
+            hint="Give the path of an existing file or folder (relative paths start at the working folder).",
+        )
     found: list[tuple[str, Path]] = []
     for item in path.rglob("*"):
         relative = item.relative_to(path)

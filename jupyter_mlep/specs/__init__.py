@@ -63,11 +63,12 @@ from ._load import (
 from ._references import AssetReference, workspace_path
 from ._search_space import EarlyTerminationPolicy, Objective, SamplingAlgorithm, SearchParameter, SweepLimits
 from ._sweep import SweepJob, TrialComponent
-from ._validation import validate_instance_count, validate_name, validate_traffic
+from ._validation import MAX_MIRROR_PERCENT, validate_instance_count, validate_name, validate_traffic
 from ._yaml import KINDS, apply_overrides, detect_kind, parse_overrides, read_yaml
 
 __all__ = [
     "KINDS",
+    "MAX_MIRROR_PERCENT",
     "SPEC_CLASSES",
     "AssetReference",
     "BuildContext",

@@ -7,7 +7,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..operations._render import STATUS_MIME
+from ..rendering import STATUS_MIME
 
 __all__ = ["FallbackBox"]
 

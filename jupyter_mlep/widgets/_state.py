@@ -230,7 +230,7 @@ class DeploymentState:
 
     def mimebundle(self) -> dict[str, Any]:
         """Text, HTML and the status output (one consistent snapshot)."""
-        from ..operations._render import STATUS_MIME
+        from ..rendering import STATUS_MIME
 
         with self._lock:
             return {"text/plain": self.text(), "text/html": self.html(), STATUS_MIME: self.status()}

@@ -22,11 +22,12 @@ import ipywidgets as widgets
 
 from .. import operations as ops
 from .._errors import NotFoundError
-from ..operations import EndpointDetails
-from . import _rebalance as rules
+from ..operations import EndpointDetails, format_split
+from ..rest import RestClient
 from ._base import FallbackBox
+from ._client import ClientHolder, ClientSource
 from ._poller import Poller
-from .traffic import ClientSource, TrafficWidget, open_client, split_bars_html, start_task
+from .traffic import TrafficWidget, normalized, split_bars_html, start_task
 
 __all__ = ["EndpointCard", "EndpointDashboard"]
 
@@ -41,7 +42,7 @@ def _error_html(exc: BaseException) -> str:
 def _card_html(details: EndpointDetails) -> str:
     esc = _html.escape
     endpoint = details.endpoint
-    traffic = rules.normalized(endpoint.traffic or {}, [d.name for d in details.deployments])
+    traffic = normalized(endpoint.traffic or {}, [d.name for d in details.deployments])
     head = (
         f"<b>{esc(endpoint.name)}</b> · {esc(str(endpoint.provisioning_state or 'unknown'))}"
         f" · auth {esc(endpoint.auth_mode)}"
@@ -200,7 +201,9 @@ class EndpointDashboard(FallbackBox):
     """
 
     def __init__(self, client: ClientSource, *, interval: float = 5.0, max_errors: int = 3) -> None:
-        self.client, self._owns_client = open_client(client)
+        self._clients = ClientHolder(client)
+        self.client: RestClient = self._clients.client
+        """The client of the dashboard, lent to the widgets it opens."""
         self.target = self.client.target
         self.interval = interval
         self.max_errors = max_errors
@@ -217,7 +220,7 @@ class EndpointDashboard(FallbackBox):
             details = self._read()
         except BaseException:
             self._closed = True  # nothing to close but the client (Widget.__del__ calls close)
-            self._close_client()
+            self._clients.close()
             raise
         self.title = widgets.HTML()
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh")
@@ -379,12 +382,8 @@ class EndpointDashboard(FallbackBox):
         self._cards.clear()
         for widget in (*self.body.children, *self.toolbar.children, *self.children):
             widget.close()
-        self._close_client()
+        self._clients.close()
         super().close()
-
-    def _close_client(self) -> None:
-        if self._owns_client:
-            self.client.close()
 
     # -- representations -------------------------------------------------------------------------
 
@@ -394,8 +393,8 @@ class EndpointDashboard(FallbackBox):
         shown = []
         for item in self.details:
             names = [d.name for d in item.deployments]
-            split = rules.normalized(item.endpoint.traffic or {}, names)
-            shown.append(f"{item.endpoint.name} [{rules.format_split(split)}]")
+            split = normalized(item.endpoint.traffic or {}, names)
+            shown.append(f"{item.endpoint.name} [{format_split(split)}]")
         return f"Endpoints ({self.target}): " + ", ".join(shown)
 
     def to_html(self) -> str:

@@ -23,10 +23,9 @@ import ipywidgets as widgets
 from traitlets import Bool, Int, Unicode, observe
 
 from .. import operations as ops
-from ..operations._render import STATUS_MIME
-from ..rest import RestClient
+from ..rendering import STATUS_MIME
+from ._client import ClientHolder, ClientSource
 from ._poller import Poller
-from .status import ClientSource
 
 __all__ = ["LogsWidget"]
 
@@ -70,8 +69,7 @@ class LogsWidget(widgets.VBox):  # type: ignore[misc]
         max_errors: int = 3,
         follow: bool = True,
     ) -> None:
-        if container not in ops.LOG_CONTAINERS:
-            raise ValueError(f"container is one of {', '.join(ops.LOG_CONTAINERS)}")
+        ops.check_container(container)
         self._client_source = client
         self._interval = interval
         self._max_errors = max_errors
@@ -114,20 +112,21 @@ class LogsWidget(widgets.VBox):  # type: ignore[misc]
                 self._lines.clear()
                 self.line_count = 0
                 self.redraw()
-        holder: list[RestClient] = []
+        clients = ClientHolder(self._client_source)
         follower: list[ops.LogFollower] = []
         generation = [-1]
 
         def poll() -> bool:
-            if not holder:
-                source = self._client_source
-                holder.append(source if isinstance(source, RestClient) else source())
             with self._lock:
                 current, container = self._generation, self.container
             if generation[0] != current:
                 follower[:] = [
                     ops.LogFollower(
-                        holder[0], self.endpoint, self.deployment, container=container, window=self.max_lines
+                        clients.client,
+                        self.endpoint,
+                        self.deployment,
+                        container=container,
+                        window=self.max_lines,
                     )
                 ]
                 generation[0] = current
@@ -149,8 +148,7 @@ class LogsWidget(widgets.VBox):  # type: ignore[misc]
 
         def done() -> None:
             self.following = False
-            if holder and holder[0] is not self._client_source:
-                holder[0].close()
+            clients.close()
             if self.poller is not None and self.poller.reason != "errors":
                 self._say()
 
@@ -249,8 +247,7 @@ class LogsWidget(widgets.VBox):  # type: ignore[misc]
 
     @observe("container")
     def _container_changed(self, change: dict[str, Any]) -> None:
-        if change["new"] not in ops.LOG_CONTAINERS:
-            raise ValueError(f"container is one of {', '.join(ops.LOG_CONTAINERS)}")
+        ops.check_container(change["new"])
         with self._lock:
             self._generation += 1
             self._lines.clear()

@@ -18,11 +18,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..operations import RolloutEvent, RolloutResult, RolloutStep
-from ..operations._render import html as render_html
-from ..operations._render import measured_text
-from ..operations._render import status as render_status
-from ..operations._render import text as render_text
+from ..operations import RolloutEvent, RolloutResult, RolloutStep, format_split
 from ..rest import RestClient
 from ._base import FallbackBox
 
@@ -46,15 +42,13 @@ def step_row_html(step: RolloutStep) -> str:
     """One step as a line of HTML: mark, label, state, split, what was measured, the gates."""
     esc = _html.escape
     colour = _COLOURS.get(step.state, "#000")
-    split = ", ".join(
-        f"{k}={v}%" for k, v in (step.mirror_traffic if step.mirror else step.traffic).items() if v
-    )
+    split = format_split(step.mirror_traffic if step.mirror else step.traffic, zeros=False)
     parts = [
         f'<span style="color:{colour};font-weight:bold">{_MARKS.get(step.state, "")} {esc(step.label)}</span>',
         f'<span style="color:{colour}">{esc(step.state)}</span>',
         f"<span>{'mirror ' if step.mirror else ''}{esc(split)}</span>",
     ]
-    measured = measured_text(step)
+    measured = step.measured_text()
     if measured:
         parts.append(f"<span>{esc(measured)}</span>")
     for check in step.checks:
@@ -129,13 +123,13 @@ class RolloutWidget(FallbackBox):
     def __repr__(self) -> str:
         if self.result is None:
             return f"Rollout of {self.deployment} on {self.endpoint}: not started"
-        return render_text(self.result)
+        return self.result.text()
 
     def to_html(self) -> str:
         """A static HTML copy (front ends without widgets, saved notebooks)."""
         if self.result is None:
             return f"<div class='mlep-rollout'>{_html.escape(repr(self))}</div>"
-        return f"<div class='mlep-rollout'>{render_html(self.result)}</div>"
+        return f"<div class='mlep-rollout'>{self.result.html()}</div>"
 
     def to_status(self) -> dict[str, Any]:
         """The status output (kind ``rollout``)."""
@@ -146,4 +140,4 @@ class RolloutWidget(FallbackBox):
                 "deployment": self.deployment,
                 "outcome": "pending",
             }
-        return render_status(self.result)
+        return self.result.status()

@@ -15,7 +15,6 @@ deployment name and the provisioning state (``Succeeded``); the state itself is 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
@@ -24,15 +23,13 @@ from traitlets import Dict, Int, Unicode
 from .. import operations as ops
 from .._errors import OperationFailedError
 from ..operations import DeployStep
-from ..rest import OperationProgress, RestClient
+from ..rest import OperationProgress
 from ..specs import OnlineDeployment
+from ._client import ClientHolder, ClientSource
 from ._poller import Poller
 from ._state import DeploymentState
 
-__all__ = ["ClientSource", "StatusWidget"]
-
-ClientSource = RestClient | Callable[[], RestClient]
-"""A REST client (borrowed: the caller closes it) or a factory (the widget closes what it made)."""
+__all__ = ["StatusWidget"]
 
 POLL_INTERVAL = 0.5
 """Seconds between polls while a deployment is in progress (a change shows within about this)."""
@@ -139,16 +136,10 @@ class StatusWidget(widgets.VBox):  # type: ignore[misc]
         """Poll the deployment in the background until its state is final (or the widget closes)."""
         if self.poller is not None and self.poller.running:
             return self.poller
-        holder: list[RestClient] = []
-
-        def client() -> RestClient:
-            if not holder:
-                source = self._client_source
-                holder.append(source if isinstance(source, RestClient) else source())
-            return holder[0]
+        clients = ClientHolder(self._client_source)
 
         def poll() -> bool:
-            rest = client()
+            rest = clients.client
             found = ops.get_deployment(rest, self.endpoint, self.deployment)
             state = str(found.provisioning_state or "")
             traffic = None
@@ -176,15 +167,11 @@ class StatusWidget(widgets.VBox):  # type: ignore[misc]
                 self._model.note = f"Poll failed ({self.poller.errors}/{self._max_errors}): {first}"
             self.refresh()
 
-        def done() -> None:
-            if holder and holder[0] is not self._client_source:
-                holder[0].close()
-
         self.poller = Poller(
             poll,
             interval=self._interval,
             on_error=failed,
-            on_done=done,
+            on_done=clients.close,
             max_errors=self._max_errors,
             slow_after=SLOW_AFTER,
             max_interval=MAX_INTERVAL,

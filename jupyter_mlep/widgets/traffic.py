@@ -16,33 +16,48 @@ from __future__ import annotations
 
 import html as _html
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from functools import partial
 from typing import Any
 
 import ipywidgets as widgets
 
 from .. import operations as ops
-from ..operations import DeploymentCounters, TrafficResult
-from ..rest import RestClient
-from . import _rebalance as rules
+from .._errors import SpecValidationError
+from ..operations import DeploymentCounters, TrafficResult, format_split
+from ..specs import MAX_MIRROR_PERCENT, validate_traffic
 from ._base import FallbackBox
+from ._client import ClientHolder, ClientSource
 from ._poller import Poller
 
-__all__ = ["ClientSource", "TrafficWidget", "open_client", "split_bars_html"]
-
-ClientSource = RestClient | Callable[[], RestClient]
-"""A REST client (borrowed: the caller closes it) or a factory (the widget closes what it made)."""
+__all__ = ["TrafficWidget", "mirror_split", "normalized", "split_bars_html", "traffic_problem"]
 
 _NO_MIRROR = ""
 _LABEL = {"description_width": "110px"}
 
 
-def open_client(source: ClientSource) -> tuple[RestClient, bool]:
-    """The client and whether the widget owns it (made it from a factory)."""
-    if isinstance(source, RestClient):
-        return source, False
-    return source(), True
+def normalized(split: Mapping[str, int], deployments: Collection[str]) -> dict[str, int]:
+    """Every deployment of ``deployments`` with its share of ``split`` (0 when absent), by name."""
+    return {name: max(0, int(split.get(name, 0))) for name in sorted(deployments)}
+
+
+def mirror_split(deployment: str | None, percent: int) -> dict[str, int]:
+    """Mirror traffic as the endpoint takes it: ``{deployment: percent}``, or ``{}`` for none."""
+    if not deployment or percent <= 0:
+        return {}
+    return {deployment: int(percent)}
+
+
+def traffic_problem(
+    traffic: Mapping[str, int], mirror: Mapping[str, int], deployments: Collection[str]
+) -> str | None:
+    """Why the service would refuse this split and how to fix it (the message and hint of
+    :func:`jupyter_mlep.specs.validate_traffic`, the one set of rules), or None when it would not."""
+    try:
+        validate_traffic(traffic, mirror, deployments)
+    except SpecValidationError as exc:
+        return " ".join(part for part in (exc.message, exc.hint) if part)
+    return None
 
 
 def start_task(work: Callable[[], None], on_error: Callable[[BaseException], None], name: str) -> Poller:
@@ -93,7 +108,8 @@ class TrafficWidget(FallbackBox):
     """
 
     def __init__(self, client: ClientSource, endpoint: str, *, apply_timeout: float = 60.0) -> None:
-        self._client, self._owns_client = open_client(client)
+        self._clients = ClientHolder(client)
+        self._client = self._clients.client
         self.endpoint = endpoint
         self.apply_timeout = apply_timeout
         self.reported = TrafficResult(endpoint, {})
@@ -110,7 +126,7 @@ class TrafficWidget(FallbackBox):
             state = self._read()
         except BaseException:
             self._closed = True  # nothing to close but the client (Widget.__del__ calls close)
-            self._close_client()
+            self._clients.close()
             raise
         self.title = widgets.HTML()
         self.rows = widgets.VBox()
@@ -120,7 +136,7 @@ class TrafficWidget(FallbackBox):
         self.mirror_slider = widgets.IntSlider(
             value=0,
             min=0,
-            max=rules.MAX_MIRROR_PERCENT,
+            max=MAX_MIRROR_PERCENT,
             description="mirror",
             continuous_update=False,
             style=_LABEL,
@@ -182,7 +198,7 @@ class TrafficWidget(FallbackBox):
             return
         self.reported = TrafficResult(
             reported.endpoint,
-            rules.normalized(reported.traffic, deployments),
+            normalized(reported.traffic, deployments),
             {name: value for name, value in reported.mirror_traffic.items() if value},
         )
         self.counters = counters
@@ -194,7 +210,7 @@ class TrafficWidget(FallbackBox):
         self.title.value = f"<b>Traffic of {esc(self.endpoint)}</b>"
         self.status_line.value = esc(self.status_text())
         mirror = self.reported.mirror_traffic
-        self.mirror_status.value = f"Mirror: {esc(rules.format_split(mirror))}" if mirror else ""
+        self.mirror_status.value = f"Mirror: {esc(format_split(mirror))}" if mirror else ""
         for name, label in self.counts.items():
             found = (counters or {}).get(name.lower())
             label.value = esc(_counts_text(found)) if counters is not None else ""
@@ -205,7 +221,7 @@ class TrafficWidget(FallbackBox):
                     slider.value = self.reported.traffic.get(name, 0)
                 shadow = next(iter(mirror), _NO_MIRROR)
                 self.mirror_target.value = shadow if shadow in self.deployments else _NO_MIRROR
-                self.mirror_slider.value = min(rules.MAX_MIRROR_PERCENT, mirror.get(shadow, 0))
+                self.mirror_slider.value = min(MAX_MIRROR_PERCENT, mirror.get(shadow, 0))
             finally:
                 self._syncing = False
         self._update_apply()
@@ -240,7 +256,7 @@ class TrafficWidget(FallbackBox):
 
     def mirror(self) -> dict[str, int]:
         """The mirror split the mirror controls show."""
-        return rules.mirror_split(self.mirror_target.value or None, int(self.mirror_slider.value))
+        return mirror_split(self.mirror_target.value or None, int(self.mirror_slider.value))
 
     def locked(self) -> set[str]:
         """The deployments whose share is locked."""
@@ -249,7 +265,7 @@ class TrafficWidget(FallbackBox):
     def _on_slider(self, name: str, change: dict[str, Any]) -> None:
         if self._syncing:
             return
-        moved = rules.move(self.split(), name, int(change["new"]), self.locked())
+        moved = ops.split_traffic(self.split(), name, int(change["new"]), locked=self.locked(), clamp=True)
         self._syncing = True
         try:
             for other, value in moved.items():
@@ -269,7 +285,7 @@ class TrafficWidget(FallbackBox):
 
     def problem(self) -> str | None:
         """Why the shown split cannot be applied (None when it can)."""
-        return rules.apply_problem(self.split(), self.mirror(), self.deployments)
+        return traffic_problem(self.split(), self.mirror(), self.deployments)
 
     def _update_apply(self) -> None:
         """Enable Apply only for a valid change; say why it is disabled."""
@@ -284,7 +300,7 @@ class TrafficWidget(FallbackBox):
         elif unchanged:
             reason = "The sliders show the endpoint's split: move one, then Apply."
         else:
-            reason = f"Apply to set {_html.escape(rules.format_split(self.split()))}."
+            reason = f"Apply to set {_html.escape(format_split(self.split()))}."
         self.apply_button.disabled = self.applying or bool(problem) or unchanged
         self.reason.value = reason
         for name, slider in self.sliders.items():
@@ -307,23 +323,19 @@ class TrafficWidget(FallbackBox):
             return
         traffic, mirror = self.split(), self.mirror()
         self.applying, self.error = True, None
-        self.message.value = f"Applying {_html.escape(rules.format_split(traffic))}…"
+        self.message.value = f"Applying {_html.escape(format_split(traffic))}…"
         self._update_apply()
 
         def work() -> None:
             with self._lock:
                 client = self._client
-                result = ops.update_traffic(client, self.endpoint, traffic, mirror_traffic=mirror)
+                result = ops.update_traffic(
+                    client, self.endpoint, traffic, mirror_traffic=mirror, timeout=self.apply_timeout
+                )
                 self.updates_sent += 1
-                if not (
-                    ops.same_split(result.traffic, traffic) and ops.same_split(result.mirror_traffic, mirror)
-                ):
-                    result = ops.wait_for_traffic(
-                        client, self.endpoint, traffic, mirror, timeout=self.apply_timeout
-                    )
                 counters = ops.get_counters(client, self.endpoint)
             self.applying = False
-            self.message.value = f"Applied: the endpoint reports {_html.escape(rules.format_split(traffic))}."
+            self.message.value = f"Applied: the endpoint reports {_html.escape(format_split(traffic))}."
             self._show(self.deployments, result, counters, reset=True)
 
         self._task = start_task(work, self._failed, f"mlep-traffic-apply-{self.endpoint}")
@@ -382,23 +394,19 @@ class TrafficWidget(FallbackBox):
                 for child in widget.children:
                     child.close()
             widget.close()
-        self._close_client()
+        self._clients.close()
         super().close()
-
-    def _close_client(self) -> None:
-        if self._owns_client:
-            self._client.close()
 
     # -- representations -------------------------------------------------------------------------
 
     def status_text(self) -> str:
         """``Traffic: blue=70%, green=30%``: the live split the endpoint reports, by name."""
-        return f"Traffic: {rules.format_split(self.reported.traffic)}"
+        return f"Traffic: {format_split(self.reported.traffic)}"
 
     def __repr__(self) -> str:
-        text = f"Traffic of {self.endpoint}: {rules.format_split(self.reported.traffic)}"
+        text = f"Traffic of {self.endpoint}: {format_split(self.reported.traffic)}"
         if self.reported.mirror_traffic:
-            text += f"; mirror {rules.format_split(self.reported.mirror_traffic)}"
+            text += f"; mirror {format_split(self.reported.mirror_traffic)}"
         if self.error:
             text += f" (error: {self.error.splitlines()[0]})"
         return text

@@ -241,8 +241,11 @@ def test_public_api_is_flat() -> None:
 
 
 def test_traffic_for_one_deployment() -> None:
-    assert ops.traffic_with({"blue": 100}, "green", 100) == {"blue": 0, "green": 100}
-    assert ops.traffic_with({"blue": 100, "green": 0}, "green", 10) == {"blue": 90, "green": 10}
-    assert ops.traffic_with({}, "blue", 0) == {"blue": 0}
+    assert ops.split_traffic({"blue": 100}, "green", 100, rest_to="one") == {"blue": 0, "green": 100}
+    assert ops.split_traffic({"blue": 100, "green": 0}, "green", 10, rest_to="one") == {
+        "blue": 90,
+        "green": 10,
+    }
+    assert ops.split_traffic({}, "blue", 0, rest_to="one") == {"blue": 0}
     with pytest.raises(errors.SpecValidationError, match="exactly one other deployment"):
-        ops.traffic_with({"blue": 50, "green": 50}, "red", 10)
+        ops.split_traffic({"blue": 50, "green": 50}, "red", 10, rest_to="one")

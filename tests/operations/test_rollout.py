@@ -20,7 +20,7 @@ import pytest
 
 from jupyter_mlep import RolloutError, RolloutInterruptedError, RolloutResult
 from jupyter_mlep import operations as ops
-from jupyter_mlep.operations._render import STATUS_MIME
+from jupyter_mlep.rendering import STATUS_MIME
 from jupyter_mlep.rest import RestClient
 from jupyter_mlep.specs import load_deployment, load_endpoint
 from jupyter_mlep.workspace import WorkspaceInfo
@@ -206,7 +206,7 @@ def test_failing_gate_restores_the_original_split(rollouts: Rollouts, client: Re
     error = caught.value
     text = str(error)
     assert "step 1 (red=10%)" in text and "is not < 1%" in text and "error_rate" in text
-    assert "restored to the original split (blue=80% green=20%)" in text
+    assert "restored to the original split (blue=80%, green=20%)" in text
     # blue and green shared the rest in proportion: 72/18 at red=10%
     result = error.result
     assert isinstance(result, RolloutResult)
@@ -370,7 +370,7 @@ def test_magic_static_mode_prints_steps_and_fails_the_cell(
     )
     out = capsys.readouterr().out
     assert isinstance(result, RolloutResult) and result.succeeded
-    assert "step 1 (green=50%): blue=50% green=50% for 300 ms" in out
+    assert "step 1 (green=50%): blue=50%, green=50% for 300 ms" in out
     assert "step 2 (green=100%): passed" in out and "Rollout of green done" in out
     assert shown(ops.get_traffic(client, name).traffic) == {"green": 100}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_mlep import UsageError
-from jupyter_mlep.operations import Measurement, parse_gate, parse_interval, parse_steps, split_with
+from jupyter_mlep import SpecValidationError, UsageError
+from jupyter_mlep.operations import Measurement, parse_gate, parse_interval, parse_steps, split_traffic
 from jupyter_mlep.workspace.counters import Counters
 
 
@@ -79,13 +79,13 @@ def test_steps_and_intervals() -> None:
 
 
 def test_split_gives_the_rest_in_proportion() -> None:
-    assert split_with({"blue": 100, "green": 0}, "green", 10) == {"blue": 90, "green": 10}
-    assert split_with({"blue": 100, "green": 0}, "green", 100) == {"blue": 0, "green": 100}
-    assert split_with({"a": 60, "b": 30, "green": 10}, "green", 50) == {"a": 33, "b": 17, "green": 50}
-    assert split_with({"a": 50, "b": 50}, "green", 25) == {"a": 38, "b": 37, "green": 25}
-    assert sum(split_with({"a": 1, "b": 1, "c": 98}, "d", 1).values()) == 100
-    with pytest.raises(UsageError, match="No other deployment takes live traffic"):
-        split_with({"green": 0}, "green", 50)
+    assert split_traffic({"blue": 100, "green": 0}, "green", 10) == {"blue": 90, "green": 10}
+    assert split_traffic({"blue": 100, "green": 0}, "green", 100) == {"blue": 0, "green": 100}
+    assert split_traffic({"a": 60, "b": 30, "green": 10}, "green", 50) == {"a": 33, "b": 17, "green": 50}
+    assert split_traffic({"a": 50, "b": 50}, "green", 25) == {"a": 38, "b": 37, "green": 25}
+    assert sum(split_traffic({"a": 1, "b": 1, "c": 98}, "d", 1).values()) == 100
+    with pytest.raises(SpecValidationError, match="No other deployment takes live traffic"):
+        split_traffic({"green": 0}, "green", 50)
 
 
 def test_router_window_counts_only_after_the_marker() -> None:

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from jupyter_mlep.commands.recipe import parse_value
-from jupyter_mlep.recipes import describe_status, new_run_id, run_recipe, step_of
+from jupyter_mlep.recipes import RecipeError, describe_status, new_run_id, run_recipe, step_of
 from jupyter_mlep.workspace import WorkspaceInfo
 
 from .conftest import admin_token, outputs_json
@@ -186,7 +186,11 @@ def test_a_cell_timeout_names_the_running_step(tmp_path: Path) -> None:
     nb.cells[-1].metadata["tags"] = ["cleanup"]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, tmp_path / "slow.ipynb")
-    result = run_recipe(tmp_path / "slow.ipynb", output_dir=tmp_path / "out", cell_timeout=2)
+    with pytest.raises(RecipeError) as caught:  # raises as papermill does, naming the step
+        run_recipe(tmp_path / "slow.ipynb", output_dir=tmp_path / "out", cell_timeout=2)
+    result = caught.value.result
+    assert caught.value.step == "Wait for something that never comes"
+    assert "step 'Wait for something that never comes' failed: CellTimeoutError" in str(caught.value)
     assert result.failure is not None
     assert result.failure.step == "Wait for something that never comes"
     assert result.failure.ename == "CellTimeoutError"

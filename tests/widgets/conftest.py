@@ -26,7 +26,7 @@ from operations.conftest import (  # noqa: F401  (fixtures re-used in this packa
 )
 from workspace.conftest import running_workspace
 
-from jupyter_mlep.operations._render import STATUS_MIME
+from jupyter_mlep.rendering import STATUS_MIME
 from jupyter_mlep.rest import RestClient
 from jupyter_mlep.workspace import WorkspaceInfo
 

@@ -1,15 +1,29 @@
-"""The traffic sliders' rules (pure functions): the sum stays 100, locks hold, shares are
-proportional with largest-remainder rounding, mirror traffic within Azure's limits."""
+"""The traffic sliders' rules: the sum stays 100, locks hold, shares are proportional with
+largest-remainder rounding (the one splitter, ``operations.split_traffic(..., clamp=True)``), and
+mirror traffic within Azure's limits (the one validator, ``specs.validate_traffic``)."""
 
 from __future__ import annotations
 
 import ast
 import random
+from collections.abc import Collection
 from pathlib import Path
 
 import pytest
 
-from jupyter_mlep.widgets import _rebalance as rules
+from jupyter_mlep.operations import _traffic, format_split, split_traffic
+from jupyter_mlep.operations._traffic import distribute
+from jupyter_mlep.widgets.traffic import mirror_split, normalized, traffic_problem
+
+
+def move(split: dict[str, int], name: str, value: int, locked: Collection[str] = ()) -> dict[str, int]:
+    """A slider's move."""
+    return split_traffic(split, name, value, locked=locked, clamp=True)
+
+
+def mirror_problem(traffic: dict[str, int], deployment: str | None, percent: int) -> str | None:
+    """Why mirroring ``percent`` to ``deployment`` cannot be applied with this live split."""
+    return traffic_problem(traffic, mirror_split(deployment, percent), list(traffic))
 
 
 @pytest.mark.parametrize(
@@ -28,57 +42,57 @@ from jupyter_mlep.widgets import _rebalance as rules
     ],
 )
 def test_distribute(amount: int, weights: dict[str, int], expected: dict[str, int]) -> None:
-    assert rules.distribute(amount, weights) == expected
-    assert sum(rules.distribute(amount, weights).values()) == (amount if weights else 0)
+    assert distribute(amount, weights) == expected
+    assert sum(distribute(amount, weights).values()) == (amount if weights else 0)
 
 
 def test_move_two_deployments() -> None:
-    assert rules.move({"blue": 100, "green": 0}, "green", 30) == {"blue": 70, "green": 30}
-    assert rules.move({"blue": 70, "green": 30}, "blue", 100) == {"blue": 100, "green": 0}
-    assert rules.move({"blue": 70, "green": 30}, "blue", 0) == {"blue": 0, "green": 100}
+    assert move({"blue": 100, "green": 0}, "green", 30) == {"blue": 70, "green": 30}
+    assert move({"blue": 70, "green": 30}, "blue", 100) == {"blue": 100, "green": 0}
+    assert move({"blue": 70, "green": 30}, "blue", 0) == {"blue": 0, "green": 100}
 
 
 def test_move_rebalances_proportionally() -> None:
     # 40 points left for b and c, which hold 30 and 10: 3:1 -> 30 and 10
-    assert rules.move({"a": 60, "b": 30, "c": 10}, "a", 60) == {"a": 60, "b": 30, "c": 10}
-    assert rules.move({"a": 60, "b": 30, "c": 10}, "a", 20) == {"a": 20, "b": 60, "c": 20}
+    assert move({"a": 60, "b": 30, "c": 10}, "a", 60) == {"a": 60, "b": 30, "c": 10}
+    assert move({"a": 60, "b": 30, "c": 10}, "a", 20) == {"a": 20, "b": 60, "c": 20}
     # 33 left for 2:1 -> 22 and 11
-    assert rules.move({"a": 40, "b": 40, "c": 20}, "a", 67) == {"a": 67, "b": 22, "c": 11}
+    assert move({"a": 40, "b": 40, "c": 20}, "a", 67) == {"a": 67, "b": 22, "c": 11}
     # largest remainder: 25 for 1:1:1 -> 9, 8, 8
-    assert rules.move({"a": 10, "b": 30, "c": 30, "d": 30}, "a", 75) == {"a": 75, "b": 9, "c": 8, "d": 8}
+    assert move({"a": 10, "b": 30, "c": 30, "d": 30}, "a", 75) == {"a": 75, "b": 9, "c": 8, "d": 8}
 
 
 def test_move_all_zero_others_share_equally() -> None:
-    assert rules.move({"a": 100, "b": 0, "c": 0}, "a", 40) == {"a": 40, "b": 30, "c": 30}
-    assert rules.move({"a": 100, "b": 0, "c": 0, "d": 0}, "a", 0) == {"a": 0, "b": 34, "c": 33, "d": 33}
+    assert move({"a": 100, "b": 0, "c": 0}, "a", 40) == {"a": 40, "b": 30, "c": 30}
+    assert move({"a": 100, "b": 0, "c": 0, "d": 0}, "a", 0) == {"a": 0, "b": 34, "c": 33, "d": 33}
     # an endpoint with no traffic yet (all zero): the first move makes it 100
-    assert rules.move({"a": 0, "b": 0}, "a", 25) == {"a": 25, "b": 75}
+    assert move({"a": 0, "b": 0}, "a", 25) == {"a": 25, "b": 75}
 
 
 def test_locked_deployments_never_change() -> None:
     split = {"a": 50, "b": 30, "c": 20}
-    assert rules.move(split, "a", 10, locked={"c"}) == {"a": 10, "b": 70, "c": 20}
+    assert move(split, "a", 10, locked={"c"}) == {"a": 10, "b": 70, "c": 20}
     # a cannot take more than 100 - locked
-    assert rules.move(split, "a", 95, locked={"c"}) == {"a": 80, "b": 0, "c": 20}
+    assert move(split, "a", 95, locked={"c"}) == {"a": 80, "b": 0, "c": 20}
 
 
 def test_move_clamped_when_every_other_is_locked() -> None:
     split = {"a": 50, "b": 30, "c": 20}
-    assert rules.move(split, "a", 90, locked={"b", "c"}) == split
-    assert rules.move(split, "a", 0, locked={"b", "c"}) == split
-    assert rules.move({"only": 100}, "only", 40) == {"only": 100}
-    assert rules.move({"only": 0}, "only", 40) == {"only": 100}
+    assert move(split, "a", 90, locked={"b", "c"}) == split
+    assert move(split, "a", 0, locked={"b", "c"}) == split
+    assert move({"only": 100}, "only", 40) == {"only": 100}
+    assert move({"only": 0}, "only", 40) == {"only": 100}
 
 
 def test_locked_or_unknown_name_does_not_move() -> None:
     split = {"a": 50, "b": 50}
-    assert rules.move(split, "a", 10, locked={"a"}) == split
-    assert rules.move(split, "zzz", 10) == split
+    assert move(split, "a", 10, locked={"a"}) == split
+    assert move(split, "zzz", 10) == split
 
 
 def test_values_are_clamped_to_percentages() -> None:
-    assert rules.move({"a": 50, "b": 50}, "a", 150) == {"a": 100, "b": 0}
-    assert rules.move({"a": 50, "b": 50}, "a", -20) == {"a": 0, "b": 100}
+    assert move({"a": 50, "b": 50}, "a", 150) == {"a": 100, "b": 0}
+    assert move({"a": 50, "b": 50}, "a", -20) == {"a": 0, "b": 100}
 
 
 def test_random_moves_keep_the_rules() -> None:
@@ -92,7 +106,7 @@ def test_random_moves_keep_the_rules() -> None:
         moved = rng.choice(names)
         locked = {name for name in names if rng.random() < 0.3}
         value = rng.randint(-10, 110)
-        after = rules.move(split, moved, value, locked)
+        after = move(split, moved, value, locked)
         assert sum(after.values()) == 100, (split, moved, value, locked, after)
         assert set(after) == set(split)
         assert all(0 <= v <= 100 for v in after.values())
@@ -112,14 +126,14 @@ def test_random_moves_keep_the_rules() -> None:
             exact = (room - expected) * (weights[name] / total if total else 1 / len(free))
             assert abs(after[name] - exact) < 1, (split, moved, value, locked, after)
         # moving again to where it is changes nothing
-        assert rules.move(after, moved, after[moved], locked) == after or not total
+        assert move(after, moved, after[moved], locked) == after or not total
 
 
 def test_random_moves_from_all_zero() -> None:
     rng = random.Random(7)
     for _ in range(500):
         names = [f"d{i}" for i in range(rng.randint(2, 5))]
-        after = rules.move(dict.fromkeys(names, 0), rng.choice(names), rng.randint(0, 100))
+        after = move(dict.fromkeys(names, 0), rng.choice(names), rng.randint(0, 100))
         assert sum(after.values()) == 100
         others = sorted(v for n, v in after.items())
         assert others[-1] - others[0] <= 100
@@ -127,45 +141,41 @@ def test_random_moves_from_all_zero() -> None:
 
 def test_mirror_limits() -> None:
     traffic = {"blue": 100, "green": 0}
-    assert rules.mirror_problem(traffic, "green", 10) is None
-    assert rules.mirror_problem(traffic, "green", 50) is None
-    assert "at most 50%" in (rules.mirror_problem(traffic, "green", 51) or "")
-    assert "live traffic" in (rules.mirror_problem(traffic, "blue", 10) or "")
-    assert "no deployment" in (rules.mirror_problem(traffic, "red", 10) or "")
-    assert rules.mirror_problem(traffic, None, 30) is None
-    assert rules.mirror_problem(traffic, "blue", 0) is None
-    assert rules.mirror_split("green", 20) == {"green": 20}
-    assert rules.mirror_split("green", 0) == {}
-    assert rules.mirror_split(None, 20) == {}
+    assert mirror_problem(traffic, "green", 10) is None
+    assert mirror_problem(traffic, "green", 50) is None
+    assert "at most 50%" in (mirror_problem(traffic, "green", 51) or "")
+    assert "live traffic" in (mirror_problem(traffic, "blue", 10) or "")
+    assert "no deployment" in (mirror_problem(traffic, "red", 10) or "")
+    assert mirror_problem(traffic, None, 30) is None
+    assert mirror_problem(traffic, "blue", 0) is None
+    assert mirror_split("green", 20) == {"green": 20}
+    assert mirror_split("green", 0) == {}
+    assert mirror_split(None, 20) == {}
 
 
 def test_apply_problem() -> None:
     deployments = ["blue", "green"]
-    assert rules.apply_problem({"blue": 70, "green": 30}, {}, deployments) is None
-    assert rules.apply_problem({"blue": 0, "green": 0}, {}, deployments) is None
-    assert rules.apply_problem({"blue": 100, "green": 0}, {"green": 50}, deployments) is None
-    assert "sums to 90%" in (rules.apply_problem({"blue": 60, "green": 30}, {}, deployments) or "")
-    assert "live traffic" in (
-        rules.apply_problem({"blue": 70, "green": 30}, {"green": 10}, deployments) or ""
-    )
-    assert "at most 50%" in (rules.apply_problem({"blue": 100, "green": 0}, {"green": 60}, deployments) or "")
+    assert traffic_problem({"blue": 70, "green": 30}, {}, deployments) is None
+    assert traffic_problem({"blue": 0, "green": 0}, {}, deployments) is None
+    assert traffic_problem({"blue": 100, "green": 0}, {"green": 50}, deployments) is None
+    assert "sums to 90%" in (traffic_problem({"blue": 60, "green": 30}, {}, deployments) or "")
+    assert "live traffic" in (traffic_problem({"blue": 70, "green": 30}, {"green": 10}, deployments) or "")
+    assert "at most 50%" in (traffic_problem({"blue": 100, "green": 0}, {"green": 60}, deployments) or "")
     assert "one deployment" in (
-        rules.apply_problem(
-            {"blue": 100, "green": 0, "red": 0}, {"green": 5, "red": 5}, [*deployments, "red"]
-        )
+        traffic_problem({"blue": 100, "green": 0, "red": 0}, {"green": 5, "red": 5}, [*deployments, "red"])
         or ""
     )
-    assert "red" in (rules.apply_problem({"blue": 100, "red": 0}, {}, deployments) or "")
+    assert "red" in (traffic_problem({"blue": 100, "red": 0}, {}, deployments) or "")
 
 
 def test_format_split() -> None:
-    assert rules.format_split({"green": 30, "blue": 70}) == "blue=70%, green=30%"
-    assert rules.format_split({}) == "none"
-    assert rules.normalized({"blue": 100}, ["green", "blue"]) == {"blue": 100, "green": 0}
+    assert format_split({"green": 30, "blue": 70}) == "blue=70%, green=30%"
+    assert format_split({}) == "none"
+    assert normalized({"blue": 100}, ["green", "blue"]) == {"blue": 100, "green": 0}
 
 
 def test_rules_do_not_import_ipywidgets() -> None:
-    tree = ast.parse(Path(rules.__file__).read_text())
+    tree = ast.parse(Path(_traffic.__file__).read_text())
     imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
     imported += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
     assert imported and not [name for name in imported if "widgets" in name or "IPython" in name]

@@ -15,7 +15,7 @@ import pytest
 
 from jupyter_mlep import _errors as errors
 from jupyter_mlep import operations as ops
-from jupyter_mlep.operations._render import STATUS_MIME
+from jupyter_mlep.rendering import STATUS_MIME
 from jupyter_mlep.rest import RestClient
 from jupyter_mlep.specs import load_deployment, load_endpoint
 from jupyter_mlep.widgets.traffic import TrafficWidget

@@ -2,7 +2,7 @@
 
 Every object a verb returns is a :class:`Result`. It owns its renderings: ``text()`` (the
 ``text/plain`` output and the command line's table), ``html()``, ``to_dict()`` (JSON, the command
-line's ``--output json``; never a secret) and ``status()`` (the machine-readable status output
+line's ``--output json``; never a secret) and ``status_payload()`` (the machine-readable status output
 that recipes and tests read, ``{"kind": …, **to_dict()}``). Widgets and the command line use the
 same helpers from here; nothing else renders a result.
 """
@@ -61,13 +61,13 @@ class Result:
         """A JSON-ready summary without secrets (the command line's ``--output json``)."""
         raise NotImplementedError
 
-    def status(self) -> dict[str, Any]:
+    def status_payload(self) -> dict[str, Any]:
         """The status output: ``{"kind": …}`` and :meth:`to_dict`."""
         return {"kind": self.kind, **self.to_dict()}
 
     def mimebundle(self) -> dict[str, Any]:
         """Text, HTML and the status output."""
-        return {"text/plain": self.text(), "text/html": self.html(), STATUS_MIME: self.status()}
+        return {"text/plain": self.text(), "text/html": self.html(), STATUS_MIME: self.status_payload()}
 
     def __repr__(self) -> str:
         return self.text()

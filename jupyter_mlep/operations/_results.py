@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..rendering import STATUS_MIME, Result, Table, html_table, text_table
+from ..rendering import Result, Table, html_table, text_table
 from ..rest import RegisteredAsset, mask
 from ..specs import OnlineDeployment, OnlineEndpoint
 from ._endpoints import EndpointKeys
@@ -205,15 +205,12 @@ class KeysResult(TableResult):
 
 @dataclass(repr=False)
 class InvokeResult(Result):
-    """A scoring answer: HTTP status, the parsed body, the deployment that answered, the time taken.
-
-    ``status`` is the HTTP status here; the status output is ``Result.status(result)``.
-    """
+    """A scoring answer: HTTP status, the parsed body, the deployment that answered, the time taken."""
 
     kind: ClassVar[str] = "invoke"
 
     endpoint: str
-    status: int = field()  # type: ignore[assignment]  # the HTTP status shadows Result.status()
+    status: int
     body: Any
     deployment: str | None
     elapsed: float
@@ -240,9 +237,6 @@ class InvokeResult(Result):
     def to_dict(self) -> dict[str, Any]:
         body = self.body.decode("latin-1") if isinstance(self.body, bytes) else self.body
         return {"status": self.status, "deployment": self.deployment, "elapsed": self.elapsed, "body": body}
-
-    def mimebundle(self) -> dict[str, Any]:
-        return {"text/plain": self.text(), "text/html": self.html(), STATUS_MIME: Result.status(self)}
 
 
 @dataclass(repr=False)

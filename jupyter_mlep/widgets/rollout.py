@@ -140,4 +140,4 @@ class RolloutWidget(FallbackBox):
                 "deployment": self.deployment,
                 "outcome": "pending",
             }
-        return self.result.status()
+        return self.result.status_payload()

@@ -121,7 +121,7 @@ def test_the_result_renders_itself(rest: RestClient, schema_endpoint: str) -> No
     assert data["endpoint"] == schema_endpoint and data["deployment"] == "blue" and data["version"] == "3"
     assert "POST" in data["paths"]["/score"] and data["document"] == result.document
     json.dumps(data)
-    status = result.status()
+    status = result.status_payload()
     assert status["kind"] == "swagger" and status["document"] == result.document
     assert result._repr_mimebundle_()[STATUS_MIME] == status
 

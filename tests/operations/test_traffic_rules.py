@@ -95,7 +95,7 @@ def test_every_result_renders_itself() -> None:
 def test_result_outputs() -> None:
     traffic = ops.TrafficResult("ep", {"blue": 90, "green": 10}, {"red": 5})
     assert traffic.text().splitlines()[0] == "Traffic of ep"
-    assert traffic.status() == {
+    assert traffic.status_payload() == {
         "kind": "traffic",
         "endpoint": "ep",
         "traffic": {"blue": 90, "green": 10},
@@ -105,7 +105,7 @@ def test_result_outputs() -> None:
     assert bundle["text/plain"] == repr(traffic) and bundle["text/html"].startswith(
         "<div><b>Traffic of ep</b>"
     )
-    assert bundle[STATUS_MIME] == traffic.status()
+    assert bundle[STATUS_MIME] == traffic.status_payload()
     answer = ops.InvokeResult("ep", 200, {"a": 1}, "blue", 0.0123)
     assert answer.status == 200  # the HTTP status stays an attribute
     assert answer._repr_mimebundle_()[STATUS_MIME] == {

@@ -1,8 +1,9 @@
 """jupyter_mlep: from a trained model in a notebook to a live, scored, safely rolled-out endpoint.
 
-``%load_ext jupyter_mlep`` registers the magics. The public API is flat (``jupyter_mlep.X``);
-everything heavy is imported on first use, so importing the package and loading the extension
-stay cheap.
+``%load_ext jupyter_mlep`` registers the magics. The public API is flat (``jupyter_mlep.X``) and
+is exactly ``__all__``: the verbs as functions over a client from :func:`connect`, the results they
+return, the YAML loaders, the scoring-script check and the exception tree. Everything heavy is
+imported on first use, so importing the package and loading the extension stay cheap.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
         list_endpoints,
         regenerate_key,
         rollout,
+        scale_deployment,
         update_traffic,
     )
     from .rest import RestClient
@@ -96,6 +98,7 @@ _LAZY = {
     "list_endpoints": ("operations", "list_endpoints"),
     "regenerate_key": ("operations", "regenerate_key"),
     "rollout": ("operations", "rollout"),
+    "scale_deployment": ("operations", "scale_deployment"),
     "update_traffic": ("operations", "update_traffic"),
     "RestClient": ("rest", "RestClient"),
     "connect": ("operations", "connect"),
@@ -179,6 +182,7 @@ __all__ = [
     "regenerate_key",
     "resolve_settings",
     "rollout",
+    "scale_deployment",
     "smoke_test_score_script",
     "unload_ipython_extension",
     "update_traffic",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -16,10 +17,98 @@ VENV_BIN = Path(sys.executable).parent
 HEAVY = ["pydantic", "yaml", "httpx", "azure", "starlette", "uvicorn", "docker", "papermill", "ipywidgets"]
 
 
+PUBLIC_API = [
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "CredentialError",
+    "DeployResult",
+    "DeploymentNotFoundError",
+    "DeploymentStartError",
+    "DockerUnavailableError",
+    "EnvironmentBuildError",
+    "InvokeResult",
+    "MlepError",
+    "NotFoundError",
+    "OperationFailedError",
+    "OperationInterruptedError",
+    "OperationTimeoutError",
+    "PlaceholderError",
+    "RestClient",
+    "RestError",
+    "RolloutError",
+    "RolloutInterruptedError",
+    "RolloutResult",
+    "RuntimeBackendError",
+    "ScoreScript",
+    "ScoreScriptError",
+    "ScoreTestError",
+    "ScoreTestResult",
+    "ServiceError",
+    "ServiceUnreachableError",
+    "Settings",
+    "SettingsError",
+    "SpecError",
+    "SpecValidationError",
+    "ThrottledError",
+    "UsageError",
+    "WorkspaceError",
+    "WorkspaceStartError",
+    "WorkspaceUnavailableError",
+    "__version__",
+    "check_score_script",
+    "connect",
+    "create_endpoint",
+    "delete_deployment",
+    "delete_endpoint",
+    "deploy",
+    "get_deployment",
+    "get_endpoint",
+    "get_keys",
+    "get_logs",
+    "get_swagger",
+    "get_token",
+    "get_traffic",
+    "invoke",
+    "list_deployments",
+    "list_endpoints",
+    "load_deployment",
+    "load_endpoint",
+    "load_environment",
+    "load_ipython_extension",
+    "load_job",
+    "load_model",
+    "load_spec",
+    "regenerate_key",
+    "resolve_settings",
+    "rollout",
+    "scale_deployment",
+    "smoke_test_score_script",
+    "unload_ipython_extension",
+    "update_traffic",
+]
+"""What users call (and catch): written out here so that a name added to or dropped from
+``jupyter_mlep.__all__`` fails this test until the list is changed on purpose."""
+
+INTERNAL = ["traffic_with", "split_with", "scoring_headers", "encode_payload", "same_split", "list_all"]
+"""Helpers of the operations layer that are not part of the top-level API."""
+
+
 def test_public_names_are_exactly_the_intended_ones() -> None:
-    assert jupyter_mlep.__all__ == sorted(jupyter_mlep.__all__)
-    for name in jupyter_mlep.__all__:
-        assert getattr(jupyter_mlep, name) is not None
+    assert sorted(PUBLIC_API) == PUBLIC_API
+    assert jupyter_mlep.__all__ == PUBLIC_API
+    public_attributes = {name for name in dir(jupyter_mlep) if not name.startswith("_")}
+    submodules = {name for name in public_attributes if inspect.ismodule(getattr(jupyter_mlep, name))}
+    assert public_attributes - submodules - {"annotations", "TYPE_CHECKING", "Any"} <= set(PUBLIC_API)
+    for name in PUBLIC_API:
+        assert getattr(jupyter_mlep, name) is not None, name
+
+
+@pytest.mark.parametrize("name", INTERNAL)
+def test_internal_helpers_are_not_exported(name: str) -> None:
+    assert name not in jupyter_mlep.__all__
+    with pytest.raises(AttributeError):
+        getattr(jupyter_mlep, name)
 
 
 def test_every_error_is_an_mlep_error_and_renders_short() -> None:

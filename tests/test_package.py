@@ -34,6 +34,7 @@ PUBLIC_API = [
     "OperationInterruptedError",
     "OperationTimeoutError",
     "PlaceholderError",
+    "RecipeError",
     "RestClient",
     "RestError",
     "RolloutError",

@@ -106,7 +106,7 @@ def invoke(
     if not info.scoring_uri:
         raise RestError(
             f"Endpoint '{endpoint}' has no scoring URI yet (state {info.provisioning_state}).",
-            hint="Wait until it is provisioned (%endpoint show NAME), then retry.",
+            hint=f"Wait until it is provisioned (%endpoint show {endpoint}), then retry.",
         )
     body, content_type, is_json = encode_payload(payload)
     sent = {
@@ -155,7 +155,7 @@ def _scoring_error(
     if answer.status_code in (401, 403):
         return AuthenticationError(
             f"The scoring request to {where} was refused ({answer.status_code}): {text}",
-            hint="The key or token is wrong or was regenerated: fetch it again (%endpoint keys NAME).",
+            hint=f"The key or token is wrong or was regenerated: fetch it again (%endpoint keys {endpoint}).",
             **options,
         )
     if answer.status_code == 429:
@@ -166,7 +166,7 @@ def _scoring_error(
         )
     if answer.status_code == 404:
         return NotFoundError(
-            f"Scoring {where} failed: {text}", hint="Check the names (%endpoint show NAME).", **options
+            f"Scoring {where} failed: {text}", hint=f"Check the names (%endpoint show {endpoint}).", **options
         )
     if not sent_json and answer.status_code in (400, 422, 500):
         return BadRequestError(
@@ -179,13 +179,13 @@ def _scoring_error(
     if "NoTrafficAssigned" in text:
         return ServiceError(
             f"Endpoint '{endpoint}' sends no live traffic to any deployment: {text}",
-            hint="Give a deployment traffic (%endpoint traffic NAME blue=100), or score one deployment "
+            hint=f"Give a deployment traffic (%endpoint traffic {endpoint} blue=100), or score one deployment "
             "with --deployment NAME.",
             **options,
         )
     kind = BadRequestError if answer.status_code < 500 else ServiceError
     return kind(
         f"Scoring {where} failed ({answer.status_code}): {text}",
-        hint="Read the deployment's log (%endpoint logs NAME DEPLOYMENT) for the scoring script's error.",
+        hint=f"Read the deployment's log (%endpoint logs {endpoint} {deployment or answer.headers.get(DEPLOYMENT_HEADER) or 'DEPLOYMENT'}) for the scoring script's error.",
         **options,
     )

@@ -278,3 +278,17 @@ def test_invalid_json_on_the_command_line_is_a_usage_error(capsys: pytest.Captur
     assert main(["endpoint", "invoke", "x", "--data", '{"a": }', "-o", "json"]) == 2
     err = capsys.readouterr().err
     assert "--data is not valid JSON: Expecting value at line 1 column 7" in err and "Traceback" not in err
+
+
+def test_load_ext_neither_imports_the_verbs_nor_builds_their_parsers() -> None:
+    code = (
+        "import sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "ip = InteractiveShell.instance()\n"
+        "ip.run_line_magic('load_ext', 'jupyter_mlep')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('jupyter_mlep.verbs')))\n"
+        "doc = ip.find_line_magic('endpoint').__doc__\n"
+        "print('%endpoint swagger' in doc and '%endpoint token' in doc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.split() == ["[]", "True"]

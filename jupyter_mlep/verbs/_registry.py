@@ -38,6 +38,11 @@ class Verb:
     run: Callable[[Context, argparse.Namespace], Any]
     objects: tuple[str, ...] = ()
 
+    @property
+    def example(self) -> str:
+        """The first example without its comment (for hints: "Example: %endpoint …")."""
+        return self.examples[0].split("  # ", 1)[0]
+
 
 @dataclass(frozen=True)
 class Group:

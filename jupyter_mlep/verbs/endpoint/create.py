@@ -11,7 +11,9 @@ from .._registry import Verb
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", nargs="?", help="endpoint name (default: the YAML file's name)")
+    parser.add_argument(
+        "name", nargs="?", metavar="NAME", help="endpoint name (default: the YAML file's name)"
+    )
     parser.add_argument(
         "--auth-mode",
         choices=["key", "aml_token", "aad_token"],
@@ -34,9 +36,7 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
     elif args.name:
         spec = ManagedOnlineEndpoint(name=args.name, auth_mode=args.auth_mode or "key")
     else:
-        raise UsageError(
-            "%endpoint create needs a NAME or -f endpoint.yml.", hint="Example: " + VERB.examples[0]
-        )
+        raise UsageError("%endpoint create needs a NAME or -f endpoint.yml.", hint="Example: " + VERB.example)
     with ctx.client(args) as client:
         ops.create_endpoint(client, spec, wait=not args.no_wait, progress=ctx.progress)
         return ops.describe_endpoint(client, spec.name)

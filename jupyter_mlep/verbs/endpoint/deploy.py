@@ -153,4 +153,4 @@ VERB = Verb(
     arguments=_arguments,
     run=_run,
 )
-_EXAMPLE = "Example: " + VERB.examples[0]
+_EXAMPLE = "Example: " + VERB.example

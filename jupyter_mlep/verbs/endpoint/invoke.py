@@ -34,7 +34,7 @@ def payload(ctx: Context, args: argparse.Namespace) -> Any:
     if sum(given) != 1:
         raise UsageError(
             "%endpoint invoke needs exactly one of --request-file FILE, --data $variable, or a cell body.",
-            hint="Example: " + VERB.examples[0],
+            hint="Example: " + VERB.example,
         )
     if args.request_file:
         return Path(args.request_file)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +77,18 @@ def test_cheat_sheet_runs_in_order() -> None:
     assert {v for v, _ in ENDPOINT.tour} >= set(ENDPOINT.verbs) - {"rollout"}
 
 
-def test_a_second_group_is_one_registry_entry() -> None:
+def test_a_second_group_is_one_registry_entry(
+    ip: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jupyter_mlep.magics import MlepMagics
+
     assert list(GROUPS) == ["endpoint"] and GROUPS["endpoint"] is ENDPOINT
+    monkeypatch.setitem(GROUPS, "demo", replace(ENDPOINT, name="demo", _cache={}))
+    ip.register_magics(MlepMagics(shell=ip))
+    assert ip.run_line_magic("demo", "") is None and "%demo VERB -h" in capsys.readouterr().out
+    assert "%demo logs" in ip.find_line_magic("demo").__doc__
+    with pytest.raises(UsageError, match="usage: %demo logs"):
+        ip.run_cell_magic("demo", "logs x y --lines 0", "body")
 
 
 @pytest.mark.parametrize(
@@ -286,7 +297,7 @@ def test_load_ext_neither_imports_the_verbs_nor_builds_their_parsers() -> None:
         "from IPython.core.interactiveshell import InteractiveShell\n"
         "ip = InteractiveShell.instance()\n"
         "ip.run_line_magic('load_ext', 'jupyter_mlep')\n"
-        "print(sorted(m for m in sys.modules if m.startswith('jupyter_mlep.verbs')))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('jupyter_mlep.verbs.endpoint')))\n"
         "doc = ip.find_line_magic('endpoint').__doc__\n"
         "print('%endpoint swagger' in doc and '%endpoint token' in doc)\n"
     )

@@ -1,4 +1,5 @@
-"""IPython magics: ``%%score_script``, ``%mlep``, ``%endpoint`` (and, later, ``%job``).
+"""IPython magics: ``%%score_script``, ``%mlep``, and one magic per verb group: ``%endpoint`` (and,
+later, ``%job``, ``%batch``).
 
 The magics class only parses and dispatches: the verbs of ``%endpoint`` are defined once in
 :mod:`jupyter_mlep.verbs` (shared with the command line), each in its own small module; the modules
@@ -10,7 +11,6 @@ when it is set.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from typing import Any
 
 from IPython.core.interactiveshell import InteractiveShell
@@ -18,7 +18,6 @@ from IPython.core.magic import (
     MAGIC_NO_VAR_EXPAND_ATTR,
     Magics,
     cell_magic,
-    line_cell_magic,
     line_magic,
     magics_class,
     needs_local_scope,
@@ -28,24 +27,25 @@ from traitlets import Enum, TraitError, Unicode, observe, validate
 
 from .._errors import SettingsError
 from ..settings import Settings, resolve, validate_setting
+from ..verbs import GROUPS
 
 __all__ = ["MlepMagics", "VerbGroupMagic", "register"]
 
 
 class VerbGroupMagic:
-    """A verb group's magic as IPython holds it (``%endpoint``): it calls the magic's method, and its
-    docstring (``%endpoint?``) is written by the verb registry when first read, so that
-    ``%load_ext`` neither imports the verbs nor builds their parsers."""
+    """The line and cell magic of one verb group (``%endpoint``, ``%%endpoint``), one per entry of
+    :data:`jupyter_mlep.verbs.GROUPS`. Its docstring (``%endpoint?``) is written by the verb registry
+    when first read, so that ``%load_ext`` neither imports the verbs nor builds their parsers."""
 
     needs_local_scope = True
 
-    def __init__(self, method: Callable[..., Any], group: str) -> None:
-        self._method = method
+    def __init__(self, magics: MlepMagics, group: str) -> None:
+        self._magics = magics
         self._group = group
         setattr(self, MAGIC_NO_VAR_EXPAND_ATTR, True)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method(*args, **kwargs)
+    def __call__(self, line: str, cell: str | None = None, local_ns: dict[str, Any] | None = None) -> Any:
+        return self._magics.run_verbs(self._group, line, cell, local_ns or {})
 
     @property
     def __doc__(self) -> str:  # type: ignore[override]
@@ -103,8 +103,8 @@ class MlepMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self._setting_sources: dict[str, str] = {}
         self._assigning_source: str | None = None
-        endpoint = VerbGroupMagic(self.magics["line"]["endpoint"], "endpoint")
-        self.magics["line"]["endpoint"] = self.magics["cell"]["endpoint"] = endpoint
+        for name in GROUPS:  # %endpoint (later %job, %batch): one magic per verb group
+            self.magics["line"][name] = self.magics["cell"][name] = VerbGroupMagic(self, name)
 
     @validate(*_SETTING_TRAITS)
     def _check_setting(self, proposal: dict[str, Any]) -> str | None:
@@ -166,14 +166,7 @@ class MlepMagics(Magics):
         """
         return self._dispatch("mlep", line)
 
-    @no_var_expand
-    @needs_local_scope
-    @line_cell_magic
-    def endpoint(self, line: str, cell: str | None = None, local_ns: dict[str, Any] | None = None) -> Any:
-        """Online endpoints (``%endpoint?`` lists the verbs, from :mod:`jupyter_mlep.verbs`)."""
-        return self._verbs("endpoint", line, cell, local_ns or {})
-
-    def _verbs(self, name: str, line: str, cell: str | None, local_ns: dict[str, Any]) -> Any:
+    def run_verbs(self, name: str, line: str, cell: str | None, local_ns: dict[str, Any]) -> Any:
         """Run a verb group's magic (``%endpoint``) through :mod:`jupyter_mlep.verbs`."""
         from IPython.display import display
 

@@ -103,7 +103,7 @@ def wait_for_traffic(
             raise OperationTimeoutError(
                 f"Endpoint {endpoint} still reports traffic {result.traffic} and mirror "
                 f"{result.mirror_traffic or {}} after {timeout:.0f} s.",
-                hint="The update may still be in progress: read it again with %endpoint traffic NAME.",
+                hint=f"The update may still be in progress: read it again with %endpoint traffic {endpoint}.",
             )
         client.sleep(interval)
 

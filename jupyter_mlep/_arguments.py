@@ -7,12 +7,12 @@ wrong argument fails its cell with a readable message, and the CLI prints it and
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
-from typing import Any, NoReturn
+from collections.abc import Sequence
+from typing import NoReturn
 
 from ._errors import UsageError
 
-__all__ = ["ArgumentParser", "HelpShown", "add_score_script_arguments", "expand_variable", "parse_env_vars"]
+__all__ = ["ArgumentParser", "HelpShown", "add_score_script_arguments", "parse_env_vars", "positive_int"]
 
 
 class HelpShown(Exception):
@@ -31,21 +31,15 @@ class ArgumentParser(argparse.ArgumentParser):
         raise HelpShown()
 
 
-def expand_variable(value: str | None, namespace: Mapping[str, Any], option: str) -> str | None:
-    """Replace a whole-word ``$name`` argument by the value of the notebook variable ``name``.
-
-    Magics use ``@no_var_expand`` (so JSON survives); this brings back ``$name`` for paths,
-    which parameterised notebooks (papermill) need.
-    """
-    if value is None or not value.startswith("$") or not value[1:].isidentifier():
-        return value
-    name = value[1:]
-    if name not in namespace:
-        raise UsageError(
-            f"{option} {value}: there is no variable named {name!r}.",
-            hint=f"Define it in an earlier cell, e.g. {name} = 'path/to/it'",
-        )
-    return str(namespace[name])
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (``--lines -5`` is refused before any request)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+    return value
 
 
 def parse_env_vars(pairs: Sequence[str] | None, option: str = "--env-var") -> dict[str, str]:

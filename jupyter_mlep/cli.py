@@ -1,7 +1,8 @@
 """The ``jupyter-mlep`` command (also ``jupyter mlep``): the magics' verbs for terminals and CI.
 
 Each sub-command only gathers arguments and calls the library. Expected mistakes print one
-readable message and exit with status 2 (usage) or 1 (anything else), never a traceback.
+readable message and exit with status 2 (usage) or 1 (anything else), never a traceback; the
+hints in it name the command line's syntax (``jupyter-mlep endpoint logs …``), not the magics'.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from types import ModuleType
 from ._arguments import ArgumentParser, HelpShown
 from ._errors import MlepError, UsageError
 from ._version import __version__
+from .verbs import cli_text, group
 
 __all__ = ["main"]
 
@@ -21,9 +23,7 @@ __all__ = ["main"]
 _COMMANDS = {
     "check-score": "check a scoring script (and optionally smoke-test it)",
     "demo": "run the quickstart recipe against the local workspace and print what it did",
-    "endpoint": (
-        "online endpoints: create, deploy, invoke, logs, traffic, rollout, show, list, delete, keys, update, scale"
-    ),
+    "endpoint": "online endpoints: " + ", ".join(group("endpoint").verbs),
     "recipe": "run a notebook recipe with papermill and summarise it (exits 1 naming the failed step)",
     "status": "show the active target and where each setting came from",
     "workspace": "start, stop or describe the local workspace server",
@@ -31,7 +31,8 @@ _COMMANDS = {
 
 
 def _parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="jupyter-mlep", description=__doc__.splitlines()[0] if __doc__ else None)
+    description = __doc__.splitlines()[0].replace("``", "") if __doc__ else None
+    parser = ArgumentParser(prog="jupyter-mlep", description=description)
     parser.add_argument("--version", action="version", version=f"jupyter-mlep {__version__}")
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=ArgumentParser
@@ -54,10 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HelpShown:
         return 0
     except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(cli_text(f"error: {exc}"), file=sys.stderr)
         return 2
-    except MlepError as exc:
-        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+    except MlepError as exc:  # hints are written for notebooks: say them in command-line syntax
+        print(cli_text(f"{type(exc).__name__}: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)

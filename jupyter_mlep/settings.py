@@ -31,7 +31,14 @@ from urllib.parse import urlsplit
 from ._errors import SettingsError
 from .targets import Target, get_target, targets
 
-__all__ = ["DEFAULT_API_VERSION", "DEFAULT_ARM_URL", "Settings", "find_config_file", "resolve"]
+__all__ = [
+    "DEFAULT_API_VERSION",
+    "DEFAULT_ARM_URL",
+    "Settings",
+    "find_config_file",
+    "resolve",
+    "validate_setting",
+]
 
 DEFAULT_API_VERSION = "2026-07-01"
 DEFAULT_ARM_URL = "https://management.azure.com"
@@ -229,3 +236,13 @@ def _arm_url(value: str, origin: str) -> str:
 
 def _optional_str(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def validate_setting(name: str, value: str, *, source: str = "explicit") -> None:
+    """Check one setting's value when it is set (``%config MlepMagics.…``), by the rules of :func:`resolve`;
+    raises :class:`~jupyter_mlep.SettingsError` naming it. The Azure workspace fields a target
+    needs are checked later, when the settings are resolved together."""
+    probe: dict[str, object | None] = {name: value}
+    if name == "target" and str(value).lower() == "azure":
+        probe.update({field_name: "set-later" for field_name in _AZURE_FIELDS})
+    resolve(probe, environ={"MLEP_IGNORE_CONFIG_JSON": "1"}, sources={name: source})

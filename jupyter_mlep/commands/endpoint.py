@@ -1,7 +1,8 @@
-"""``jupyter-mlep endpoint VERB …``: the ``%endpoint`` verbs for terminals and CI (same arguments).
+"""``jupyter-mlep endpoint VERB …``: the ``%endpoint`` verbs for terminals and CI (same arguments,
+defined once in :mod:`jupyter_mlep.verbs`).
 
-Results go to stdout as a table (default) or JSON (``--output json``); progress goes to stderr.
-Keys are printed masked, like in notebooks.
+Results go to stdout as a table (default) or JSON (``--output json``, before or after the verb);
+progress goes to stderr. Keys and tokens are printed masked, like in notebooks.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ import json
 import sys
 from typing import Any
 
-from ..magics.endpoint import Context, add_verbs, execute
 from ..settings import resolve
+from ..verbs import Context, add_verbs, group, overview
+
+_GROUP = group("endpoint")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--output`` and the verbs of ``%endpoint``."""
-    parser.add_argument("--output", "-o", choices=["table", "json"], default="table", help="result format")
-    add_verbs(parser, command="jupyter-mlep endpoint")
+    """``--output``, ``--local`` and the verbs of ``%endpoint``."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = overview(_GROUP, cli=True, verbs=False)
+    add_verbs(parser, _GROUP, cli=True)
 
 
 def _say(text: str) -> None:
@@ -32,23 +36,25 @@ def _settings(**changes: Any) -> Any:
 def render(result: Any, output: str) -> str:
     """The text printed for a verb's result."""
     from ..operations import InvokeResult
+    from ..rendering import Result
 
     if result is None:
         return ""
-    if isinstance(result, InvokeResult):
-        if output == "json":
-            return json.dumps(result.to_dict(), indent=2)
+    if isinstance(result, InvokeResult) and output != "json":
         body = result.body
         return body if isinstance(body, str) else json.dumps(body)
     if output == "json":
         return json.dumps(result.to_dict(), indent=2, default=str)
-    return repr(result)
+    return result.text() if isinstance(result, Result) else repr(result)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the verb and print its result."""
+    """Run the verb and print its result (a bare ``jupyter-mlep endpoint`` lists the verbs)."""
+    if args.verb is None:
+        print(overview(_GROUP, cli=True))
+        return 0
     ctx = Context(settings=_settings, say=_say, magic=False, cell=None)
-    text = render(execute(ctx, args), args.output)
+    text = render(_GROUP.verb(args.verb).run(ctx, args), args.output)
     if text:
         print(text)
     return 0

@@ -1,10 +1,8 @@
-"""``jupyter-mlep status``: the active target and where each setting came from."""
+"""``jupyter-mlep status``: every setting and where it came from (as ``%mlep status``)."""
 
 from __future__ import annotations
 
 import argparse
-
-from ..settings import resolve
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -12,6 +10,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the resolved settings."""
-    print(resolve())
+    """Print the resolved settings, the local runtime's included."""
+    from ..settings import resolve
+    from ..verbs import SettingsStatus
+
+    print(SettingsStatus(resolve()).text())
     return 0

@@ -1,8 +1,11 @@
-"""IPython magics: ``%%score_script``, ``%mlep``, ``%endpoint`` (and, later, ``%job``).
+"""IPython magics: ``%%score_script``, ``%mlep``, and one magic per verb group: ``%endpoint`` (and,
+later, ``%job``, ``%batch``).
 
-The magics class only parses and dispatches: each verb lives in its own small module,
-imported when the verb is first used so that ``%load_ext jupyter_mlep`` stays fast.
-Settings are traitlets, so ``%config MlepMagics.target = "local"`` works.
+The magics class only parses and dispatches: the verbs of ``%endpoint`` are defined once in
+:mod:`jupyter_mlep.verbs` (shared with the command line), each in its own small module; the modules
+that run them are imported when first used so that ``%load_ext jupyter_mlep`` stays fast.
+Settings are traitlets, so ``%config MlepMagics.target = "local"`` works; every value is checked
+when it is set.
 """
 
 from __future__ import annotations
@@ -12,19 +15,44 @@ from typing import Any
 
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import (
+    MAGIC_NO_VAR_EXPAND_ATTR,
     Magics,
     cell_magic,
-    line_cell_magic,
     line_magic,
     magics_class,
     needs_local_scope,
     no_var_expand,
 )
-from traitlets import Unicode, observe
+from traitlets import Enum, TraitError, Unicode, observe, validate
 
-from ..settings import Settings, resolve
+from .._errors import SettingsError
+from ..settings import Settings, resolve, validate_setting
+from ..verbs import GROUPS
 
-__all__ = ["MlepMagics", "register"]
+__all__ = ["MlepMagics", "VerbGroupMagic", "register"]
+
+
+class VerbGroupMagic:
+    """The line and cell magic of one verb group (``%endpoint``, ``%%endpoint``), one per entry of
+    :data:`jupyter_mlep.verbs.GROUPS`. Its docstring (``%endpoint?``) is written by the verb registry
+    when first read, so that ``%load_ext`` neither imports the verbs nor builds their parsers."""
+
+    needs_local_scope = True
+
+    def __init__(self, magics: MlepMagics, group: str) -> None:
+        self._magics = magics
+        self._group = group
+        setattr(self, MAGIC_NO_VAR_EXPAND_ATTR, True)
+
+    def __call__(self, line: str, cell: str | None = None, local_ns: dict[str, Any] | None = None) -> Any:
+        return self._magics.run_verbs(self._group, line, cell, local_ns or {})
+
+    @property
+    def __doc__(self) -> str:  # type: ignore[override]
+        from ..verbs import docstring, group
+
+        return docstring(group(self._group))
+
 
 _SETTING_TRAITS = (
     "home",
@@ -63,7 +91,8 @@ class MlepMagics(Magics):
         config=True
     )
 
-    widgets = Unicode(
+    widgets = Enum(
+        ["auto", "interactive", "static"],
         None,
         allow_none=True,
         help="'auto' (widgets in live front ends, text under papermill/nbconvert), 'interactive' or 'static'"
@@ -74,6 +103,20 @@ class MlepMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self._setting_sources: dict[str, str] = {}
         self._assigning_source: str | None = None
+        for name in GROUPS:  # %endpoint (later %job, %batch): one magic per verb group
+            self.magics["line"][name] = self.magics["cell"][name] = VerbGroupMagic(self, name)
+
+    @validate(*_SETTING_TRAITS)
+    def _check_setting(self, proposal: dict[str, Any]) -> str | None:
+        """Refuse an invalid value when it is set, not at the next magic: a TraitError (so that
+        ``%config`` keeps the old value) with the SettingsError's message and hint."""
+        value: str | None = proposal["value"]
+        if value not in (None, ""):
+            try:
+                validate_setting(proposal["trait"].name, value, source="%config MlepMagics")
+            except SettingsError as exc:
+                raise TraitError(str(exc)) from None
+        return value
 
     @observe(*_SETTING_TRAITS)
     def _remember_source(self, change: dict[str, Any]) -> None:
@@ -123,40 +166,23 @@ class MlepMagics(Magics):
         """
         return self._dispatch("mlep", line)
 
-    @no_var_expand
-    @needs_local_scope
-    @line_cell_magic
-    def endpoint(self, line: str, cell: str | None = None, local_ns: dict[str, Any] | None = None) -> Any:
-        """Online endpoints from a notebook: the verbs of ``az ml online-endpoint/online-deployment``.
+    def run_verbs(self, name: str, line: str, cell: str | None, local_ns: dict[str, Any]) -> Any:
+        """Run a verb group's magic (``%endpoint``) through :mod:`jupyter_mlep.verbs`."""
+        from IPython.display import display
 
-        %endpoint create NAME [--auth-mode key|aml_token|aad_token]      e.g. %endpoint create my-endpoint
-        %endpoint create -f endpoint.yml
-        %endpoint deploy NAME DEPLOYMENT --model PATH|azureml:N:V --code DIR --scoring-script score.py
-                 (--env conda.yml | --image IMAGE | --build DIR) [--instance-type T] [--instance-count N]
-                 [--env-var K=V ...] [--traffic N | --all-traffic] [--no-wait]
-            e.g. %endpoint deploy my-endpoint blue --model model/ --code src --scoring-script score.py --env conda.yml --traffic 100
-        %endpoint deploy -f deployment.yml [--endpoint NAME] [--set KEY=VALUE ...]
-            e.g. %endpoint deploy -f blue-deployment.yml --all-traffic
-        %endpoint invoke NAME [--deployment D] (--request-file F | --data $var | cell body) [--full]
-            e.g. r = %endpoint invoke my-endpoint --request-file sample-request.json
-        %endpoint logs NAME DEPLOYMENT [--lines N] [--container storage-initializer] [--follow]
-            e.g. %endpoint logs my-endpoint blue --lines 50
-        %endpoint traffic NAME [blue=90 green=10] [--mirror green=10]   (no split: show it)
-            e.g. %endpoint traffic my-endpoint blue=90 green=10
-        %endpoint rollout NAME DEPLOYMENT [--steps 10,50,100] [--mirror-first P] [--interval 30s]
-                 [--gate "error_rate<1%" --gate "p95_ms<200" ...] [--sample-request F] [--sample-count N]
-            e.g. %endpoint rollout my-endpoint green --steps 10,50,100 --interval 30s --gate "error_rate<1%"
-            (a failed gate, an error or Ctrl-C restores the original split, then raises RolloutError)
-        %endpoint show NAME [--deployment D]              e.g. %endpoint show my-endpoint
-        %endpoint list                                    e.g. %endpoint list
-        %endpoint delete NAME [--deployment D]            e.g. %endpoint delete my-endpoint --deployment green
-        %endpoint keys NAME [--regenerate primary|secondary]   (masked; jupyter_mlep.get_keys reads them)
-        %endpoint update NAME [--traffic blue=100] [--mirror green=10] [--tag K=V] [--description T]
-        %endpoint scale NAME DEPLOYMENT --instance-count N   e.g. %endpoint scale my-endpoint blue --instance-count 2
+        from ..verbs import run_line
+        from ..widgets import display_mode
 
-        Every verb takes --local (the local workspace whatever the current target) and -h.
-        """
-        return self._dispatch("endpoint", line, cell, local_ns or {})
+        namespace = {**(self.shell.user_ns if self.shell else {}), **local_ns}
+        return run_line(
+            name,
+            line,
+            cell,
+            settings=self.settings,
+            namespace=namespace,
+            mode=display_mode(self.widgets),
+            display=display,
+        )
 
 
 def register(ipython: InteractiveShell) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import TYPE_CHECKING
 
-from .._arguments import ArgumentParser, HelpShown, expand_variable
+from .._arguments import ArgumentParser, HelpShown
 from .._errors import SettingsError, UsageError
-from ..settings import Settings
 from ..targets import get_target, target_names
+from ..verbs import SettingsStatus, expand_words, split_line
 
 if TYPE_CHECKING:
     from . import MlepMagics
@@ -17,13 +16,13 @@ if TYPE_CHECKING:
 def _parser() -> ArgumentParser:
     parser = ArgumentParser(prog="%mlep", description="Show or change jupyter_mlep settings.")
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=ArgumentParser)
-    verbs.add_parser("status", help="show the active target and where each setting came from")
+    verbs.add_parser("status", help="show every setting and where it came from")
     use = verbs.add_parser("use", help="choose the target")
     use.add_argument("target", help=f"{' or '.join(target_names())} (or a $variable holding one)")
-    use.add_argument("--subscription", dest="subscription_id")
-    use.add_argument("--resource-group", dest="resource_group")
-    use.add_argument("--workspace", dest="workspace_name")
-    use.add_argument("--api-version", dest="api_version")
+    use.add_argument("--subscription", dest="subscription_id", help="the Azure subscription id")
+    use.add_argument("--resource-group", dest="resource_group", help="the Azure resource group")
+    use.add_argument("--workspace", dest="workspace_name", help="the Azure ML workspace")
+    use.add_argument("--api-version", dest="api_version", help="the Azure ML REST api-version")
     use.add_argument(
         "--arm-url",
         dest="arm_url",
@@ -33,23 +32,15 @@ def _parser() -> ArgumentParser:
     return parser
 
 
-def run(magics: MlepMagics, line: str) -> Settings | None:
-    """Run ``%mlep``; returns the resulting settings."""
+def run(magics: MlepMagics, line: str) -> SettingsStatus | None:
+    """Run ``%mlep``; returns the resulting settings with where each came from."""
+    namespace = magics.shell.user_ns if magics.shell is not None else {}
+    words, _ = expand_words(split_line(line, "%mlep"), namespace)
     try:
-        args = _parser().parse_args(shlex.split(line))
+        args = _parser().parse_args(words)
     except HelpShown:
         return None
     if args.verb == "use":
-        namespace = magics.shell.user_ns if magics.shell is not None else {}
-        for name in (
-            "target",
-            "subscription_id",
-            "resource_group",
-            "workspace_name",
-            "api_version",
-            "arm_url",
-        ):
-            setattr(args, name, expand_variable(getattr(args, name), namespace, name))
         try:
             target = get_target(args.target)
         except SettingsError:
@@ -64,4 +55,4 @@ def run(magics: MlepMagics, line: str) -> Settings | None:
             values["api_version"] = args.api_version
         magics.settings(**values)  # raises, changing nothing, when the combination is invalid
         magics.set_settings("%mlep use", **values)
-    return magics.settings()
+    return SettingsStatus(magics.settings(), widgets=magics.widgets)

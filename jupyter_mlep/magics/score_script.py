@@ -6,19 +6,13 @@ server contract and, with ``--test``, runs ``init()`` and ``run(REQUEST)`` in a 
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._arguments import (
-    ArgumentParser,
-    HelpShown,
-    add_score_script_arguments,
-    expand_variable,
-    parse_env_vars,
-)
+from .._arguments import ArgumentParser, HelpShown, add_score_script_arguments, parse_env_vars
 from .._errors import UsageError
 from ..scoring import ScoreScript, check_score_script, read_request, resolve_model_dir
+from ..verbs import expand_words, split_line
 
 if TYPE_CHECKING:
     from . import MlepMagics
@@ -35,18 +29,15 @@ def _parser() -> ArgumentParser:
 
 def run(magics: MlepMagics, line: str, cell: str, local_ns: dict[str, Any]) -> ScoreScript | None:
     """Run ``%%score_script``; returns the checked script (displayed as the cell's result)."""
-    try:
-        words = shlex.split(line)
-    except ValueError as exc:
-        raise UsageError(f"%%score_script: cannot split the line: {exc}.", hint="Close the quotes.") from None
+    words, _ = expand_words(split_line(line, "%%score_script"), local_ns)  # --test $request stays a reference
     try:
         args = _parser().parse_args(words)
     except HelpShown:
         return None
-    path = expand_variable(args.path, local_ns, "PATH") or "score.py"
+    path = args.path or "score.py"
     env_vars = parse_env_vars(args.env_var)
     request = read_request(args.test, local_ns) if args.test is not None else None
-    model_dir = resolve_model_dir(expand_variable(args.model_dir, local_ns, "--model-dir"))
+    model_dir = resolve_model_dir(args.model_dir)
     _write(Path(path).expanduser(), path, cell)
     return check_score_script(
         path,
@@ -54,7 +45,7 @@ def run(magics: MlepMagics, line: str, cell: str, local_ns: dict[str, Any]) -> S
         request=request,
         static=not args.no_check,
         env_vars=env_vars,
-        python=expand_variable(args.python, local_ns, "--python"),
+        python=args.python,
         timeout=args.timeout,
         progress=print,
     )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, ClassVar
 
 from .._errors import NotFoundError, UsageError
+from ..rendering import Result
 from ..rest import ProgressCallback, RestClient, mask
 from ..specs import ManagedOnlineEndpoint, OnlineEndpoint
 from ._common import endpoint_lock, location_of, not_found
@@ -36,18 +38,38 @@ class EndpointKeys:
     __str__ = __repr__
 
 
-@dataclass(frozen=True)
-class EndpointToken:
-    """An ``aml_token`` endpoint token; shown masked."""
+@dataclass(frozen=True, repr=False)
+class EndpointToken(Result):
+    """A scoring token of an ``aml_token`` endpoint: shown masked with its expiry, read whole as
+    :attr:`access_token`."""
 
-    access_token: str = field(repr=False)
+    kind: ClassVar[str] = "token"
+
+    access_token: str
     expiry_time_utc: int
     refresh_after_time_utc: int
+    endpoint: str = ""
 
-    def __repr__(self) -> str:
-        return f"EndpointToken({mask(self.access_token)}, expires {self.expiry_time_utc})"
+    @staticmethod
+    def _time(epoch: int) -> str:
+        if not epoch:
+            return "unknown"
+        return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
-    __str__ = __repr__
+    def text(self) -> str:
+        of = f" of {self.endpoint}" if self.endpoint else ""
+        return (
+            f"Token{of}: {mask(self.access_token)}, expires {self._time(self.expiry_time_utc)}"
+            f" (refresh after {self._time(self.refresh_after_time_utc)})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "endpoint": self.endpoint,
+            "access_token": mask(self.access_token),
+            "expiry_time_utc": self.expiry_time_utc,
+            "refresh_after_time_utc": self.refresh_after_time_utc,
+        }
 
 
 def list_endpoints(client: RestClient) -> list[OnlineEndpoint]:
@@ -119,4 +141,5 @@ def get_token(client: RestClient, name: str) -> EndpointToken:
         str(body.get("accessToken") or ""),
         int(body.get("expiryTimeUtc") or 0),
         int(body.get("refreshAfterTimeUtc") or 0),
+        name,
     )

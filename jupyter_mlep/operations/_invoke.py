@@ -80,7 +80,7 @@ def scoring_endpoint(client: RestClient, endpoint: str) -> OnlineEndpoint:
     if not info.scoring_uri:
         raise RestError(
             f"Endpoint '{endpoint}' has no scoring URI yet (state {info.provisioning_state}).",
-            hint="Wait until it is provisioned (%endpoint show NAME), then retry.",
+            hint=f"Wait until it is provisioned (%endpoint show {endpoint}), then retry.",
         )
     return info
 

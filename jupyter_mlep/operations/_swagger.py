@@ -108,7 +108,7 @@ def swagger_uri(scoring_uri: str) -> str:
     if last != "score" or not base:
         raise RestError(
             f"The scoring URI {scoring_uri} does not end with /score: its OpenAPI document cannot be found.",
-            hint="Read the endpoint's openapi_uri (%endpoint show NAME) and fetch it yourself.",
+            hint="Read the endpoint's openapi_uri (shown by %endpoint show) and fetch it yourself.",
         )
     return f"{base}/swagger.json"
 

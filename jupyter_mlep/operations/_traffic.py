@@ -233,7 +233,7 @@ def _until_reported(
                 f"{format_split(traffic)}"
                 + (f", mirror {format_split(mirror_traffic)}" if mirror_traffic else "")
                 + ").",
-                hint="The update may still be in progress: read it again with %endpoint traffic NAME.",
+                hint="The update may still be in progress: read it again with %endpoint traffic {endpoint}.",
             )
         client.sleep(interval)
         info = get_endpoint(client, endpoint)

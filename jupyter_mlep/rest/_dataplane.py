@@ -108,21 +108,24 @@ def data_plane_error(
         "status": status,
     }
     where = _where(endpoint, deployment)
+    answered = deployment or response.headers.get(DEPLOYMENT_HEADER) or "DEPLOYMENT"
     if status in (401, 403):
         return AuthenticationError(
             f"{action} {where} was refused ({status}): {text}",
-            hint="The key or token is wrong or was regenerated: fetch it again (%endpoint keys NAME).",
+            hint=f"The key or token is wrong or was regenerated: fetch it again (%endpoint keys {endpoint}).",
             **options,
         )
     if status == 429:
         return ThrottledError(
             f"{action} {where} was still throttled (429) after every retry: {text}",
-            hint="Send fewer requests at a time, or scale the deployment (%endpoint scale).",
+            hint=f"Send fewer requests at a time, or scale the deployment (%endpoint scale {endpoint} {answered} --instance-count 2).",
             **options,
         )
     if status == 404:
         return NotFoundError(
-            f"{action} {where} failed: {text}", hint="Check the names (%endpoint show NAME).", **options
+            f"{action} {where} failed: {text}",
+            hint=f"Check the names (%endpoint show {endpoint}).",
+            **options,
         )
     if not sent_json and status in (400, 422, 500):
         return BadRequestError(
@@ -135,14 +138,14 @@ def data_plane_error(
     if "NoTrafficAssigned" in text:
         return ServiceError(
             f"Endpoint '{endpoint}' sends no live traffic to any deployment: {text}",
-            hint="Give a deployment traffic (%endpoint traffic NAME blue=100), or choose one deployment "
-            "with --deployment NAME.",
+            hint=f"Give a deployment traffic (%endpoint traffic {endpoint} DEPLOYMENT=100), or choose one "
+            "deployment with --deployment DEPLOYMENT.",
             **options,
         )
     kind = BadRequestError if status < 500 else ServiceError
     return kind(
         f"{action} {where} failed ({status}): {text}",
-        hint="Read the deployment's log (%endpoint logs NAME DEPLOYMENT) for the scoring script's error.",
+        hint=f"Read the deployment's log (%endpoint logs {endpoint} {answered}) for the scoring script's error.",
         **options,
     )
 
@@ -154,7 +157,7 @@ def data_plane_unreachable(
     url = public_url(request.url)
     return ServiceUnreachableError(
         f"{action} {_where(endpoint, deployment)} failed: {url} did not answer ({type(exc).__name__}).",
-        hint="Check that the endpoint has a healthy deployment (%endpoint show NAME), then retry.",
+        hint=f"Check that the endpoint has a healthy deployment (%endpoint show {endpoint}), then retry.",
         method=request.method,
         url=url,
     )

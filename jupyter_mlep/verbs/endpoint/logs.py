@@ -5,18 +5,22 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._context import Context
+from ..._arguments import positive_int
+from .._context import Context
+from .._registry import Verb
 
-HELP = "show the last lines of a deployment's log"
-EXAMPLE = "%endpoint logs my-endpoint blue --lines 50"
 
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", metavar="NAME")
-    parser.add_argument("deployment", metavar="DEPLOYMENT")
-    parser.add_argument("--lines", type=int, default=100, help="how many lines (default 100)")
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="the endpoint")
+    parser.add_argument("deployment", metavar="DEPLOYMENT", help="the deployment")
     parser.add_argument(
-        "--container", choices=["inference-server", "storage-initializer"], default="inference-server"
+        "--lines", type=positive_int, default=100, metavar="N", help="how many lines (default 100)"
+    )
+    parser.add_argument(
+        "--container",
+        choices=["inference-server", "storage-initializer"],
+        default="inference-server",
+        help="which container's log (default inference-server)",
     )
     parser.add_argument(
         "--follow",
@@ -25,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(ctx: Context, args: argparse.Namespace) -> Any:
+def _run(ctx: Context, args: argparse.Namespace) -> Any:
     from ... import operations as ops
 
     with ctx.client(args) as client:
@@ -47,3 +51,12 @@ def run(ctx: Context, args: argparse.Namespace) -> Any:
         lines=args.lines,
         say=ctx.say,
     )
+
+
+VERB = Verb(
+    name="logs",
+    help="show the last lines of a deployment's log",
+    examples=("%endpoint logs my-endpoint green --lines 50",),
+    arguments=_arguments,
+    run=_run,
+)

@@ -5,18 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._context import Context
-
-HELP = "show an endpoint and its deployments (or one deployment)"
-EXAMPLE = "%endpoint show my-endpoint"
+from .._context import Context
+from .._registry import Verb
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", metavar="NAME")
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="the endpoint")
     parser.add_argument("--deployment", help="show this deployment only")
 
 
-def run(ctx: Context, args: argparse.Namespace) -> Any:
+def _run(ctx: Context, args: argparse.Namespace) -> Any:
     from ... import operations as ops
 
     with ctx.client(args) as client:
@@ -30,3 +28,12 @@ def run(ctx: Context, args: argparse.Namespace) -> Any:
 
         return show_status(ctx.mode, lambda: ctx.client(args), details)
     return details
+
+
+VERB = Verb(
+    name="show",
+    help="show an endpoint and its deployments (or one deployment)",
+    examples=("%endpoint show my-endpoint",),
+    arguments=_arguments,
+    run=_run,
+)

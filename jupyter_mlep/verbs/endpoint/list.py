@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._context import Context
-
-HELP = "list the workspace's online endpoints"
-EXAMPLE = "%endpoint list"
+from .._context import Context
+from .._registry import Verb
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def _arguments(parser: argparse.ArgumentParser) -> None:
     """No options besides --local."""
 
 
-def run(ctx: Context, args: argparse.Namespace) -> Any:
+def _run(ctx: Context, args: argparse.Namespace) -> Any:
     from ... import operations as ops
 
     if ctx.mode == "interactive":
@@ -24,3 +22,12 @@ def run(ctx: Context, args: argparse.Namespace) -> Any:
         return EndpointDashboard(lambda: ctx.client(args))
     with ctx.client(args) as client:
         return ops.list_all(client)
+
+
+VERB = Verb(
+    name="list",
+    help="list the workspace's online endpoints",
+    examples=("%endpoint list",),
+    arguments=_arguments,
+    run=_run,
+)

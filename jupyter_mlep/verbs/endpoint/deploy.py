@@ -6,19 +6,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..._arguments import expand_variable, parse_env_vars
+from ..._arguments import parse_env_vars, positive_int
 from ..._errors import UsageError
-from ._context import Context
+from .._context import Context
+from .._registry import Verb
 
-HELP = "create or update a deployment (registers the model, code and environment; creates the endpoint)"
-EXAMPLE = (
-    "%endpoint deploy my-endpoint blue --model ./model --code ./src --scoring-script score.py "
-    "--env conda.yml --traffic 100   |   %endpoint deploy -f blue-deployment.yml --endpoint my-endpoint"
-)
 DEFAULT_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("endpoint_name", nargs="?", metavar="NAME", help="the endpoint")
     parser.add_argument("deployment", nargs="?", metavar="DEPLOYMENT", help="the deployment")
     parser.add_argument("-f", "--file", help="an Azure ML CLI v2 deployment YAML file")
@@ -36,8 +32,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     env.add_argument("--image", help="a Docker image that has the inference server")
     env.add_argument("--build", metavar="DIR", help="a Docker build context")
     parser.add_argument("--base-image", default=DEFAULT_IMAGE, help="the image under --env")
-    parser.add_argument("--instance-type", default=None)
-    parser.add_argument("--instance-count", type=int, default=None)
+    parser.add_argument(
+        "--instance-type",
+        default=None,
+        metavar="SKU",
+        help="the VM size of each instance (default Standard_DS3_v2; locally, a label)",
+    )
+    parser.add_argument(
+        "--instance-count",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="how many instances serve the deployment (default 1)",
+    )
     parser.add_argument("--env-var", action="append", metavar="NAME=VALUE", help="environment variable")
     traffic = parser.add_mutually_exclusive_group()
     traffic.add_argument("--traffic", type=int, metavar="PERCENT", help="then give it this share of traffic")
@@ -50,19 +57,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-script-check", action="store_true", help="do not check the scoring script")
 
 
-def _path(ctx: Context, value: str | None, option: str) -> str | None:
-    return expand_variable(value, ctx.namespace, option)
-
-
 def spec_from_flags(ctx: Context, args: argparse.Namespace) -> Any:
     """The deployment spec the flags describe."""
     from ...specs import spec_from_dict
 
     if not args.endpoint_name or not args.deployment:
-        raise UsageError("%endpoint deploy needs NAME and DEPLOYMENT (or -f deployment.yml).", hint=EXAMPLE)
-    model = _path(ctx, args.model, "--model")
+        raise UsageError("%endpoint deploy needs NAME and DEPLOYMENT (or -f deployment.yml).", hint=_EXAMPLE)
+    model = args.model
     if not model:
-        raise UsageError("%endpoint deploy needs --model PATH or --model azureml:NAME:VERSION.", hint=EXAMPLE)
+        raise UsageError(
+            "%endpoint deploy needs --model PATH or --model azureml:NAME:VERSION.", hint=_EXAMPLE
+        )
     data: dict[str, Any] = {
         "name": args.deployment,
         "endpoint_name": args.endpoint_name,
@@ -70,13 +75,13 @@ def spec_from_flags(ctx: Context, args: argparse.Namespace) -> Any:
         "instance_type": args.instance_type or "Standard_DS3_v2",
         "instance_count": args.instance_count or 1,
     }
-    code = _path(ctx, args.code, "--code")
+    code = args.code
     if code or args.scoring_script:
         data["code_configuration"] = {
             "code": code or ".",
             "scoring_script": args.scoring_script or "score.py",
         }
-    env = _path(ctx, args.env, "--env")
+    env = args.env
     if env and env.startswith("azureml:"):
         data["environment"] = env
     elif env:
@@ -84,21 +89,21 @@ def spec_from_flags(ctx: Context, args: argparse.Namespace) -> Any:
     elif args.image:
         data["environment"] = {"image": args.image}
     elif args.build:
-        data["environment"] = {"build": {"path": _path(ctx, args.build, "--build")}}
+        data["environment"] = {"build": {"path": args.build}}
     else:
         raise UsageError(
-            "%endpoint deploy needs --env CONDA_YML, --image IMAGE or --build DIR.", hint=EXAMPLE
+            "%endpoint deploy needs --env CONDA_YML, --image IMAGE or --build DIR.", hint=_EXAMPLE
         )
     if args.env_var:
         data["environment_variables"] = parse_env_vars(args.env_var)
     return spec_from_dict(data, kind="managedOnlineDeployment")
 
 
-def run(ctx: Context, args: argparse.Namespace) -> Any:
+def _run(ctx: Context, args: argparse.Namespace) -> Any:
     from ... import operations as ops
     from ...specs import load_deployment, parse_overrides
 
-    path = _path(ctx, args.file, "-f")
+    path = args.file
     if path:
         overrides = parse_overrides(args.set or [])
         for key, value in (("instance_type", args.instance_type), ("instance_count", args.instance_count)):
@@ -135,3 +140,17 @@ def run(ctx: Context, args: argparse.Namespace) -> Any:
             progress=ctx.progress,
             on_step=ctx.say,
         )
+
+
+VERB = Verb(
+    name="deploy",
+    help="create or update a deployment (registers the model, code and environment; creates the endpoint)",
+    examples=(
+        "%endpoint deploy my-endpoint blue --model ./model --code ./src --scoring-script score.py "
+        "--env conda.yml --traffic 100",
+        "%endpoint deploy -f green-deployment.yml --endpoint my-endpoint  # Azure ML CLI v2 YAML",
+    ),
+    arguments=_arguments,
+    run=_run,
+)
+_EXAMPLE = "Example: " + VERB.example

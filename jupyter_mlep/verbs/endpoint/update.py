@@ -6,21 +6,21 @@ import argparse
 from typing import Any
 
 from ..._arguments import parse_env_vars
-from ._context import Context, parse_split
-
-HELP = "update an endpoint: traffic, mirror traffic, tags, description"
-EXAMPLE = "%endpoint update my-endpoint --mirror green=10 --tag stage=test"
+from .._context import Context, parse_split
+from .._registry import Verb
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", metavar="NAME")
-    parser.add_argument("--traffic", nargs="+", metavar="DEPLOYMENT=PERCENT")
-    parser.add_argument("--mirror", nargs="*", metavar="DEPLOYMENT=PERCENT")
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="the endpoint")
+    parser.add_argument("--traffic", nargs="+", metavar="DEPLOYMENT=PERCENT", help="the new live split")
+    parser.add_argument(
+        "--mirror", nargs="*", metavar="DEPLOYMENT=PERCENT", help="mirror traffic (none: stop)"
+    )
     parser.add_argument("--tag", action="append", metavar="KEY=VALUE", help="set a tag (repeatable)")
-    parser.add_argument("--description")
+    parser.add_argument("--description", help="the endpoint's description")
 
 
-def run(ctx: Context, args: argparse.Namespace) -> Any:
+def _run(ctx: Context, args: argparse.Namespace) -> Any:
     from ... import operations as ops
 
     split = parse_split(args.traffic, "--traffic")
@@ -37,3 +37,12 @@ def run(ctx: Context, args: argparse.Namespace) -> Any:
         if split is not None or mirror is not None:
             ops.update_traffic(client, args.name, split, mirror_traffic=mirror, progress=ctx.progress)
         return ops.describe_endpoint(client, args.name)
+
+
+VERB = Verb(
+    name="update",
+    help="update an endpoint: traffic, mirror traffic, tags, description",
+    examples=("%endpoint update my-endpoint --mirror green=10 --tag stage=test  # shadow traffic",),
+    arguments=_arguments,
+    run=_run,
+)

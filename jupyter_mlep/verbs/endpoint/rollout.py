@@ -10,21 +10,16 @@ when a gate is not met (the original split is restored first).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
-from ..._errors import UsageError
-from ._context import Context
-
-HELP = "shift live traffic to a deployment step by step, checking gates; restore the split on failure"
-EXAMPLE = (
-    '%endpoint rollout my-endpoint green --steps 10,50,100 --interval 30s --gate "error_rate<1%" '
-    '--gate "p95_ms<200" --sample-request sample-request.json'
-)
+from ..._arguments import positive_int
+from .._context import Context
+from .._payload import payload_value
+from .._registry import Verb
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", metavar="NAME", help="the endpoint")
     parser.add_argument("deployment", metavar="DEPLOYMENT", help="the deployment that takes the traffic")
     parser.add_argument(
@@ -60,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--sample-count",
-        type=int,
+        type=positive_int,
         default=20,
         metavar="N",
         help="how many sample requests per step (default 20)",
@@ -71,20 +66,12 @@ def sample_payload(ctx: Context, value: str | None) -> Any:
     """The sample request: a ``$variable``, literal JSON, or a file."""
     if value is None:
         return None
-    if value.startswith("$") and value[1:].isidentifier():
-        if value[1:] not in ctx.namespace:
-            raise UsageError(f"--sample-request {value}: there is no variable named {value[1:]!r}.")
-        return ctx.namespace[value[1:]]
-    if value.lstrip().startswith(("{", "[")):
-        try:
-            json.loads(value)
-        except ValueError:
-            raise UsageError(f"--sample-request {value!r} is neither a file nor valid JSON.") from None
-        return value
+    if value in ctx.objects or value.lstrip().startswith(("{", "[")):
+        return payload_value(ctx.value(value), "--sample-request")
     return Path(value)
 
 
-def run(ctx: Context, args: argparse.Namespace) -> Any:
+def _run(ctx: Context, args: argparse.Namespace) -> Any:
     from ... import operations as ops
 
     options: dict[str, Any] = {
@@ -97,13 +84,24 @@ def run(ctx: Context, args: argparse.Namespace) -> Any:
     }
     with ctx.client(args) as client:
         if ctx.mode == "interactive" and ctx.magic:
-            from IPython.display import display
-
             from ...widgets.rollout import RolloutWidget
 
             widget = RolloutWidget(args.name, args.deployment)
-            display(widget)  # type: ignore[no-untyped-call]
+            ctx.display(widget)
             return widget.run(client, **options)
         return ops.rollout(
             client, args.name, args.deployment, on_step=lambda event: ctx.say(str(event)), **options
         )
+
+
+VERB = Verb(
+    name="rollout",
+    help="shift live traffic to a deployment step by step, checking gates; restore the split on failure",
+    examples=(
+        '%endpoint rollout my-endpoint green --steps 10,50,100 --interval 30s --gate "error_rate<1%" '
+        '--gate "p95_ms<200" --sample-request sample-request.json',
+    ),
+    arguments=_arguments,
+    run=_run,
+    objects=("sample_request",),
+)

@@ -6,23 +6,19 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._context import Context, parse_split
-
-HELP = "show or set the live (and mirror) traffic split"
-EXAMPLE = (
-    "%endpoint traffic my-endpoint blue=90 green=10   |   %endpoint traffic my-endpoint --mirror green=10"
-)
+from .._context import Context, parse_split
+from .._registry import Verb
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", metavar="NAME")
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="the endpoint")
     parser.add_argument("split", nargs="*", metavar="DEPLOYMENT=PERCENT", help="the new live split")
     parser.add_argument(
         "--mirror", nargs="*", metavar="DEPLOYMENT=PERCENT", help="mirror traffic (none: stop)"
     )
 
 
-def run(ctx: Context, args: argparse.Namespace) -> Any:
+def _run(ctx: Context, args: argparse.Namespace) -> Any:
     from ... import operations as ops
 
     split = parse_split(args.split, "traffic")
@@ -35,3 +31,16 @@ def run(ctx: Context, args: argparse.Namespace) -> Any:
         if split is None and mirror is None:
             return ops.get_traffic(client, args.name)
         return ops.update_traffic(client, args.name, split, mirror_traffic=mirror, progress=ctx.progress)
+
+
+VERB = Verb(
+    name="traffic",
+    help="show or set the live (and mirror) traffic split",
+    examples=(
+        "%endpoint traffic my-endpoint blue=90 green=10",
+        "%endpoint traffic my-endpoint --mirror  # stop mirroring",
+        "%endpoint traffic my-endpoint blue=100 green=0  # green takes no traffic: it can be deleted",
+    ),
+    arguments=_arguments,
+    run=_run,
+)

@@ -1,5 +1,5 @@
-"""What every ``%endpoint`` verb gets: settings (with ``--local``), the notebook namespace, the
-cell body, a way to report progress, the display mode, and the shared argument helpers."""
+"""What every verb gets: settings (with ``--local``), the notebook's variables, the cell body, a way
+to report progress and to display, the display mode, and the shared argument helpers."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..._errors import UsageError
+from .._errors import UsageError
 
 if TYPE_CHECKING:
-    from ...rest import OperationProgress, RestClient
-    from ...settings import Settings
-    from ...widgets import DisplayMode
+    from ..rest import OperationProgress, RestClient
+    from ..settings import Settings
+    from ..widgets import DisplayMode
 
-__all__ = ["Context", "add_local", "parse_split"]
+__all__ = ["Context", "parse_split"]
 
 
 @dataclass
@@ -24,6 +24,8 @@ class Context:
 
     ``mode`` is "interactive" when the verb should show widgets (a live front end), else "static"
     (papermill, nbconvert, terminal IPython, the command line): print text and block.
+    ``objects`` are the words of the line that stand for a notebook object (``$payload`` holding a
+    dict, see :mod:`._expand`); ``display`` shows a widget (IPython's, given by the magic).
     """
 
     settings: Callable[..., Settings]
@@ -32,11 +34,19 @@ class Context:
     say: Callable[[str], None] = print
     magic: bool = True
     mode: DisplayMode = "static"
+    objects: Mapping[str, Any] = field(default_factory=dict)
+    display: Callable[[Any], None] = print
     _last: dict[str, str] = field(default_factory=dict)
+
+    def value(self, word: Any) -> Any:
+        """The notebook object a word of the line stands for (``$payload``), else the word itself."""
+        if isinstance(word, str) and word in self.objects:
+            return self.objects[word]
+        return word
 
     def client(self, args: argparse.Namespace) -> RestClient:
         """The REST client of the current target (the local workspace with ``--local``)."""
-        from ...rest import RestClient
+        from ..rest import RestClient
 
         settings = self.settings(target="local") if getattr(args, "local", False) else self.settings()
         return RestClient.from_settings(settings)
@@ -47,13 +57,6 @@ class Context:
         if self._last.get(update.resource) != update.status:
             self._last[update.resource] = update.status
             self.say(f"{name}: {update.status} ({update.elapsed:.1f} s)")
-
-
-def add_local(parser: argparse.ArgumentParser) -> None:
-    """``--local``: target the local workspace whatever the current target."""
-    parser.add_argument(
-        "--local", action="store_true", help="use the local workspace whatever the current target"
-    )
 
 
 def parse_split(pairs: list[str] | None, option: str) -> dict[str, int] | None:

@@ -1,0 +1,135 @@
+"""The verb registry: a :class:`Verb` per module, a :class:`Group` per magic (``%endpoint``; later
+``%job``, ``%batch``: one more entry in :data:`GROUPS`).
+
+A verb module declares, once, ``VERB = Verb(name, help, examples, arguments, run)``. The magic's
+router, its docstring (``%endpoint?``), ``jupyter-mlep endpoint --help`` and the README's
+cheat-sheet are all made from these declarations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .._errors import UsageError
+
+if TYPE_CHECKING:
+    from ._context import Context
+
+__all__ = ["GROUPS", "Group", "Verb", "group"]
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One sub-command.
+
+    ``examples`` are written in magic syntax (``%endpoint …``; the command line shows them as
+    ``jupyter-mlep endpoint …``), optionally followed by ``  # a comment``. ``objects`` names the
+    options (argparse ``dest``) that accept a notebook object (``--data $payload``).
+    """
+
+    name: str
+    help: str
+    examples: tuple[str, ...]
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[Context, argparse.Namespace], Any]
+    objects: tuple[str, ...] = ()
+
+    @property
+    def example(self) -> str:
+        """The first example without its comment (for hints: "Example: %endpoint …")."""
+        return self.examples[0].split("  # ", 1)[0]
+
+
+@dataclass(frozen=True)
+class Group:
+    """The verbs of one magic. ``tour`` is the cheat-sheet: (verb, example index) pairs in an order
+    that runs top to bottom against an empty workspace."""
+
+    name: str
+    description: str
+    package: str
+    verbs: tuple[str, ...]
+    tour: tuple[tuple[str, int], ...] = ()
+    footer: str = ""
+    _cache: dict[str, Verb] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def magic(self) -> str:
+        """``%endpoint``."""
+        return f"%{self.name}"
+
+    @property
+    def command(self) -> str:
+        """``jupyter-mlep endpoint``."""
+        return f"jupyter-mlep {self.name}"
+
+    def verb(self, name: str) -> Verb:
+        """The verb ``name`` (its module is imported on first use)."""
+        if name not in self.verbs:
+            raise UsageError(f"{self.magic} has no verb {name!r}.", hint="Verbs: " + ", ".join(self.verbs))
+        if name not in self._cache:
+            module = importlib.import_module(f"{self.package}.{name}")
+            verb: Verb = module.VERB
+            self._cache[name] = verb
+        return self._cache[name]
+
+    def all(self) -> list[Verb]:
+        """Every verb, in the registry's order."""
+        return [self.verb(name) for name in self.verbs]
+
+
+ENDPOINT = Group(
+    name="endpoint",
+    description="Online endpoints: the verbs of az ml online-endpoint and az ml online-deployment.",
+    package="jupyter_mlep.verbs.endpoint",
+    verbs=(
+        "create",
+        "deploy",
+        "invoke",
+        "swagger",
+        "logs",
+        "traffic",
+        "rollout",
+        "show",
+        "list",
+        "keys",
+        "token",
+        "update",
+        "scale",
+        "delete",
+    ),
+    tour=(
+        ("deploy", 0),
+        ("invoke", 0),
+        ("swagger", 0),
+        ("deploy", 1),
+        ("invoke", 1),
+        ("update", 0),
+        ("traffic", 1),
+        ("traffic", 0),
+        ("logs", 0),
+        ("keys", 0),
+        ("scale", 0),
+        ("show", 0),
+        ("list", 0),
+        ("traffic", 2),
+        ("delete", 0),
+        ("delete", 1),
+        ("create", 0),
+        ("token", 0),
+        ("delete", 2),
+    ),
+    footer="Every verb takes --local (the local workspace whatever the current target) and -h.",
+)
+
+GROUPS: dict[str, Group] = {ENDPOINT.name: ENDPOINT}
+"""Every verb group by magic name."""
+
+
+def group(name: str) -> Group:
+    """The verb group of the magic ``name`` (``"endpoint"``)."""
+    return GROUPS[name]

@@ -243,6 +243,6 @@ def validate_setting(name: str, value: str, *, source: str = "explicit") -> None
     raises :class:`~jupyter_mlep.SettingsError` naming it. The Azure workspace fields a target
     needs are checked later, when the settings are resolved together."""
     probe: dict[str, object | None] = {name: value}
-    if name == "target" and str(value).lower() == "azure":
-        probe.update({field_name: "set-later" for field_name in _AZURE_FIELDS})
+    if name == "target":  # the settings the target requires are given later
+        probe.update(dict.fromkeys(get_target(value).required, "set-later"))
     resolve(probe, environ={"MLEP_IGNORE_CONFIG_JSON": "1"}, sources={name: source})

@@ -10,7 +10,7 @@ from jupyter_mlep.operations import (
     RolloutStep,
     parse_gates,
 )
-from jupyter_mlep.operations._render import STATUS_MIME
+from jupyter_mlep.rendering import STATUS_MIME
 from jupyter_mlep.widgets.rollout import RolloutWidget, step_row_html
 
 

@@ -45,5 +45,5 @@ def test_unique_names_never_repeat_and_are_endpoint_names() -> None:
 def test_the_sample_scripts_compile_and_say_who_answered() -> None:
     for script in (SCORE_MODEL_1, SCORE_MODEL_1_SHORT, SCORE_MODEL_2, SCORE_BROKEN, score_model_1(7)):
         compile(script, "score.py", "exec")
-    assert '{"version": 7, "predictions": predictions}' in score_model_1(7)
+    assert '{"version": 7, "predictions": model.predict(data).tolist()}' in score_model_1(7)
     assert SCORE_MODEL_1_SHORT.splitlines()[5].lstrip().startswith("model = joblib.load(")

@@ -42,13 +42,13 @@ def init():
 def score_model_1(version: int | None = None) -> str:
     """The scoring script of model-1: its predictions, or with ``version``
     ``{"version": version, "predictions": [...]}`` (to tell which code answered)."""
-    answer = "predictions" if version is None else f'{{"version": {version}, "predictions": predictions}}'
+    predictions = "model.predict(data).tolist()"
+    answer = predictions if version is None else f'{{"version": {version}, "predictions": {predictions}}}'
     return (
         "import json\nimport os\n\nimport joblib\nimport numpy as np\n\n\n"
         + _LOAD_MODEL
         + "\n\ndef run(raw_data):\n"
         + '    data = np.array(json.loads(raw_data)["data"])\n'
-        + "    predictions = model.predict(data).tolist()\n"
         + f"    return {answer}\n"
     )
 

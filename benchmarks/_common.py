@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
@@ -10,24 +9,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(
-    os.environ.get("MLEP_SHARED_FIXTURES", REPO.parent / "shared" / "fixtures" / "azureml-examples")
-)
-MODEL_1 = FIXTURES / "cli" / "endpoints" / "online" / "model-1"
-"""The Azure ML example model (a scikit-learn regression), its conda file and sample request."""
+sys.path[:0] = [str(REPO), str(REPO / "tests")]  # this checkout, and the tests' support package
 
-MODEL_1_SCRIPT = """\
-import json, os
-import joblib, numpy as np
+from support.samples import MODEL_1, SCORE_MODEL_1_SHORT  # noqa: E402
 
-def init():
-    global model
-    model = joblib.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model/sklearn_regression_model.pkl"))
+MODEL_1_SCRIPT = SCORE_MODEL_1_SHORT
+"""A scoring script for MODEL_1 (the tests' own)."""
 
-def run(raw_data):
-    return model.predict(np.array(json.loads(raw_data)["data"])).tolist()
-"""
-"""A scoring script for MODEL_1."""
+__all__ = ["MODEL_1", "MODEL_1_SCRIPT", "REPO", "fresh_ms", "median_of", "print_table"]
 
 
 def fresh_ms(code: str, *, python: str = sys.executable, cwd: Path | None = None) -> float:

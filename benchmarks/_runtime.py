@@ -15,36 +15,13 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from _common import MODEL_1, print_table
+from support.samples import AZURE_IMAGE, BASE_IMAGE, model_1_spec, score_model_1, write_script
 
-from _common import MODEL_1  # noqa: E402
+from jupyter_mlep.runtime import DeploymentSpec, EnvironmentWarning, ProbeSettings
 
-from jupyter_mlep.runtime import DeploymentSpec, EnvironmentSpec, EnvironmentWarning, ProbeSettings  # noqa: E402
-
-AZURE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 PROBE = ProbeSettings(initial_delay=0, period=1, timeout=2, failure_threshold=120)
 REQUEST = (MODEL_1 / "sample-request.json").read_bytes()
-
-SCORE = """\
-import json
-import os
-
-import joblib
-import numpy as np
-
-VERSION = {version}
-
-
-def init():
-    global model
-    model = joblib.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model", "sklearn_regression_model.pkl"))
-
-
-def run(raw_data):
-    data = np.array(json.loads(raw_data)["data"])
-    return {{"version": VERSION, "predictions": model.predict(data).tolist()}}
-"""
 
 
 def tempdir(prefix: str) -> Path:
@@ -59,25 +36,18 @@ def setup_home() -> Path:
     warnings.simplefilter("ignore", EnvironmentWarning)  # known: Python 3.12 asked, 3.11 here
     home = tempdir("mlep-bench-home-")
     os.environ["MLEP_HOME"] = str(home)
-    os.environ.setdefault(
-        "MLEP_IMAGE_MAP", f"{AZURE_IMAGE}={os.environ.get('MLEP_BASE_IMAGE', 'mlep-base:bookworm')}"
-    )
+    os.environ.setdefault("MLEP_IMAGE_MAP", f"{AZURE_IMAGE}={BASE_IMAGE}")
     return home
 
 
 def write_score(code: Path, version: int) -> None:
     """Write the model-1 scoring script that also returns ``version``."""
-    code.mkdir(parents=True, exist_ok=True)
-    (code / "score.py").write_text(SCORE.format(version=version), encoding="utf-8")
+    write_script(code, score_model_1(version))
 
 
 def spec_for(code: Path, name: str = "bench", **extra: object) -> DeploymentSpec:
     """The model-1 deployment of the benchmarks."""
-    env = EnvironmentSpec(conda_file=MODEL_1 / "environment" / "conda.yaml", image=AZURE_IMAGE)
-    return DeploymentSpec(
-        "bench", name, code=code, scoring_script="score.py", model=MODEL_1 / "model", environment=env,
-        readiness_probe=PROBE, **extra,  # type: ignore[arg-type]
-    )  # fmt: skip
+    return model_1_spec(MODEL_1, code, endpoint="bench", name=name, readiness_probe=PROBE, **extra)
 
 
 def score(port: int, timeout: float = 10.0) -> tuple[int, bytes]:
@@ -118,12 +88,8 @@ def median(values: list[float]) -> float:
 
 
 def show(title: str, rows: list[tuple[str, str, str]]) -> None:
-    """Print a Markdown table of (figure, value, note)."""
-    print(f"\n### {title}\n")
-    print("| figure | value | note |")
-    print("| --- | --- | --- |")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    """Print a Markdown table of (figure, value, note), flushed at once."""
+    print_table(title, rows)
     sys.stdout.flush()
 
 

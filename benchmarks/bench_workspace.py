@@ -20,177 +20,53 @@ Figures (medians; ratios measured in the same run):
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import hmac
 import http.client
 import json
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
 
 import httpx
+from _common import MODEL_1, print_table
+from support.arm import API, Arm, deployment_body, register_code, register_environment, register_model
+from support.samples import SCORE_MODEL_1, sample_request
+from support.workspace import running_workspace
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from _common import print_table  # noqa: E402
-
-from jupyter_mlep.workspace import WorkspaceInfo, control  # noqa: E402
-
-FIXTURES = Path(
-    os.environ.get("MLEP_SHARED_FIXTURES", REPO.parent / "shared" / "fixtures" / "azureml-examples")
-)
-MODEL_1 = FIXTURES / "cli" / "endpoints" / "online" / "model-1"
-API = {"api-version": "2026-07-01"}
-SCORE = """\
-import json
-import os
-
-import joblib
-import numpy as np
+from jupyter_mlep.workspace import control
 
 
-def init():
-    global model
-    model = joblib.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model", "sklearn_regression_model.pkl"))
-
-
-def run(raw_data):
-    return model.predict(np.array(json.loads(raw_data)["data"])).tolist()
-"""
-
-
-class Client:
-    """A minimal ARM client: admin token, fast polling of Azure-AsyncOperation."""
-
-    def __init__(self, info: WorkspaceInfo) -> None:
-        self.info = info
-        self.http = httpx.Client(
-            base_url=info.base_url, headers={"Authorization": f"Bearer {info.token}"}, timeout=600
-        )
-
-    def call(self, method: str, path: str, body: Any = None) -> httpx.Response:
-        response = self.http.request(method, self.info.workspace_path + path, params=API, json=body)
-        assert response.status_code < 300, response.text
-        return response
-
-    def wait(self, response: httpx.Response) -> None:
-        while True:
-            status = self.http.get(response.headers["Azure-AsyncOperation"]).json()
-            if status["status"] != "InProgress":
-                assert status["status"] == "Succeeded", status
-                return
-            time.sleep(0.01)
-
-
-def _sas(key: str) -> str:
-    params = {
-        "sv": "2024-11-04",
-        "sr": "c",
-        "sp": "racwl",
-        "se": (datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-    lines = [
-        params["sp"],
-        "",
-        params["se"],
-        "/blob/mlepstore/azureml-blobstore",
-        "",
-        "",
-        "",
-        params["sv"],
-        "c",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-    ]
-    params["sig"] = base64.b64encode(
-        hmac.new(base64.b64decode(key), "\n".join(lines).encode(), hashlib.sha256).digest()
-    ).decode()
-    return urlencode(params)
-
-
-def register_assets(client: Client) -> dict[str, str]:
+def register_assets(arm: Arm) -> dict[str, str]:
     """Upload model-1 and its script, register model, code and environment; their ARM ids."""
-    key = client.call("POST", "/datastores/workspaceblobstore/listSecrets").json()["key"]
-    sas, prefix = _sas(key), f"LocalUpload/{uuid.uuid4().hex}"
-    blob = f"{client.info.base_url}/mlepstore/azureml-blobstore"
-    pkl = MODEL_1 / "model" / "sklearn_regression_model.pkl"
-    headers = {"x-ms-blob-type": "BlockBlob"}
-    httpx.put(
-        f"{blob}/{prefix}/model/{pkl.name}?{sas}", content=pkl.read_bytes(), headers=headers
-    ).raise_for_status()
-    httpx.put(
-        f"{blob}/{prefix}/code/score.py?{sas}", content=SCORE.encode(), headers=headers
-    ).raise_for_status()
-    uri = f"azureml://datastores/workspaceblobstore/paths/{prefix}"
     return {
-        "model": client.call(
-            "PUT", "/models/m1/versions/1", {"properties": {"modelUri": f"{uri}/model"}}
-        ).json()["id"],
-        "code": client.call("PUT", "/codes/c1/versions/1", {"properties": {"codeUri": f"{uri}/code"}}).json()[
-            "id"
-        ],
-        "env": client.call(
-            "PUT",
-            "/environments/e1/versions/1",
-            {
-                "properties": {
-                    "image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest",
-                    "condaFile": (MODEL_1 / "environment" / "conda.yaml").read_text(),
-                }
-            },
-        ).json()["id"],
+        "model": register_model(arm, "m1", MODEL_1 / "model"),
+        "code": register_code(arm, "c1", SCORE_MODEL_1),
+        "env": register_environment(arm, "e1", MODEL_1 / "environment" / "conda.yaml"),
     }
 
 
-def deploy(client: Client, ids: dict[str, str], endpoint: str) -> tuple[float, float]:
+def deploy(arm: Arm, ids: dict[str, str], endpoint: str) -> tuple[float, float]:
     """Seconds from the endpoint PUT to the first answered score, and the deployment's share of it."""
-    request = json.loads((MODEL_1 / "sample-request.json").read_text())
+    request = sample_request()
     started = time.perf_counter()
-    client.wait(
-        client.call(
-            "PUT", f"/onlineEndpoints/{endpoint}", {"location": "local", "properties": {"authMode": "Key"}}
-        )
-    )
-    body = {
-        "location": "local",
-        "sku": {"name": "Default", "capacity": 1},
-        "properties": {
-            "endpointComputeType": "Managed",
-            "model": ids["model"],
-            "environmentId": ids["env"],
-            "codeConfiguration": {"codeId": ids["code"], "scoringScript": "score.py"},
-        },
-    }
+    arm.ok(arm.put(f"/onlineEndpoints/{endpoint}", {"location": "local", "properties": {"authMode": "Key"}}))
+    body = deployment_body(ids["model"], ids["code"], ids["env"])
     deployment_started = time.perf_counter()
-    client.wait(client.call("PUT", f"/onlineEndpoints/{endpoint}/deployments/blue", body))
+    arm.ok(arm.put(f"/onlineEndpoints/{endpoint}/deployments/blue", body), timeout=600)
     deployment = time.perf_counter() - deployment_started
-    client.wait(
-        client.call(
-            "PUT",
+    arm.ok(
+        arm.put(
             f"/onlineEndpoints/{endpoint}",
             {"location": "local", "properties": {"authMode": "Key", "traffic": {"blue": 100}}},
         )
     )
-    key = client.call("POST", f"/onlineEndpoints/{endpoint}/listKeys").json()["primaryKey"]
+    key = arm.post(f"/onlineEndpoints/{endpoint}/listKeys").json()["primaryKey"]
     answer = httpx.post(
-        f"{client.info.base_url}/endpoints/{endpoint}/score",
+        f"{arm.info.base_url}/endpoints/{endpoint}/score",
         json=request,
         headers={"Authorization": f"Bearer {key}"},
     )
@@ -206,7 +82,9 @@ def measure_start(runs: int) -> float:
             started = time.perf_counter()
             info = control.start(home)
             response = httpx.get(
-                info.workspace_url, params=API, headers={"Authorization": f"Bearer {info.token}"}
+                info.workspace_url,
+                params={"api-version": API},
+                headers={"Authorization": f"Bearer {info.token}"},
             )
             assert response.status_code == 200
             values.append(time.perf_counter() - started)
@@ -307,16 +185,14 @@ def main() -> None:
 
     home = Path(tempfile.mkdtemp(prefix="mlep-bench-ws-"))
     os.environ["MLEP_RUNTIME"] = os.environ.get("MLEP_RUNTIME", "process")
-    info = control.start(home)
-    try:
-        client = Client(info)
-        ids = register_assets(client)
-        deploy(client, ids, "warmup")  # builds (or finds) the environment once
-        timings = [deploy(client, ids, f"bench-{i}") for i in range(1 if args.skip_start else args.runs)]
+    with running_workspace(home) as info, Arm(info, timeout=600, poll=0.01) as arm:
+        ids = register_assets(arm)
+        deploy(arm, ids, "warmup")  # builds (or finds) the environment once
+        timings = [deploy(arm, ids, f"bench-{i}") for i in range(1 if args.skip_start else args.runs)]
         creates = [total for total, _ in timings]
         servers = [server for _, server in timings]
         endpoint = "bench-0"
-        key = client.call("POST", f"/onlineEndpoints/{endpoint}/listKeys").json()["primaryKey"]
+        key = arm.post(f"/onlineEndpoints/{endpoint}/listKeys").json()["primaryKey"]
         record = next(
             json.loads(p.read_text())
             for p in (home / "runtime").glob("*/state.json")
@@ -341,9 +217,7 @@ def main() -> None:
             (routed, auth),
             args.runs,
         )
-    finally:
-        control.stop(home)
-        shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(home, ignore_errors=True)
     added = statistics.median(r - d for d, r in zip(*latencies, strict=True))
     ratio = statistics.median(r / d for d, r in zip(*rates, strict=True))
     print_table(

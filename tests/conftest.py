@@ -1,31 +1,36 @@
-"""Shared test fixtures: the third-party Azure ML fixtures, an isolated MLEP_HOME, a real IPython shell."""
+"""Shared test fixtures: the third-party Azure ML fixtures, an isolated MLEP_HOME, a real IPython
+shell, and each test package's own running local workspace with its REST client.
+
+The helpers these fixtures use live in ``tests/support`` (importable as ``support``); a package
+that needs a workspace of another kind overrides ``workspace`` with ``support.workspace``.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.clients import make_client
+from support.samples import FIXTURES, MODEL_1
+from support.workspace import process_workspace
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_FIXTURES = Path(
-    os.environ.get("MLEP_SHARED_FIXTURES", REPO.parent / "shared" / "fixtures" / "azureml-examples")
-).resolve()
+from jupyter_mlep.rest import RestClient
+from jupyter_mlep.workspace import WorkspaceInfo
 
 
 @pytest.fixture(scope="session")
 def azureml_examples() -> Path:
     """The root of the Azure/azureml-examples fixtures (read-only; never copied into the project)."""
-    if not (SHARED_FIXTURES / "cli").is_dir():
-        pytest.fail(f"Azure ML example fixtures not found at {SHARED_FIXTURES} (set MLEP_SHARED_FIXTURES)")
-    return SHARED_FIXTURES
+    if not (FIXTURES / "cli").is_dir():
+        pytest.fail(f"Azure ML example fixtures not found at {FIXTURES} (set MLEP_SHARED_FIXTURES)")
+    return FIXTURES
 
 
 @pytest.fixture(scope="session")
 def model_1(azureml_examples: Path) -> Path:
     """Folder of the fixture model-1 (model/, environment/, sample-request.json)."""
-    return azureml_examples / "cli" / "endpoints" / "online" / "model-1"
+    return azureml_examples / MODEL_1.relative_to(FIXTURES)
 
 
 @pytest.fixture(autouse=True)
@@ -62,3 +67,46 @@ def ip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     finally:
         shell.user_ns.clear()
         InteractiveShell.clear_instance()
+
+
+@pytest.fixture(scope="session")
+def env_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Virtual environments of the deployments, shared by the session's workspaces and runtime
+    tests (the runtime caches them by content hash behind a lock: each is built once)."""
+    return tmp_path_factory.mktemp("mlep-envs")
+
+
+@pytest.fixture(scope="package")
+def workspace_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The MLEP_HOME of the package's workspace."""
+    return tmp_path_factory.mktemp("ws-home")
+
+
+@pytest.fixture(scope="package")
+def ops_home(workspace_home: Path) -> Path:
+    """The MLEP_HOME of the package's workspace (the name the operations and widget tests use)."""
+    return workspace_home
+
+
+@pytest.fixture(scope="package")
+def workspace(workspace_home: Path, env_cache: Path) -> Iterator[WorkspaceInfo]:
+    """One running local workspace for the tests of a package: deployments run as local processes
+    with the session's environment cache; stopped (with all it started) after the package."""
+    with process_workspace(workspace_home, env_cache) as info:
+        yield info
+
+
+@pytest.fixture
+def use_workspace(
+    workspace: WorkspaceInfo, workspace_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> WorkspaceInfo:
+    """Point this test's settings (MLEP_HOME, target local) at the package's workspace."""
+    monkeypatch.setenv("MLEP_HOME", str(workspace_home))
+    return workspace
+
+
+@pytest.fixture
+def client(workspace: WorkspaceInfo) -> Iterator[RestClient]:
+    """A REST client of the package's workspace (fast retries)."""
+    with make_client(workspace) as rest:
+        yield rest

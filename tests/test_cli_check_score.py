@@ -8,20 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.samples import SCORE_MODEL_1_SHORT
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("jupyter-mlep")
-
-MODEL_1 = """\
-import json, os
-import joblib, numpy as np
-
-def init():
-    global model
-    model = joblib.load(os.path.join(os.getenv("AZUREML_MODEL_DIR"), "model/sklearn_regression_model.pkl"))
-
-def run(raw_data):
-    return model.predict(np.array(json.loads(raw_data)["data"])).tolist()
-"""
 
 
 def cli(
@@ -41,7 +30,7 @@ def cli(
 @pytest.fixture
 def score(tmp_path: Path) -> Path:
     path = tmp_path / "score.py"
-    path.write_text(MODEL_1, encoding="utf-8")
+    path.write_text(SCORE_MODEL_1_SHORT, encoding="utf-8")
     return path
 
 

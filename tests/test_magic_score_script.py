@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.samples import SCORE_MODEL_1_SHORT
 
 from jupyter_mlep import ScoreScriptError, ScoreTestError, UsageError
 from jupyter_mlep.scoring import ScoreScript
@@ -21,18 +22,6 @@ def init():
 
 def run(raw):
     return [x * scale for x in json.loads(raw)["data"]]
-"""
-
-MODEL_1 = """\
-import json, os
-import joblib, numpy as np
-
-def init():
-    global model
-    model = joblib.load(os.path.join(os.getenv("AZUREML_MODEL_DIR"), "model/sklearn_regression_model.pkl"))
-
-def run(raw_data):
-    return model.predict(np.array(json.loads(raw_data)["data"])).tolist()
 """
 
 BROKEN = "def init():\n    pass\n\ndef run(*args):\n    return 1\n"
@@ -101,7 +90,7 @@ def test_variable_kinds(ip, value: object, expected: object) -> None:  # type: i
 
 def test_test_with_a_file_and_model_dir(ip, model_1: Path) -> None:  # type: ignore[no-untyped-def]
     line = f"--model-dir {model_1} --test {model_1 / 'sample-request.json'}"
-    script = ip.run_cell_magic("score_script", line, MODEL_1)
+    script = ip.run_cell_magic("score_script", line, SCORE_MODEL_1_SHORT)
     assert script.test.response == pytest.approx([11055.977, 4503.080], abs=1e-3)
     assert "InconsistentVersionWarning" in script.test.output
     assert script.model_dir == model_1.resolve()
@@ -110,11 +99,11 @@ def test_test_with_a_file_and_model_dir(ip, model_1: Path) -> None:  # type: ign
 def test_paths_from_notebook_variables(ip, tmp_path: Path, model_1: Path) -> None:  # type: ignore[no-untyped-def]
     """Parameterised notebooks pass paths as $variables (IPython's own expansion is off)."""
     ip.user_ns.update(script_path=str(tmp_path / "sub" / "score.py"), model_dir=str(model_1))
-    script = ip.run_cell_magic("score_script", "$script_path --model-dir $model_dir", MODEL_1)
-    assert (tmp_path / "sub" / "score.py").read_text() == MODEL_1
+    script = ip.run_cell_magic("score_script", "$script_path --model-dir $model_dir", SCORE_MODEL_1_SHORT)
+    assert (tmp_path / "sub" / "score.py").read_text() == SCORE_MODEL_1_SHORT
     assert script.model_dir == model_1.resolve()
     with pytest.raises(UsageError, match="--model-dir \\$nowhere: there is no variable named 'nowhere'"):
-        ip.run_cell_magic("score_script", "--model-dir $nowhere", MODEL_1)
+        ip.run_cell_magic("score_script", "--model-dir $nowhere", SCORE_MODEL_1_SHORT)
 
 
 def test_test_with_literal_json(ip) -> None:  # type: ignore[no-untyped-def]

@@ -6,23 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import papermill
 import pytest
+from support.notebooks import notebook, outputs_text
+from support.samples import SCORE_MODEL_1_SHORT
 
 PAPERMILL = Path(sys.executable).with_name("papermill")
-
-GOOD_SCRIPT = """\
-import json, os
-import joblib, numpy as np
-
-def init():
-    global model
-    model = joblib.load(os.path.join(os.getenv("AZUREML_MODEL_DIR"), "model/sklearn_regression_model.pkl"))
-
-def run(raw_data):
-    return model.predict(np.array(json.loads(raw_data)["data"])).tolist()
-"""
 
 BROKEN_SCRIPT = """\
 def init():
@@ -33,31 +22,13 @@ def run(*args):
 """
 
 
-def notebook(path: Path, *cells: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
-    return path
-
-
-def outputs_text(path: Path) -> str:
-    texts = []
-    for cell in nbformat.read(path, as_version=4).cells:
-        for output in cell.get("outputs", []):
-            texts.append(output.get("text", ""))
-            texts.append(str(output.get("data", {}).get("text/plain", "")))
-            texts.extend(output.get("traceback", []))
-            texts.append(f"{output.get('ename', '')}: {output.get('evalue', '')}")
-    return "\n".join(texts)
-
-
 def test_good_notebook_runs(tmp_path: Path, model_1: Path) -> None:
     source = notebook(
         tmp_path / "good.ipynb",
         "%load_ext jupyter_mlep",
-        f"%%score_script --model-dir {model_1} --test {model_1 / 'sample-request.json'}\n{GOOD_SCRIPT}",
+        f"%%score_script --model-dir {model_1} --test {model_1 / 'sample-request.json'}\n{SCORE_MODEL_1_SHORT}",
         "result = _\nassert abs(result.test.response[0] - 11055.977) < 1e-3, result.test.response",
+        parameters=None,
     )
     output = tmp_path / "good-out.ipynb"
     papermill.execute_notebook(
@@ -66,12 +37,16 @@ def test_good_notebook_runs(tmp_path: Path, model_1: Path) -> None:
     text = outputs_text(output)
     assert "Writing score.py" in text
     assert "test passed in" in text and "[11055.97" in text
-    assert (tmp_path / "score.py").read_text() == GOOD_SCRIPT
+    assert (tmp_path / "score.py").read_text() == SCORE_MODEL_1_SHORT
 
 
 def test_broken_notebook_fails_in_papermill(tmp_path: Path) -> None:
     source = notebook(
-        tmp_path / "broken.ipynb", "%load_ext jupyter_mlep", f"%%score_script\n{BROKEN_SCRIPT}", "1 + 1"
+        tmp_path / "broken.ipynb",
+        "%load_ext jupyter_mlep",
+        f"%%score_script\n{BROKEN_SCRIPT}",
+        "1 + 1",
+        parameters=None,
     )
     output = tmp_path / "broken-out.ipynb"
     with pytest.raises(papermill.PapermillExecutionError) as info:
@@ -86,7 +61,12 @@ def test_broken_notebook_fails_in_papermill(tmp_path: Path) -> None:
 
 
 def test_broken_notebook_fails_the_papermill_command(tmp_path: Path) -> None:
-    source = notebook(tmp_path / "broken.ipynb", "%load_ext jupyter_mlep", f"%%score_script\n{BROKEN_SCRIPT}")
+    source = notebook(
+        tmp_path / "broken.ipynb",
+        "%load_ext jupyter_mlep",
+        f"%%score_script\n{BROKEN_SCRIPT}",
+        parameters=None,
+    )
     output = tmp_path / "broken-out.ipynb"
     run = subprocess.run(
         [

@@ -22,7 +22,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,7 +32,8 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, sync_playwright
-from workspace.conftest import running_workspace
+from support.net import free_port
+from support.workspace import running_workspace
 
 from jupyter_mlep.workspace import WorkspaceInfo
 
@@ -65,12 +65,6 @@ def pytest_runtest_makereport(
     report = yield
     setattr(item, f"mlep_report_{report.when}", report)
     return report
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def private_env(base: Path) -> dict[str, str]:
@@ -195,7 +189,7 @@ class JupyterServer:
 
 def launch_server(kind: str, root: Path, base: Path, log: Path) -> JupyterServer:
     """Start ``jupyter lab`` / ``jupyter notebook`` (its own process group); see :func:`wait_ready`."""
-    port, token = _free_port(), secrets.token_hex(24)
+    port, token = free_port(), secrets.token_hex(24)
     env = private_env(base)
     env.pop("MLEP_WIDGETS", None)  # the kernel must find out by itself that it runs in a live front end
     _lab_settings(Path(env["JUPYTERLAB_SETTINGS_DIR"]))

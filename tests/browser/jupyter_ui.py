@@ -21,6 +21,7 @@ from typing import Any
 
 import nbformat
 from playwright.sync_api import Locator, Page
+from support.waiting import wait_until as poll_until
 
 from .conftest import JupyterServer
 
@@ -42,15 +43,8 @@ def write_notebook(server: JupyterServer, name: str, cells: list[str]) -> str:
 
 
 def wait_until(what: str, check: Callable[[], Any], timeout: float, interval: float = 0.1) -> Any:
-    """Call ``check`` until it returns something truthy; AssertionError naming ``what`` on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
+    """Call ``check`` until it returns something truthy; fail naming ``what`` on timeout."""
+    return poll_until(check, timeout, interval, what=what)
 
 
 def _session_kernel(server: JupyterServer, path: str) -> dict[str, Any] | None:

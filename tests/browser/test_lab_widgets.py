@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
-from workspace.deploy_helpers import SCORE_MODEL_1, SCORE_MODEL_2
+from support.samples import SCORE_MODEL_1, SCORE_MODEL_2
 
 from jupyter_mlep import operations, settings
 from jupyter_mlep.rest import RestClient

@@ -10,11 +10,11 @@ import sys
 import uuid
 from pathlib import Path
 
+from support.samples import EXPECTED_MODEL_1, SampleTree, close_to
+
 from jupyter_mlep import operations as ops
 from jupyter_mlep.rest import RestClient
 from jupyter_mlep.workspace import WorkspaceInfo
-
-from .conftest import EXPECTED_MODEL_1, SampleTree, close_to
 
 CLI = Path(sys.executable).with_name("jupyter-mlep")
 

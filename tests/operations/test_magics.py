@@ -10,13 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from workspace.deploy_helpers import SCORE_BROKEN
+from support.samples import EXPECTED_MODEL_1, SCORE_BROKEN, SampleTree, close_to
 
 from jupyter_mlep import _errors as errors
 from jupyter_mlep import operations as ops
 from jupyter_mlep.rest import RestClient
-
-from .conftest import EXPECTED_MODEL_1, SampleTree, close_to
 
 pytestmark = pytest.mark.usefixtures("use_workspace")
 

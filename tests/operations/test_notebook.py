@@ -8,34 +8,13 @@ import sys
 import uuid
 from pathlib import Path
 
-import nbformat
 import papermill
 import pytest
-
-from .conftest import SampleTree
+from support.notebooks import notebook, outputs_text
+from support.samples import SampleTree
 
 PAPERMILL = Path(sys.executable).with_name("papermill")
 pytestmark = pytest.mark.usefixtures("use_workspace")
-
-
-def notebook(path: Path, *cells: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nb.cells[1].metadata["tags"] = ["parameters"]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
-    return path
-
-
-def outputs_text(path: Path) -> str:
-    texts = []
-    for cell in nbformat.read(path, as_version=4).cells:
-        for output in cell.get("outputs", []):
-            texts.append(output.get("text", ""))
-            texts.append(str(output.get("data", {}).get("text/plain", "")))
-            texts.extend(output.get("traceback", []))
-            texts.append(f"{output.get('ename', '')}: {output.get('evalue', '')}")
-    return "\n".join(texts)
 
 
 def test_deploy_invoke_delete_notebook(tmp_path: Path, azureml_examples: Path) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
+from support.clients import make_client
+from support.samples import SampleTree
 
 from jupyter_mlep import RolloutError, RolloutInterruptedError, RolloutResult
 from jupyter_mlep import operations as ops
@@ -24,8 +26,6 @@ from jupyter_mlep.rendering import STATUS_MIME
 from jupyter_mlep.rest import RestClient
 from jupyter_mlep.specs import load_deployment, load_endpoint
 from jupyter_mlep.workspace import WorkspaceInfo
-
-from .conftest import SampleTree, make_client
 
 SCORE_GREEN = """\
 def init():

@@ -10,14 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.recipes import EXAMPLES, admin_token, assert_no_secrets, environ_with_path
 
 from jupyter_mlep import SettingsError
 from jupyter_mlep.recipes import run_recipe
 from jupyter_mlep.rest import RestClient, StaticTokenCredential
 from jupyter_mlep.settings import resolve
 from jupyter_mlep.workspace import WorkspaceInfo
-
-from .conftest import EXAMPLES, admin_token, assert_no_secrets, environ_with_path
 
 SUBSCRIPTION, RESOURCE_GROUP, WORKSPACE = "00000000-0000-0000-0000-000000000000", "mlep-local", "local"
 

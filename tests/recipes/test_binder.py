@@ -13,9 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from jupyter_mlep.workspace import WorkspaceInfo
+from support.samples import REPO
 
-from .conftest import REPO
+from jupyter_mlep.workspace import WorkspaceInfo
 
 UV = Path(sys.executable).with_name("uv")
 

@@ -10,12 +10,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from support.recipes import EXAMPLES, admin_token, assert_no_secrets
+from support.samples import close_to
 
 import jupyter_mlep
 from jupyter_mlep.recipes import RecipeResult, run_recipe
 from jupyter_mlep.workspace import WorkspaceInfo
-
-from .conftest import EXAMPLES, admin_token, assert_no_secrets, close_to
 
 EXPECTED_MODEL_1 = [11055.977245525679, 4503.079536107787]  # model-1 on the sample request
 

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from support.recipes import admin_token, outputs_json
 
 from jupyter_mlep.commands.recipe import parse_value
 from jupyter_mlep.recipes import RecipeError, describe_status, new_run_id, run_recipe, step_of
 from jupyter_mlep.workspace import WorkspaceInfo
-
-from .conftest import admin_token, outputs_json
 
 CLI = Path(sys.executable).with_name("jupyter-mlep")
 
@@ -148,6 +147,8 @@ def test_parameter_values_are_read_like_papermill_reads_them(text: str, value: o
 
 
 def test_run_ids_are_short_names() -> None:
+    # Ids draw 1 of 26 letters then 5 of 36 characters: N = 26 * 36^5 = 1.57e9 ids. Two of 50 ids
+    # clash with P <= C(50, 2) / N = 1225 / 1.57e9 = 7.8e-7 (< 1e-6; the birthday bound).
     ids = {new_run_id() for _ in range(50)}
     assert len(ids) == 50
     assert all(len(i) == 6 and i[0].isalpha() and i.isalnum() and i.islower() for i in ids)

@@ -8,11 +8,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from support.net import Azurite
 
 from jupyter_mlep import _errors as errors
 from jupyter_mlep.rest import BlobContainer, RestClient, datastore_container, default_datastore
-
-from .conftest import Azurite
 
 SMALL = {"single_put_size": 1024, "block_size": 700, "concurrency": 3}
 

@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.arm import API
+from support.clients import make_client
+from support.waiting import unique
 
 import jupyter_mlep.rest as rest
 from jupyter_mlep import _errors as errors
 from jupyter_mlep.rest import AccessToken, RestClient, RetryPolicy, StaticTokenCredential
 from jupyter_mlep.settings import Settings
 from jupyter_mlep.workspace import RESOURCE_GROUP, SUBSCRIPTION_ID, WORKSPACE_NAME, WorkspaceInfo
-
-from .conftest import API, make_client
 
 
 class CountingCredential:
@@ -122,7 +123,7 @@ def test_unknown_api_version_is_bad_request(client: RestClient) -> None:
 
 
 def test_missing_resource_is_not_found_with_suggestions(client: RestClient) -> None:
-    name = "ep-" + uuid.uuid4().hex[:8]
+    name = unique("ep")
     client.run("PUT", client.paths.endpoint(name), {"location": "local", "properties": {"authMode": "Key"}})
     try:
         with pytest.raises(errors.NotFoundError) as caught:
@@ -140,7 +141,7 @@ def test_missing_resource_is_not_found_with_suggestions(client: RestClient) -> N
 
 def test_invalid_body_is_bad_request_with_details(client: RestClient) -> None:
     with pytest.raises(errors.BadRequestError) as caught:
-        client.begin("PUT", client.paths.endpoint("ep-" + uuid.uuid4().hex[:8]), {"properties": {}})
+        client.begin("PUT", client.paths.endpoint(unique("ep")), {"properties": {}})
     error = caught.value
     assert error.status == 400 and error.code
     assert "authMode" in str(error)
@@ -161,7 +162,7 @@ def test_paging_follows_next_link(client: RestClient) -> None:
 
 
 def test_workspace_down_says_how_to_start_it(tmp_path: Path) -> None:
-    from .conftest import free_port
+    from support.net import free_port
 
     info = WorkspaceInfo(
         base_url=f"http://127.0.0.1:{free_port()}",

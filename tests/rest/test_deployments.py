@@ -10,19 +10,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support.arm import deployment_body
+from support.samples import SCORE_BROKEN
 
 from jupyter_mlep import _errors as errors
 from jupyter_mlep import operations as ops
 from jupyter_mlep.rest import Operation, RestClient, register_code, register_model
-
-BROKEN_SCORE = """\
-def init():
-    raise RuntimeError("init exploded on purpose")
-
-
-def run(raw_data):
-    return None
-"""
 
 ECHO_SCORE = """\
 import json
@@ -71,16 +64,7 @@ def test_working_deployment_takes_traffic_and_has_logs(client: RestClient, tmp_p
     endpoint = f"ok-{suffix}"
     ops.create_endpoint(client, endpoint)
     try:
-        body = {
-            "sku": {"name": "Default", "capacity": 1},
-            "properties": {
-                "endpointComputeType": "Managed",
-                "model": model.id,
-                "codeConfiguration": {"codeId": code.id, "scoringScript": "score.py"},
-                "environmentId": minimal_environment(client),
-                "instanceType": "Standard_DS3_v2",
-            },
-        }
+        body = deployment_body(model.id, code.id, minimal_environment(client))
         deployment = ops.create_or_update_deployment(client, endpoint, body, name="blue", timeout=300)
         assert deployment.provisioning_state == "Succeeded"
         assert [d.name for d in ops.list_deployments(client, endpoint)] == ["blue"]
@@ -103,24 +87,14 @@ def test_failed_deployment_raises_with_the_log_tail(
 ) -> None:
     suffix = uuid.uuid4().hex[:6]
     (tmp_path / "code").mkdir()
-    (tmp_path / "code" / "score.py").write_text(BROKEN_SCORE)
+    (tmp_path / "code" / "score.py").write_text(SCORE_BROKEN)
     model = register_model(client, model_1 / "model", name=f"m1-{suffix}")
     code = register_code(client, tmp_path / "code", name=f"broken-{suffix}")
     endpoint = f"fail-{suffix}"
     client.run(
         "PUT", client.paths.endpoint(endpoint), {"location": "local", "properties": {"authMode": "Key"}}
     )
-    body = {
-        "location": "local",
-        "sku": {"name": "Default", "capacity": 1},
-        "properties": {
-            "endpointComputeType": "Managed",
-            "model": model.id,
-            "codeConfiguration": {"codeId": code.id, "scoringScript": "score.py"},
-            "environmentId": minimal_environment(client),
-            "instanceType": "Standard_DS3_v2",
-        },
-    }
+    body = deployment_body(model.id, code.id, minimal_environment(client))
     try:
         hooked: list[str] = []
 

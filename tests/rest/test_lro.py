@@ -8,12 +8,13 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from support.arm import Admin
+from support.clients import make_client
+from support.waiting import unique
 
 from jupyter_mlep import _errors as errors
 from jupyter_mlep.rest import OperationProgress, RestClient, RetryPolicy
 from jupyter_mlep.workspace import WorkspaceInfo
-
-from .conftest import Admin, make_client
 
 BODY = {"location": "local", "properties": {"authMode": "Key", "description": "made by the REST tests"}}
 
@@ -21,7 +22,7 @@ BODY = {"location": "local", "properties": {"authMode": "Key", "description": "m
 @pytest.fixture
 def name(client: RestClient) -> Iterator[str]:
     """A fresh endpoint name; the endpoint is deleted after the test if it exists."""
-    value = "lro-" + uuid.uuid4().hex[:8]
+    value = unique("lro")
     yield value
     client.min_poll_interval = 0.05
     deadline = time.monotonic() + 30

@@ -8,12 +8,12 @@ from email.utils import formatdate
 
 import httpx
 import pytest
+from support.arm import Admin
+from support.clients import make_client
 
 from jupyter_mlep import _errors as errors
 from jupyter_mlep.rest import RestClient, RetryPolicy, retry_after
 from jupyter_mlep.workspace import WorkspaceInfo
-
-from .conftest import Admin, make_client
 
 
 def test_429_with_retry_after_is_honoured(client: RestClient, faults: Admin) -> None:

@@ -6,9 +6,9 @@ import shutil
 import uuid
 from pathlib import Path
 
-from jupyter_mlep.rest import HASH_TAG, BlobContainer, RestClient, content_hash, register_code, register_model
+from support.net import Azurite
 
-from .conftest import Azurite
+from jupyter_mlep.rest import HASH_TAG, BlobContainer, RestClient, content_hash, register_code, register_model
 
 SMALL = {"single_put_size": 1024, "block_size": 512}
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.net import post_json
+from support.samples import BASE_IMAGE, FAST_PROBE, write_script
 
 from jupyter_mlep.runtime import Backend, DeploymentSpec, EnvironmentSpec, EnvironmentWarning
-
-from .conftest import BASE_IMAGE, FAST_PROBE, post_json, write_script
 
 SCRIPT = """\
 import os

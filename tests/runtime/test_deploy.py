@@ -10,11 +10,11 @@ from pathlib import Path
 
 import docker
 import pytest
+from support.net import get, listening_addresses, post_json
+from support.samples import EXPECTED_MODEL_1, model_1_spec, write_script
 
 from jupyter_mlep._errors import DeploymentNotFoundError, DeploymentStartError
 from jupyter_mlep.runtime import Backend, get_backend
-
-from .conftest import EXPECTED, get, listening_addresses, model_1_spec, post_json, write_script
 
 LOOPBACK_HEX = {"0100007F", "00000000000000000000000001000000"}
 
@@ -74,7 +74,7 @@ def test_model_1_scores_on_loopback_only(backend: Backend, model_1: Path, tmp_pa
     assert info.state == "Running" and info.backend == backend.name
     status, body = post_json(info.scoring_uri, json.loads((model_1 / "sample-request.json").read_text()))
     assert status == 200
-    assert body == pytest.approx(EXPECTED)
+    assert body == pytest.approx(EXPECTED_MODEL_1)
     assert get(info.url + "/")[0] == 200
     swagger_status, swagger = get(info.url + "/swagger.json")
     assert swagger_status == 200 and "paths" in json.loads(swagger)
@@ -143,7 +143,7 @@ def test_code_change_is_picked_up_without_rebuild(backend: Backend, model_1: Pat
     spec = model_1_spec(model_1, code)
     first = backend.start(spec)
     request = json.loads((model_1 / "sample-request.json").read_text())
-    assert post_json(first.scoring_uri, request)[1] == pytest.approx(EXPECTED)
+    assert post_json(first.scoring_uri, request)[1] == pytest.approx(EXPECTED_MODEL_1)
     builds_before = backend.logs("ep", "blue", source="storage-initializer").count("building")
     script = (code / "score.py").read_text().replace("return model.predict(data).tolist()", "return {'v': 2}")
     (code / "score.py").write_text(script)

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
+from support.net import post_json
+from support.samples import EXPECTED_MODEL_1, model_1_spec, write_script
 
 from jupyter_mlep._errors import DeploymentStartError, RuntimeBackendError
 from jupyter_mlep.runtime import Backend, ProbeSettings
-
-from .conftest import EXPECTED, model_1_spec, post_json, write_script
 
 
 def test_script_without_run_fails_clearly(backend: Backend, model_1: Path, tmp_path: Path) -> None:
@@ -64,13 +64,13 @@ def test_two_deployments_side_by_side(process_backend: Backend, model_1: Path, t
     green = process_backend.start(model_1_spec(model_1, green_code, name="green"))
     assert blue.url != green.url
     request = json.loads((model_1 / "sample-request.json").read_text())
-    assert post_json(blue.scoring_uri, request)[1] == pytest.approx(EXPECTED)
+    assert post_json(blue.scoring_uri, request)[1] == pytest.approx(EXPECTED_MODEL_1)
     assert post_json(green.scoring_uri, request)[1] == [0.5, 0.5]
     assert sorted(d.name for d in process_backend.list()) == ["blue", "green"]
     with pytest.raises(RuntimeBackendError, match="already runs"):
         process_backend.start(model_1_spec(model_1, green_code, name="green"))
     process_backend.stop("ep", "green")
-    assert post_json(blue.scoring_uri, request)[1] == pytest.approx(EXPECTED)
+    assert post_json(blue.scoring_uri, request)[1] == pytest.approx(EXPECTED_MODEL_1)
     process_backend.stop("ep", "blue")
 
 

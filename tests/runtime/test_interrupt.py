@@ -11,17 +11,18 @@ import time
 from pathlib import Path
 
 import pytest
+from support.net import get
+from support.samples import model_1_spec, write_script
 
 from jupyter_mlep.runtime import Backend
 
-from .conftest import get, model_1_spec, write_script
 from .test_deploy import _assert_nothing_runs, _launcher_pids
 
 STARTER = """\
 import sys
 from pathlib import Path
 sys.path.insert(0, {tests!r})
-from runtime.conftest import model_1_spec
+from support.samples import model_1_spec
 from jupyter_mlep.runtime import get_backend
 
 backend = get_backend({backend!r}, reporter=None)

@@ -4,23 +4,20 @@ picks up a new endpoint, delete needs a confirmation, auto-refresh starts and st
 from __future__ import annotations
 
 import threading
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.clients import deployed_sample, make_client
+from support.waiting import unique, wait_until
 
 from jupyter_mlep import operations as ops
 from jupyter_mlep.rendering import STATUS_MIME
 from jupyter_mlep.rest import RestClient
-from jupyter_mlep.specs import load_deployment, load_endpoint
 from jupyter_mlep.widgets.dashboard import EndpointDashboard
 from jupyter_mlep.widgets.traffic import TrafficWidget
 from jupyter_mlep.workspace import WorkspaceInfo
-
-from .conftest import SampleTree, make_client
 
 
 @pytest.fixture(scope="module")
@@ -28,14 +25,9 @@ def endpoint(
     workspace: WorkspaceInfo, tmp_path_factory: pytest.TempPathFactory, azureml_examples: Path
 ) -> Iterator[str]:
     """An endpoint with blue (model-1) taking all the traffic."""
-    tree = SampleTree(tmp_path_factory.mktemp("sample"), azureml_examples, f"db-{uuid.uuid4().hex[:6]}")
-    with make_client(workspace) as client:
-        ops.create_endpoint(client, load_endpoint(tree.endpoint_yml))
-        ops.deploy(client, load_deployment(tree.blue), traffic=100, timeout=600)
-        try:
-            yield tree.endpoint
-        finally:
-            ops.delete_endpoint(client, tree.endpoint, timeout=120)
+    root = tmp_path_factory.mktemp("sample")
+    with deployed_sample(workspace, root, azureml_examples, unique("db"), green=False) as deployed:
+        yield deployed.tree.endpoint
 
 
 class Clients:
@@ -67,21 +59,13 @@ def dashboard(clients: Clients, endpoint: str) -> Iterator[EndpointDashboard]:
 @pytest.fixture
 def spare(client: RestClient) -> Iterator[str]:
     """A second endpoint (no deployments), deleted after the test if it still exists."""
-    name = f"spare-{uuid.uuid4().hex[:6]}"
+    name = unique("spare")
     yield name
     ops.delete_endpoint(client, name)
 
 
 def mlep_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith(("mlep-dashboard", "mlep-traffic"))]
-
-
-def wait_until(what: str, check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_lists_endpoints_with_deployments(dashboard: EndpointDashboard, endpoint: str) -> None:
@@ -137,7 +121,9 @@ def test_auto_refresh_starts_and_stops_its_poller(
     poller = dashboard.poller
     assert poller is not None and poller.running and dashboard.to_status()["auto_refresh"]
     ops.create_endpoint(client, spare)
-    wait_until("the new endpoint to appear", lambda: spare in {i.endpoint.name for i in dashboard.details})
+    wait_until(
+        lambda: spare in {i.endpoint.name for i in dashboard.details}, 15.0, what="the new endpoint to appear"
+    )
     dashboard.auto_refresh.value = False
     assert dashboard.poller is None and not poller.running
     assert not mlep_threads()
@@ -148,7 +134,7 @@ def test_auto_refresh_stops_after_repeated_errors(clients: Clients, endpoint: st
     try:
         made.client.close()  # every request now fails
         made.auto_refresh.value = True
-        wait_until("auto-refresh to give up", lambda: not made.auto_refresh.value)
+        wait_until(lambda: not made.auto_refresh.value, 15.0, what="auto-refresh to give up")
         assert "stopped after 3 errors" in made.status_line.value
         assert made.error and not mlep_threads()
     finally:

@@ -11,26 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.clients import factory, make_client
+from support.displays import WIDGET_MIME, capture_displays
+from support.samples import PRINTING_SCRIPT, SampleTree, write_scoring_script
+from support.waiting import unique, wait_until, widget_threads
 
 from jupyter_mlep import operations as ops
+from jupyter_mlep.rendering import STATUS_MIME
 from jupyter_mlep.rest import RestClient
 from jupyter_mlep.specs import load_deployment
 from jupyter_mlep.widgets import LogsWidget
 from jupyter_mlep.workspace import WorkspaceInfo
-
-from .conftest import (
-    PRINTING_SCRIPT,
-    STATUS_MIME,
-    WIDGET_MIME,
-    SampleTree,
-    capture_displays,
-    factory,
-    make_client,
-    unique,
-    wait_until,
-    widget_threads,
-    write_scoring_script,
-)
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
-from jupyter_mlep.widgets import Poller
+from support.waiting import wait_until
 
-from .conftest import wait_until
+from jupyter_mlep.widgets import Poller
 
 
 def test_stops_when_the_poll_says_done_and_calls_on_done_once() -> None:

@@ -4,28 +4,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import papermill
 import pytest
+from support.displays import WIDGET_MIME, capture_displays
+from support.notebooks import notebook
+from support.samples import SampleTree
 
-from jupyter_mlep import operations as ops
-from jupyter_mlep.rest import RestClient
-
-from .conftest import STATUS_MIME, WIDGET_MIME, SampleTree, capture_displays, unique
+from jupyter_mlep.rendering import STATUS_MIME
 
 pytestmark = pytest.mark.usefixtures("use_workspace")
-
-
-@pytest.fixture
-def tree(tmp_path: Path, azureml_examples: Path, client: RestClient) -> Iterator[SampleTree]:
-    sample = SampleTree(tmp_path, azureml_examples, unique("static"))
-    yield sample
-    if client.find(client.paths.endpoint(sample.endpoint)) is not None:
-        ops.delete_endpoint(client, sample.endpoint)
 
 
 def test_static_deploy_updates_one_display_and_blocks(
@@ -46,15 +38,6 @@ def test_static_deploy_updates_one_display_and_blocks(
     assert final[STATUS_MIME]["state"] == "Succeeded" and final[STATUS_MIME]["traffic"] == 100
     assert final["text/plain"].startswith(f"Deployment blue of {tree.endpoint}: Succeeded, traffic 100%")
     assert "Deploying blue to" in shown.stdout and "blue: Succeeded" in shown.stdout  # printed progress
-
-
-def notebook(path: Path, *cells: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nb.cells[1].metadata["tags"] = ["parameters"]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
-    return path
 
 
 def test_papermill_run_has_no_widgets_and_one_final_status(

@@ -5,41 +5,23 @@ tail and logs button, ``--no-wait`` followed by the poller, closing, poll errors
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from workspace.deploy_helpers import SCORE_BROKEN
+from support.clients import factory
+from support.displays import WIDGET_MIME, capture_displays
+from support.samples import SCORE_BROKEN, SampleTree, write_scoring_script
+from support.waiting import wait_until, widget_threads
 
 from jupyter_mlep import _errors as errors
 from jupyter_mlep import operations as ops
+from jupyter_mlep.rendering import STATUS_MIME
 from jupyter_mlep.rest import RestClient
 from jupyter_mlep.widgets import LogsWidget, StatusWidget
 from jupyter_mlep.workspace import WorkspaceInfo
 
-from .conftest import (
-    STATUS_MIME,
-    WIDGET_MIME,
-    SampleTree,
-    capture_displays,
-    factory,
-    unique,
-    wait_until,
-    widget_threads,
-    write_scoring_script,
-)
-
 pytestmark = pytest.mark.usefixtures("use_workspace")
-
-
-@pytest.fixture
-def tree(tmp_path: Path, azureml_examples: Path, client: RestClient) -> Iterator[SampleTree]:
-    """The sample tree with a fresh endpoint name; the endpoint is deleted afterwards."""
-    sample = SampleTree(tmp_path, azureml_examples, unique("st"))
-    yield sample
-    if client.find(client.paths.endpoint(sample.endpoint)) is not None:
-        ops.delete_endpoint(client, sample.endpoint)
 
 
 @pytest.fixture
@@ -226,10 +208,10 @@ def run(raw_data):
 def test_a_wait_that_times_out_keeps_watching_in_the_background(
     interactive: Any, tree: SampleTree, client: RestClient, workspace: WorkspaceInfo
 ) -> None:
+    from support.clients import make_client
+
     from jupyter_mlep.specs import load_deployment
     from jupyter_mlep.widgets._views import deploy_with_status
-
-    from .conftest import make_client
 
     ops.create_endpoint(client, tree.endpoint)
     write_scoring_script(tree, SLEEPY_SCRIPT)

@@ -12,16 +12,16 @@ from typing import Any
 
 import httpx
 import pytest
+from support.clients import deployed_sample, make_client
+from support.samples import SampleTree
+from support.waiting import unique
 
 from jupyter_mlep import _errors as errors
 from jupyter_mlep import operations as ops
 from jupyter_mlep.rendering import STATUS_MIME
 from jupyter_mlep.rest import RestClient
-from jupyter_mlep.specs import load_deployment, load_endpoint
 from jupyter_mlep.widgets.traffic import TrafficWidget
 from jupyter_mlep.workspace import WorkspaceInfo
-
-from .conftest import SampleTree, make_client
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +29,10 @@ def sample(
     workspace: WorkspaceInfo, tmp_path_factory: pytest.TempPathFactory, azureml_examples: Path
 ) -> Iterator[SampleTree]:
     """blue (model-1) with all the traffic, green (model-2) with none."""
-    tree = SampleTree(tmp_path_factory.mktemp("sample"), azureml_examples, f"tw-{uuid.uuid4().hex[:6]}")
-    with make_client(workspace) as client:
-        ops.create_endpoint(client, load_endpoint(tree.endpoint_yml))
-        ops.deploy(client, load_deployment(tree.blue), traffic=100, timeout=600)
-        ops.deploy(client, load_deployment(tree.green), timeout=300)
-        try:
-            yield tree
-        finally:
-            ops.delete_endpoint(client, tree.endpoint, timeout=120)
+    with deployed_sample(
+        workspace, tmp_path_factory.mktemp("sample"), azureml_examples, unique("tw")
+    ) as deployed:
+        yield deployed.tree
 
 
 @pytest.fixture

@@ -8,13 +8,14 @@ import uuid
 
 import httpx
 import pytest
+from support.arm import Arm
+from support.waiting import unique
 
 from . import schemas
-from .conftest import Arm
 
 
 def _name(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+    return unique(prefix)  # never the same name twice in a session (P(clash) = 0)
 
 
 @pytest.mark.parametrize(

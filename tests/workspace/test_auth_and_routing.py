@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from support.arm import API, Arm
 
 from jupyter_mlep.workspace import WORKSPACE_PATH
 
 from . import schemas
-from .conftest import API, Arm
 
 SUB = "00000000-0000-0000-0000-000000000000"
 ROUTES = [

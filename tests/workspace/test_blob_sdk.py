@@ -13,8 +13,7 @@ from azure.storage.blob import (
     ContainerSasPermissions,
     generate_container_sas,
 )
-
-from .conftest import Arm
+from support.arm import Arm
 
 CONTAINER = "azureml-blobstore"
 

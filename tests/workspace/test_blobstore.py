@@ -1,67 +1,24 @@
 """The blob store over real HTTP: Put Blob/Block/Block List, Get (ranges), HEAD, List, SAS checks.
 
-SAS tokens are signed here independently of the server's code, following the Azure Storage
-service SAS string-to-sign (version 2020-12-06 and later), with the key from listSecrets.
+SAS tokens are signed by the tests (``support.arm.make_sas``) independently of the server's code,
+following the Azure Storage service SAS string-to-sign (version 2020-12-06 and later), with the key
+from listSecrets.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
-from urllib.parse import parse_qsl, urlencode
+from datetime import timedelta
+from urllib.parse import parse_qsl
 from xml.etree import ElementTree
 
 import httpx
 import pytest
-
-from .conftest import Arm
-
-ACCOUNT = "mlepstore"
-CONTAINER = "azureml-blobstore"
-
-
-def make_sas(
-    key: str,
-    *,
-    container: str = CONTAINER,
-    blob: str | None = None,
-    permissions: str = "racwdl",
-    expiry: timedelta = timedelta(hours=1),
-    version: str = "2024-11-04",
-) -> str:
-    params = {
-        "sv": version,
-        "sr": "b" if blob else "c",
-        "sp": permissions,
-        "se": (datetime.now(timezone.utc) + expiry).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-    resource = f"/blob/{ACCOUNT}/{container}" + (f"/{blob}" if blob else "")
-    lines = [
-        params["sp"],
-        "",
-        params["se"],
-        resource,
-        "",
-        "",
-        "",
-        params["sv"],
-        params["sr"],
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-    ]
-    digest = hmac.new(base64.b64decode(key), "\n".join(lines).encode(), hashlib.sha256).digest()
-    params["sig"] = base64.b64encode(digest).decode()
-    return urlencode(params)
+from support.arm import ACCOUNT, CONTAINER, Arm, make_sas
 
 
 def qs(sas: str) -> dict[str, str]:

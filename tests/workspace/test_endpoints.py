@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from typing import Any
 
 import pytest
+from support.arm import Arm
+from support.waiting import unique
 
 from . import schemas
-from .conftest import Arm
 
 EP = "/onlineEndpoints"
 
 
 def _name(prefix: str = "ep") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+    return unique(prefix)  # never the same name twice in a session (P(clash) = 0)
 
 
 def _create(arm: Arm, name: str, auth_mode: str = "Key", **props: Any) -> dict[str, Any]:

@@ -6,8 +6,7 @@ import time
 
 import httpx
 import pytest
-
-from .conftest import API, Arm
+from support.arm import API, Arm
 
 
 def _arm_fault(arm: Arm, **fault: object) -> None:

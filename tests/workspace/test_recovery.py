@@ -7,9 +7,10 @@ import signal
 import time
 from pathlib import Path
 
-from jupyter_mlep.workspace import control
+from support.arm import Arm
+from support.workspace import running_workspace
 
-from .conftest import Arm, running_workspace
+from jupyter_mlep.workspace import control
 
 
 def _kill_9(home: Path, pid: int) -> None:

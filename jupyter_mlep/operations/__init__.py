@@ -46,7 +46,7 @@ from ._endpoints import (
     regenerate_key,
 )
 from ._gates import Gate, GateCheck, Measurement, parse_gate, parse_gates, parse_interval, parse_steps
-from ._invoke import DEPLOYMENT_HEADER, encode_payload, invoke, scoring_headers
+from ._invoke import invoke
 from ._results import (
     DeployResult,
     EndpointDetails,
@@ -73,7 +73,6 @@ from ._traffic import (
 )
 
 __all__ = [
-    "DEPLOYMENT_HEADER",
     "DEPLOY_PHASES",
     "LOG_CONTAINERS",
     "CountersWindow",
@@ -109,7 +108,6 @@ __all__ = [
     "delete_endpoint",
     "deploy",
     "describe_endpoint",
-    "encode_payload",
     "format_split",
     "get_counters",
     "get_counters_since",
@@ -134,7 +132,6 @@ __all__ = [
     "rollout",
     "same_split",
     "scale_deployment",
-    "scoring_headers",
     "set_traffic",
     "split_traffic",
     "update_traffic",

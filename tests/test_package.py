@@ -306,7 +306,10 @@ SUBPACKAGE_API = {
         "RolloutWidget",
         "StatusWidget",
         "TrafficWidget",
+        "deploy_with_status",
         "display_mode",
+        "follow_logs",
+        "show_status",
     ],
     "recipes": [
         "CLEANUP_TAG",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._errors import UsageError
+from ..specs import validate_instance_count
 from ._spec import DeploymentSpec, ProbeSettings
 
 __all__ = ["ServerPaths", "check_spec", "exit_message", "probe_from", "server_command"]
@@ -75,8 +76,9 @@ def check_spec(spec: DeploymentSpec) -> None:
         raise UsageError(f"The scoring script {script} does not exist.")
     if spec.model is not None and not Path(spec.model).exists():
         raise UsageError(f"The model path {spec.model} does not exist.")
-    if spec.instance_count < 1 or spec.max_concurrent_requests_per_instance < 1:
-        raise UsageError("instance_count and max_concurrent_requests_per_instance must be at least 1.")
+    validate_instance_count(spec.instance_count)
+    if spec.max_concurrent_requests_per_instance < 1:
+        raise UsageError("max_concurrent_requests_per_instance must be at least 1.")
 
 
 def probe_from(data: object) -> ProbeSettings:

@@ -14,6 +14,7 @@ from ._poller import Poller
 
 if TYPE_CHECKING:
     from ._state import DeploymentState
+    from ._views import deploy_with_status, follow_logs, show_status
     from .dashboard import EndpointDashboard
     from .logs import LogsWidget
     from .rollout import RolloutWidget
@@ -29,7 +30,10 @@ __all__ = [
     "RolloutWidget",
     "StatusWidget",
     "TrafficWidget",
+    "deploy_with_status",
     "display_mode",
+    "follow_logs",
+    "show_status",
 ]
 
 _LAZY = {
@@ -39,6 +43,9 @@ _LAZY = {
     "RolloutWidget": ".rollout",
     "StatusWidget": ".status",
     "TrafficWidget": ".traffic",
+    "deploy_with_status": "._views",
+    "follow_logs": "._views",
+    "show_status": "._views",
 }
 """Exports imported on first use: ``import jupyter_mlep.widgets`` does not import ipywidgets."""
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .._errors import SpecValidationError
-from ..specs._validation import validate_name, validate_traffic
+from ..specs import validate_instance_count, validate_name, validate_traffic
 from .arm import bad_request
 
 __all__ = [
@@ -231,10 +231,8 @@ def check_sku(sku: object, *, partial: bool = False) -> None:
     if not partial and not sku.get("name"):
         raise bad_request("The field 'sku.name' is required.", target="sku.name")
     capacity = sku.get("capacity")
-    if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1):
-        raise bad_request(
-            f"'sku.capacity' must be a positive integer, not {capacity!r}.", target="sku.capacity"
-        )
+    if capacity is not None:
+        _spec_rule("sku.capacity", lambda: validate_instance_count(capacity, "sku.capacity"))
 
 
 def check_job_body(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -118,7 +118,7 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
         spec = spec_from_flags(ctx, args)
     traffic = 100 if args.all_traffic else args.traffic
     if ctx.magic:  # a status widget, or one display updated in place (static mode waits)
-        from ...widgets._views import deploy_with_status
+        from ...widgets import deploy_with_status
 
         return deploy_with_status(
             ctx.mode,

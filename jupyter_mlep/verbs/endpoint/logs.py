@@ -39,7 +39,7 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
                 client, args.name, args.deployment, lines=args.lines, container=args.container
             )
             return ops.LogsResult(args.name, args.deployment, args.container, content)
-    from ...widgets._views import follow_logs
+    from ...widgets import follow_logs
 
     # interactive: the live logs widget (the kernel stays free); else new lines until interrupted
     return follow_logs(

@@ -24,7 +24,7 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
         else:
             details = ops.describe_endpoint(client, args.name)
     if ctx.magic and ctx.mode == "interactive":  # a live status widget per deployment
-        from ...widgets._views import show_status
+        from ...widgets import show_status
 
         return show_status(ctx.mode, lambda: ctx.client(args), details)
     return details

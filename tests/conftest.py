@@ -78,7 +78,8 @@ def env_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="package")
 def workspace_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The MLEP_HOME of the package's workspace."""
+    """The MLEP_HOME of the shared workspace (the root conftest's package is the whole test tree, so
+    the test packages that take it share one; tests must not assume an empty workspace)."""
     return tmp_path_factory.mktemp("ws-home")
 
 
@@ -90,8 +91,8 @@ def ops_home(workspace_home: Path) -> Path:
 
 @pytest.fixture(scope="package")
 def workspace(workspace_home: Path, env_cache: Path) -> Iterator[WorkspaceInfo]:
-    """One running local workspace for the tests of a package: deployments run as local processes
-    with the session's environment cache; stopped (with all it started) after the package."""
+    """One running local workspace shared by the tests that take it: deployments run as local
+    processes with the session's environment cache; stopped (with all it started) at the end."""
     with process_workspace(workspace_home, env_cache) as info:
         yield info
 

@@ -13,7 +13,7 @@ import html as _html
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-__all__ = ["STATUS_MIME", "Result", "html_table", "text_table"]
+__all__ = ["STATUS_MIME", "Result", "Table", "TableResult", "html_table", "text_table"]
 
 STATUS_MIME = "application/vnd.jupyter-mlep.status+json"
 """The machine-readable status output, always shown next to text and HTML (never alone)."""
@@ -77,3 +77,35 @@ class Result:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         return self.mimebundle()
+
+
+class TableResult(Result):
+    """A result drawn as a title over tables and optional footer lines: subclasses give
+    :meth:`title`, :meth:`tables`, :meth:`to_dict` and ``kind`` (and :meth:`footer`)."""
+
+    def title(self) -> str:
+        """The first line."""
+        raise NotImplementedError
+
+    def tables(self) -> list[Table]:
+        """The tables under the title: (head, rows) pairs."""
+        raise NotImplementedError
+
+    def footer(self) -> list[tuple[str, bool]]:
+        """Lines after the tables as ``(text, bold)``; each is its own block in HTML."""
+        return []
+
+    def text(self) -> str:
+        tables = "\n\n".join(text_table(head, rows) for head, rows in self.tables())
+        extra = "".join(f"\n{line}" for line, _bold in self.footer())
+        return f"{self.title()}\n{tables}{extra}"
+
+    def html(self) -> str:
+        esc = _html.escape
+        parts = [f"<div><b>{esc(self.title())}</b>"]
+        parts += [html_table(head, rows) for head, rows in self.tables()]
+        parts += [
+            f"<div><b>{esc(line)}</b></div>" if bold else f"<div>{esc(line)}</div>"
+            for line, bold in self.footer()
+        ]
+        return "".join(parts) + "</div>"

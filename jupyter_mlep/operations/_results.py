@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..rendering import Result, Table, html_table, text_table
+from ..rendering import Result, Table, TableResult
 from ..rest import RegisteredAsset, mask
 from ..specs import OnlineDeployment, OnlineEndpoint
 from ._endpoints import EndpointKeys
@@ -28,41 +28,8 @@ __all__ = [
     "LogsResult",
     "RolloutResult",
     "RolloutStep",
-    "TableResult",
     "TrafficResult",
 ]
-
-
-class TableResult(Result):
-    """A result drawn as a title over tables and optional footer lines: subclasses give
-    :meth:`title`, :meth:`tables`, :meth:`to_dict` and ``kind`` (and :meth:`footer`)."""
-
-    def title(self) -> str:
-        """The first line."""
-        raise NotImplementedError
-
-    def tables(self) -> list[Table]:
-        """The tables under the title: (head, rows) pairs."""
-        raise NotImplementedError
-
-    def footer(self) -> list[tuple[str, bool]]:
-        """Lines after the tables as ``(text, bold)``; each is its own block in HTML."""
-        return []
-
-    def text(self) -> str:
-        tables = "\n\n".join(text_table(head, rows) for head, rows in self.tables())
-        extra = "".join(f"\n{line}" for line, _bold in self.footer())
-        return f"{self.title()}\n{tables}{extra}"
-
-    def html(self) -> str:
-        esc = _html.escape
-        parts = [f"<div><b>{esc(self.title())}</b>"]
-        parts += [html_table(head, rows) for head, rows in self.tables()]
-        parts += [
-            f"<div><b>{esc(line)}</b></div>" if bold else f"<div>{esc(line)}</div>"
-            for line, bold in self.footer()
-        ]
-        return "".join(parts) + "</div>"
 
 
 _ENDPOINT_HEAD = ["name", "auth", "state", "traffic", "mirror", "scoring URI"]

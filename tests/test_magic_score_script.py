@@ -88,6 +88,15 @@ def test_variable_kinds(ip, value: object, expected: object) -> None:  # type: i
         assert ip.run_cell_magic("score_script", "--test $req", GOOD).test.response == expected
 
 
+ECHO = "def init():\n    pass\n\ndef run(raw):\n    return {'got': raw}\n"
+
+
+def test_a_string_variable_is_sent_as_it_is(ip, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "plain words").write_text("a file's content")
+    ip.user_ns["req"] = "plain words"  # neither JSON nor read as the path it happens to name
+    assert ip.run_cell_magic("score_script", "--test $req", ECHO).test.response == {"got": "plain words"}
+
+
 def test_test_with_a_file_and_model_dir(ip, model_1: Path) -> None:  # type: ignore[no-untyped-def]
     line = f"--model-dir {model_1} --test {model_1 / 'sample-request.json'}"
     script = ip.run_cell_magic("score_script", line, SCORE_MODEL_1_SHORT)

@@ -29,7 +29,7 @@ def _parser() -> ArgumentParser:
 
 def run(magics: MlepMagics, line: str, cell: str, local_ns: dict[str, Any]) -> ScoreScript | None:
     """Run ``%%score_script``; returns the checked script (displayed as the cell's result)."""
-    words, _ = expand_words(split_line(line, "%%score_script"), local_ns)  # --test $request stays a reference
+    words, _ = expand_words(split_line(line, "%%score_script"), local_ns, payloads=("--test",))
     try:
         args = _parser().parse_args(words)
     except HelpShown:

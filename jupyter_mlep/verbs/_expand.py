@@ -22,7 +22,7 @@ import functools
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from .._errors import UsageError
@@ -62,9 +62,14 @@ def _missing(name: str, word: str) -> UsageError:
     )
 
 
-def expand_words(words: list[str], namespace: Mapping[str, Any]) -> tuple[list[str], dict[str, Any]]:
+def expand_words(
+    words: list[str], namespace: Mapping[str, Any], *, payloads: Collection[str] = ()
+) -> tuple[list[str], dict[str, Any]]:
     """The words with notebook variables expanded, and the object references left in them
-    (``{"$payload": {...}}``: words standing for an object that has no text form)."""
+    (``{"$payload": {...}}``: words standing for an object that has no text form).
+
+    After an option named in ``payloads`` (``--test``), a whole-word ``$name`` always stays a
+    reference, text included: a request held in a string is sent as it is, not read as a path."""
     out: list[str] = []
     objects: dict[str, Any] = {}
     for index, word in enumerate(words):
@@ -76,7 +81,7 @@ def expand_words(words: list[str], namespace: Mapping[str, Any]) -> tuple[list[s
             if name not in namespace:
                 raise _missing(name, shown)
             text = _text(namespace[name])
-            if text is None:
+            if text is None or (index and words[index - 1] in payloads):
                 objects[word] = namespace[name]
                 out.append(word)
             else:

@@ -29,14 +29,17 @@ def _parser() -> ArgumentParser:
 
 def run(magics: MlepMagics, line: str, cell: str, local_ns: dict[str, Any]) -> ScoreScript | None:
     """Run ``%%score_script``; returns the checked script (displayed as the cell's result)."""
-    words, _ = expand_words(split_line(line, "%%score_script"), local_ns, payloads=("--test",))
+    words, objects = expand_words(split_line(line, "%%score_script"), local_ns, payloads=("--test",))
     try:
         args = _parser().parse_args(words)
     except HelpShown:
         return None
     path = args.path or "score.py"
     env_vars = parse_env_vars(args.env_var)
-    request = read_request(args.test, local_ns) if args.test is not None else None
+    if args.test is None:
+        request = None
+    else:  # a $variable's value as it is, else a file or literal JSON
+        request = objects[args.test] if args.test in objects else read_request(args.test)
     model_dir = resolve_model_dir(args.model_dir)
     _write(Path(path).expanduser(), path, cell)
     return check_score_script(

@@ -3,7 +3,7 @@
 - :func:`check_score_script` checks a script offline against the contract of the Azure ML
   inference server and, given a request, runs ``init()`` then ``run(request)`` in a fresh
   process (:func:`smoke_test_score_script`).
-- :func:`read_request` resolves a ``--test REQUEST`` argument (file, literal JSON, ``$variable``),
+- :func:`read_request` resolves a ``--test REQUEST`` argument (a file or literal JSON),
   :func:`resolve_model_dir` a ``--model-dir`` argument.
 """
 

@@ -35,22 +35,14 @@ def request_body(value: Any) -> bytes:
     )
 
 
-def read_request(spec: str, variables: Mapping[str, Any] | None = None) -> bytes:
-    """Resolve a ``--test REQUEST`` argument: a ``$variable`` (when ``variables`` is given), a JSON file,
-    or literal JSON. Anything else is a usage error naming what was tried."""
+def read_request(spec: str) -> bytes:
+    """Resolve a ``--test REQUEST`` argument: a JSON file or literal JSON (the magic reads
+    ``$variable`` itself). Anything else is a usage error naming what was tried."""
     if spec.startswith("$"):
-        name = spec[1:]
-        if variables is None:
-            raise UsageError(
-                f"--test {spec}: $variables work only in the %%score_script magic.",
-                hint="Pass a JSON file or literal JSON.",
-            )
-        if name not in variables:
-            raise UsageError(
-                f"--test {spec}: there is no variable named {name!r}.",
-                hint="Define it in an earlier cell, e.g. request = {'data': [[1, 2, 3]]}",
-            )
-        return request_body(variables[name])
+        raise UsageError(
+            f"--test {spec}: $variables work only in the %%score_script magic.",
+            hint="Pass a JSON file or literal JSON.",
+        )
     if spec.lstrip()[:1] not in ("{", "[", '"'):
         path = Path(spec).expanduser()
         try:
@@ -69,7 +61,6 @@ def read_request(spec: str, variables: Mapping[str, Any] | None = None) -> bytes
             ) from None
         raise UsageError(
             f"--test {spec}: no such file, and not valid JSON either.",
-            hint="Pass a JSON file, literal JSON (quoted)"
-            + (", or a $variable." if variables is not None else "."),
+            hint="Pass a JSON file or literal JSON (quoted); in %%score_script, also a $variable.",
         ) from None
     return spec.encode("utf-8")

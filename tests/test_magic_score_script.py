@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from support.samples import SCORE_MODEL_1_SHORT
 
@@ -76,6 +77,7 @@ def test_test_with_a_variable(ip, capsys) -> None:  # type: ignore[no-untyped-de
     [
         ('{"data": [3]}', [3.0]),
         (b'{"data": [4]}', [4.0]),
+        ({"data": np.array([5])}, [5.0]),  # arrays are converted (jupyter_mlep.scoring.jsonable)
         ([1], "list indices must be integers or slices, not str"),
     ],
 )

@@ -261,6 +261,7 @@ SUBPACKAGE_API = {
         "ScoreScript",
         "ScoreTestResult",
         "check_score_script",
+        "jsonable",
         "read_request",
         "resolve_model_dir",
         "smoke_test_score_script",

@@ -16,8 +16,8 @@ import pytest
 
 from jupyter_mlep import SettingsError, UsageError
 from jupyter_mlep.cli import main
+from jupyter_mlep.scoring import jsonable
 from jupyter_mlep.verbs import GROUPS, cheat_sheet, cli_text, expand_words, group
-from jupyter_mlep.verbs._payload import jsonable
 from jupyter_mlep.verbs._preview import PREVIEW_ITEMS, preview
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,6 +9,7 @@ from typing import Any
 
 from .._errors import RestError, UsageError
 from ..rest import DEPLOYMENT_HEADER, RestClient, TokenCache
+from ..scoring import jsonable
 from ..specs import OnlineEndpoint
 from ._endpoints import get_endpoint, get_keys, get_token
 from ._results import InvokeResult
@@ -21,8 +22,9 @@ Payload = dict[str, Any] | list[Any] | str | bytes | PathLike[str]
 def encode_payload(payload: Payload) -> tuple[bytes, str, bool]:
     """The request body, its content type and whether it is JSON.
 
-    A dict or list is sent as JSON; a path (``Path``) is read; a string is sent as written
-    (JSON when it parses as JSON); bytes are sent as ``application/octet-stream``.
+    A path (``Path``) is read; a string is sent as written (JSON when it parses as JSON); bytes are
+    sent as ``application/octet-stream``; anything else as JSON, arrays converted
+    (:func:`~jupyter_mlep.scoring.jsonable`).
     """
     if isinstance(payload, PathLike):
         path = Path(payload)
@@ -32,18 +34,13 @@ def encode_payload(payload: Payload) -> tuple[bytes, str, bool]:
             )
         payload = path.read_bytes()
         return payload, *_kind(payload)
-    if isinstance(payload, (dict, list)):
-        return json.dumps(payload).encode(), "application/json", True
     if isinstance(payload, str):
         data = payload.encode()
         is_json = _kind(data)[1]
         return data, "application/json" if is_json else "text/plain", is_json
     if isinstance(payload, (bytes, bytearray)):
         return bytes(payload), "application/octet-stream", _kind(bytes(payload))[1]
-    raise UsageError(
-        f"A payload of type {type(payload).__name__} cannot be sent.",
-        hint="Pass a dict, a list, a JSON string, bytes or a pathlib.Path of a request file.",
-    )
+    return json.dumps(jsonable(payload, "The payload")).encode(), "application/json", True
 
 
 def _kind(data: bytes) -> tuple[str, bool]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ._api import check_score_script
 from ._models import Finding, ScoreScript, ScoreTestResult
-from ._request import read_request
+from ._request import jsonable, read_request
 from ._smoke import DEFAULT_TIMEOUT, resolve_model_dir, smoke_test_score_script
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "ScoreScript",
     "ScoreTestResult",
     "check_score_script",
+    "jsonable",
     "read_request",
     "resolve_model_dir",
     "smoke_test_score_script",

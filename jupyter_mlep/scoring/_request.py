@@ -9,30 +9,39 @@ from typing import Any
 
 from .._errors import UsageError
 
-__all__ = ["RequestValue", "read_request", "request_body"]
+__all__ = ["RequestValue", "jsonable", "read_request", "request_body"]
 
 RequestValue = bytes | str | Mapping[str, Any] | list[Any]
 
 
+def jsonable(value: Any, where: str = "The request") -> Any:
+    """``value`` made of plain dicts, lists, strings and numbers: arrays and other values with
+    ``.tolist()`` (numpy, pandas Series) converted; anything else a :class:`UsageError` naming it.
+    The one rule for a request given as a Python value (``--test``, ``invoke``, sample requests)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item, where) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item, where) for item in value]
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):
+        return jsonable(tolist(), where)
+    kind = type(value)
+    raise UsageError(
+        f"{where} holds a {kind.__module__}.{kind.__qualname__}, which cannot be sent as JSON.",
+        hint="Convert it first, e.g. array.tolist() or df.to_dict(orient='split').",
+    )
+
+
 def request_body(value: Any) -> bytes:
-    """The HTTP body for ``value``: bytes as they are, str as UTF-8, a dict or list as JSON."""
+    """The HTTP body for ``value``: bytes as they are, str as UTF-8, anything else as JSON (see
+    :func:`jsonable`)."""
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
     if isinstance(value, str):
         return value.encode("utf-8")
-    if isinstance(value, Mapping | list | tuple | int | float | bool) or value is None:
-        try:
-            return json.dumps(value if not isinstance(value, Mapping) else dict(value)).encode("utf-8")
-        except (TypeError, ValueError) as exc:
-            raise UsageError(
-                f"The request cannot be sent as JSON: {exc}.",
-                hint="Use plain dicts, lists, strings and numbers (e.g. array.tolist()), or pass the JSON text.",
-            ) from None
-    kind = type(value)
-    raise UsageError(
-        f"A request must be a dict, list, str or bytes, not {kind.__module__}.{kind.__qualname__}.",
-        hint="Convert it first, e.g. df.to_json(orient='split') or array.tolist().",
-    )
+    return json.dumps(jsonable(value)).encode("utf-8")
 
 
 def read_request(spec: str) -> bytes:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
 from typing import Any
 
 from .._errors import UsageError
+from ..scoring import jsonable
 
 __all__ = ["jsonable", "payload_value"]
 
@@ -36,24 +36,6 @@ def json_text(text: str, where: str) -> str:
             hint=hint,
         ) from None
     return text
-
-
-def jsonable(value: Any, where: str) -> Any:
-    """``value`` made of plain dicts, lists, strings and numbers (arrays converted with ``.tolist()``)."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, Mapping):
-        return {str(key): jsonable(item, where) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(item, where) for item in value]
-    tolist = getattr(value, "tolist", None)
-    if callable(tolist):
-        return jsonable(tolist(), where)
-    kind = type(value)
-    raise UsageError(
-        f"{where} holds a {kind.__module__}.{kind.__qualname__}, which cannot be sent as JSON.",
-        hint="Convert it first, e.g. array.tolist() or df.to_dict(orient='split').",
-    )
 
 
 def payload_value(value: Any, where: str) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from jupyter_mlep import UsageError, get_token
+from jupyter_mlep import UsageError, get_token, invoke
 from jupyter_mlep.cli import main
 from jupyter_mlep.rendering import Result
 from jupyter_mlep.rest import RestClient
@@ -110,9 +110,14 @@ def test_large_answer_is_previewed_and_kept_whole(ip: Any, deployed: str) -> Non
     assert len(shown) < 2000 and "20,000 items" in shown
 
 
-def test_array_payload_is_converted(ip: Any, deployed: str) -> None:
+def test_array_payload_is_converted(ip: Any, deployed: str, client: RestClient) -> None:
     ip.user_ns["payload"] = {"data": np.arange(4).reshape(2, 2)}
     assert line(ip, f"invoke {deployed} --data $payload") == {"received": [[0, 1], [2, 3]]}
+    # from Python too: one rule (jupyter_mlep.scoring.jsonable) for every request given as a value
+    answer = invoke(client, deployed, {"data": np.arange(2), "n": np.int64(3)})
+    assert answer.body == {"received": [0, 1]}
+    with pytest.raises(UsageError, match=r"The payload holds a builtins\.set"):
+        invoke(client, deployed, {"data": {1, 2}})
 
 
 def test_common_options_after_the_verb(deployed: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -187,7 +187,7 @@ def deploy(
     if traffic is not None and wait:
         with phases.running("traffic"):
             current = dict(client.get(client.paths.endpoint(name)).get("properties", {}).get("traffic") or {})
-            split = split_traffic(current, spec.name, traffic, rest_to="one")
+            split = split_traffic(current, spec.name, traffic, rest_to="one", endpoint=name)
             split = set_traffic(client, name, split, timeout=timeout).traffic
         phases.report("traffic", "done", format_split(split))
         say(f"Traffic: {format_split(split)}")

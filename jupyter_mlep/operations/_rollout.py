@@ -144,7 +144,7 @@ def rollout(
         result = RolloutResult(
             endpoint=endpoint,
             deployment=deployment,
-            steps=_plan(original, original_mirror, deployment, percents, mirror_first, names),
+            steps=_plan(endpoint, original, original_mirror, deployment, percents, mirror_first, names),
             gates=checks,
             interval=seconds,
             original_traffic=original,
@@ -164,6 +164,7 @@ def rollout(
 
 
 def _plan(
+    endpoint: str,
     original: dict[str, int],
     original_mirror: dict[str, int],
     deployment: str,
@@ -189,7 +190,11 @@ def _plan(
     for index, percent in enumerate(percents, start=1):
         planned.append(
             RolloutStep(
-                index, deployment, percent, split_traffic(original, deployment, percent), dict(live_mirror)
+                index,
+                deployment,
+                percent,
+                split_traffic(original, deployment, percent, endpoint=endpoint),
+                dict(live_mirror),
             )
         )
     for step in planned:

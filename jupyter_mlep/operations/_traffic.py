@@ -102,6 +102,7 @@ def split_traffic(
     rest_to: Literal["shares", "one"] = "shares",
     locked: Collection[str] = (),
     clamp: bool = False,
+    endpoint: str = "NAME",
 ) -> dict[str, int]:
     """The live split after giving ``deployment`` ``percent``; the others take the rest.
 
@@ -115,7 +116,7 @@ def split_traffic(
     an unknown or locked ``deployment`` does not move, others that all hold 0 share the rest
     equally, and when every other deployment is locked ``deployment`` takes exactly what keeps
     the sum at 100. Without it, a split that cannot be made raises
-    :class:`~jupyter_mlep.SpecValidationError`.
+    :class:`~jupyter_mlep.SpecValidationError` (its hint names ``endpoint``).
     """
     split = {name: max(0, int(value)) for name, value in current.items()}
     if clamp and (deployment not in split or deployment in locked):
@@ -140,14 +141,17 @@ def split_traffic(
             raise SpecValidationError(
                 f"No other deployment takes live traffic, so nothing can take the remaining {rest}% "
                 f"while {deployment} is at {percent}% (live traffic is {format_split(current)}).",
-                hint=f"Give another deployment the traffic first (%endpoint traffic NAME blue=100), or give "
-                f"{deployment} 100%.",
+                hint=f"Give another deployment the traffic first (%endpoint traffic {endpoint} "
+                f"DEPLOYMENT=100), or give {deployment} 100%.",
             )
         if rest_to == "one" and len(holders) > 1:
             raise SpecValidationError(
                 f"Cannot give {deployment!r} {percent}% on its own: the rest must go to exactly one other "
                 f"deployment, but live traffic is {format_split(current)}.",
-                hint="Set the whole split instead: %endpoint traffic NAME blue=90 green=10",
+                hint=f"Set the whole split instead, e.g. %endpoint traffic {endpoint} "
+                + " ".join(
+                    f"{n}={v}" for n, v in sorted({**distribute(rest, free), deployment: percent}.items())
+                ),
             )
     return {**split, **distribute(rest, free), deployment: percent}
 

@@ -141,3 +141,12 @@ def test_user_mistakes_raise_our_errors(client: RestClient, tmp_path: Path) -> N
         ops.create_or_update_deployment(client, "anything", {"properties": {}})
     with pytest.raises(UsageError, match="No such file or folder"):
         iter_files(tmp_path / "missing")
+
+
+def test_split_errors_name_the_endpoint_and_a_split_that_works() -> None:
+    with pytest.raises(SpecValidationError) as caught:
+        ops.split_traffic({"a": 60, "b": 40}, "c", 10, rest_to="one", endpoint="my-ep")
+    assert caught.value.hint == "Set the whole split instead, e.g. %endpoint traffic my-ep a=54 b=36 c=10"
+    with pytest.raises(SpecValidationError) as caught:
+        ops.split_traffic({"a": 0, "c": 0}, "c", 10, endpoint="my-ep")
+    assert "%endpoint traffic my-ep DEPLOYMENT=100" in str(caught.value.hint)

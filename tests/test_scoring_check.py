@@ -468,6 +468,7 @@ def test_public_names() -> None:
         "ScoreScript",
         "ScoreTestResult",
         "check_score_script",
+        "jsonable",
         "read_request",
         "resolve_model_dir",
         "smoke_test_score_script",

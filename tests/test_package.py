@@ -351,6 +351,8 @@ SUBPACKAGE_API = {
 def test_subpackage_names_are_exactly_the_intended_ones(name: str) -> None:
     module = importlib.import_module(f"jupyter_mlep.{name}")
     assert sorted(module.__all__) == SUBPACKAGE_API[name]
+    # in the order ruff keeps: CONSTANTS, then Classes, then functions, each alphabetical
+    assert module.__all__ == sorted(module.__all__, key=lambda n: (not n.isupper(), n[0].islower(), n))
     assert all(hasattr(module, exported) for exported in module.__all__)
 
 

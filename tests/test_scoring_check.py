@@ -456,20 +456,3 @@ def test_check_agrees_with_the_inference_server(tmp_path: Path, case: str) -> No
     else:
         assert verdict == "accepted", server.stdout + server.stderr
         assert script.input_mode == _PARSERS[detail]
-
-
-def test_public_names() -> None:
-    import jupyter_mlep.scoring as scoring
-
-    assert scoring.__all__ == sorted(scoring.__all__)
-    assert set(scoring.__all__) == {
-        "DEFAULT_TIMEOUT",
-        "Finding",
-        "ScoreScript",
-        "ScoreTestResult",
-        "check_score_script",
-        "jsonable",
-        "read_request",
-        "resolve_model_dir",
-        "smoke_test_score_script",
-    }

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from .._errors import SpecValidationError
+from .._errors import MlepError, SpecValidationError
 from ..rest import OperationProgress, ProgressCallback, RestClient
 from ..specs import OnlineDeployment, validate_name
 from ._assets import ended_state, local_code_folder, local_model_path, register_deployment_assets
@@ -21,6 +21,7 @@ from ._deployments import create_or_update_deployment
 from ._endpoints import create_endpoint
 from ._results import DeployResult
 from ._traffic import format_split, set_traffic, split_traffic
+from ._validate import validate_deployment
 
 __all__ = [
     "DEPLOY_PHASES",
@@ -88,6 +89,15 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _say_endpoint_stays(exc: MlepError, endpoint: str) -> None:
+    """Tell, on an error after ``deploy`` created the endpoint, that the endpoint stays (as on Azure)."""
+    note = (
+        f"The endpoint {endpoint} was created and stays; delete it with %endpoint delete {endpoint} "
+        f"(jupyter-mlep endpoint delete {endpoint}), or deploy again to it."
+    )
+    exc.hint = f"{exc.hint}\n{note}" if exc.hint else note
+
+
 def check_deployment_script(spec: OnlineDeployment) -> None:
     """Run the scoring-script contract check on a deployment's local script (before any upload)."""
     folder = local_code_folder(spec)
@@ -115,8 +125,11 @@ def deploy(
 ) -> DeployResult:
     """Deploy ``spec`` to ``endpoint`` (default: ``spec.endpoint_name``), creating the endpoint if missing.
 
-    Checks names, the model path and the scoring script before anything is uploaded; a failed
-    deployment raises :class:`~jupyter_mlep.OperationFailedError` with its log tail. With
+    Everything that can be checked here is checked before the endpoint is created or anything is
+    uploaded (see :func:`validate_deployment`: the spec, the paths, the conda file, the scoring
+    script, the referenced assets). A failed deployment raises
+    :class:`~jupyter_mlep.OperationFailedError` with its log tail; when ``deploy`` created the
+    endpoint, the endpoint stays (as on Azure) and the error's hint says how to delete it. With
     ``traffic`` (a percentage), the deployment then takes that share of live traffic. With
     ``wait=False`` it returns once the service accepted the deployment (the ``health`` phase is
     then still running: watch the deployment's provisioning state).
@@ -135,10 +148,7 @@ def deploy(
     spec.check()
     if traffic is not None and not 0 <= traffic <= 100:
         raise SpecValidationError(f"--traffic must be 0 to 100 (got {traffic}).", hint="E.g. --traffic 100")
-    local_model_path(spec)
-    local_code_folder(spec)
-    if check_script:
-        check_deployment_script(spec)
+    validate_deployment(client, spec, check_script=check_script)
     created = False
     with phases.running("endpoint"):
         if client.find(client.paths.endpoint(name)) is None:
@@ -146,7 +156,12 @@ def deploy(
             create_endpoint(client, name, timeout=timeout)
             created = True
     phases.report("endpoint", "done" if created else "skipped", "created" if created else "exists")
-    assets = register_deployment_assets(client, spec, endpoint=name, on_step=say, on_phase=phases.report)
+    try:
+        assets = register_deployment_assets(client, spec, endpoint=name, on_step=say, on_phase=phases.report)
+    except MlepError as exc:
+        if created:
+            _say_endpoint_stays(exc, name)
+        raise
     say(f"Deploying {spec.name} to {name}")
 
     submitted: list[str] = []
@@ -180,6 +195,8 @@ def deploy(
         )
     except BaseException as exc:
         phases.report("health" if submitted else "deployment", ended_state(exc), _first_line(exc))
+        if created and isinstance(exc, MlepError):
+            _say_endpoint_stays(exc, name)
         raise
     if wait:
         phases.report("health", "done", str(result.provisioning_state or "Succeeded"))

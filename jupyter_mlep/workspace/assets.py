@@ -2,6 +2,12 @@
 
 Paths: ``{ws}/{models|codes|environments}[/{name}[/versions[/{version}]]]`` and
 ``{ws}/codes/{name}/versions/{version}/startPendingUpload``.
+
+Curated environments are read-only, as in an Azure workspace: ``environments/AzureML-<name>``
+answers for every name of the curated table (:mod:`jupyter_mlep.specs._curated`), any version, with
+a ``condaFile`` listing its packages; other ``AzureML-`` names are 404 (the message lists the known
+ones), and the prefix is reserved. A ``condaFile`` sent with an environment version must parse and
+name valid requirements (400 naming the line otherwise).
 """
 
 from __future__ import annotations
@@ -10,10 +16,14 @@ import re
 import uuid
 from typing import Any
 
+import yaml
 from starlette.responses import Response
 
+from .._errors import SpecValidationError
+from ..specs._conda import check_conda, load_conda_text
+from ..specs._curated import CURATED_PREFIX, curated_conda, curated_environment, known_curated_text
 from ._render import envelope, page
-from .arm import WORKSPACE_PATH, bad_request, json_response, not_found
+from .arm import WORKSPACE_PATH, ArmError, bad_request, json_response, not_found, now_iso
 from .blobstore import ACCOUNT, DEFAULT_CONTAINER, container_sas
 from .context import Call, Workspace
 from .store import Record
@@ -46,11 +56,54 @@ def _type(family: str, version: bool) -> str:
 
 
 def find_version(ws: Workspace, family: str, name: str, version: str) -> Record:
-    """A stored asset version, or a 404."""
+    """A stored asset version (or a curated environment's), or a 404."""
+    if family == "environments" and _is_curated(name):
+        return _curated_record(name, version)
     record = ws.store.get(f"{family}/{name}/versions/{version}")
     if record is None:
         raise not_found(f"{FAMILIES[family]} version", f"{name}:{version}")
     return record
+
+
+_CURATED_VERSION = "1"
+
+
+def _is_curated(name: str) -> bool:
+    return name.lower().startswith(CURATED_PREFIX.lower())
+
+
+def _curated_record(name: str, version: str | None) -> Record:
+    """A curated environment (``AzureML-<name>``) as a read-only record: the version asked for,
+    or the container when ``version`` is None; 404 naming the known ones for an unknown name."""
+    entry = curated_environment(name[len(CURATED_PREFIX) :])
+    if entry is None:
+        raise ArmError(
+            404,
+            "ResourceNotFound",
+            f"The curated environment '{name}' is not known to the local workspace. Known: "
+            + ", ".join(f"{CURATED_PREFIX}{known}" for known in known_curated_text().split(", "))
+            + ". Use one of those, or give an environment with a conda file (image + conda_file).",
+        )
+    stamp = now_iso()
+    base = {"description": entry.description, "tags": {"curated": "true"}, "properties": {}}
+    if version is None:
+        path, kind, body = f"environments/{name}", "environmentContainer", {**base, "isArchived": False}
+        body["latestVersion"] = _CURATED_VERSION
+        body["nextVersion"] = None
+    else:
+        path, kind = f"environments/{name}/versions/{version}", "environmentVersion"
+        body = {
+            **base,
+            "image": f"mcr.microsoft.com/azureml/curated/{entry.name}:latest",
+            "condaFile": yaml.safe_dump(curated_conda(entry), sort_keys=False),
+            "environmentType": "Curated",
+            "osType": "Linux",
+            "autoRebuild": "Disabled",
+            "isAnonymous": False,
+            "isArchived": False,
+        }
+    body["provisioningState"] = "Succeeded"
+    return Record(path, kind, "", version or name, path, {"properties": body}, stamp, stamp)
 
 
 def _versions(ws: Workspace, family: str, name: str) -> list[Record]:
@@ -89,6 +142,8 @@ async def list_containers(call: Call) -> Response:
 async def get_container(call: Call) -> Response:
     """``…Containers_Get``."""
     family, name = _family(call), call.params["name"]
+    if family == "environments" and _is_curated(name):
+        return json_response(envelope(call.ws, _curated_record(name, None), _type(family, False)))
     record = call.ws.store.get(f"{family}/{name}")
     if record is None:
         raise not_found(f"{FAMILIES[family]} container", name)
@@ -189,7 +244,7 @@ async def get_version(call: Call) -> Response:
     return json_response(_render_version(call.ws, family, record))
 
 
-def _check_version_props(family: str, props: dict[str, Any]) -> None:
+def _check_version_props(family: str, props: dict[str, Any], label: str = "") -> None:
     if family == "environments":
         if not props.get("image") and not props.get("build"):
             raise bad_request("An environment needs 'image' or 'build'.", target="properties.image")
@@ -202,6 +257,12 @@ def _check_version_props(family: str, props: dict[str, Any]) -> None:
             raise bad_request(
                 "'properties.condaFile' must be the conda YAML as a string.", target="properties.condaFile"
             )
+        if isinstance(props.get("condaFile"), str):
+            where = f"of environment {label} (properties.condaFile)" if label else "properties.condaFile"
+            try:
+                check_conda(load_conda_text(props["condaFile"], where), where, text=props["condaFile"])
+            except SpecValidationError as exc:
+                raise bad_request(exc.message, target="properties.condaFile") from None
         config = props.get("inferenceConfig")
         if config is not None:
             for route in ("livenessRoute", "readinessRoute", "scoringRoute"):
@@ -225,11 +286,16 @@ async def put_version(call: Call) -> Response:
     ws, family = call.ws, _family(call)
     name, version = call.params["name"], call.params["version"]
     check_asset_name(name, version)
+    if family == "environments" and _is_curated(name):
+        raise bad_request(
+            f"Environment names starting with '{CURATED_PREFIX}' are reserved for curated environments.",
+            target="name",
+        )
     body = await call.body()
     if not isinstance(body.get("properties"), dict):
         raise bad_request("The field 'properties' is required.", target="properties")
     props = dict(body["properties"])
-    _check_version_props(family, props)
+    _check_version_props(family, props, f"{name}:{version}")
     for key in ("tags", "properties"):
         props[key] = optional_dict(props, key, "properties.")
     props.setdefault("isAnonymous", False)

@@ -17,7 +17,7 @@ from .arm import LOCATION, ArmError, bad_request, json_response, not_found
 from .context import Call, Workspace
 from .endpoints import DEPLOYMENT_KIND, ENDPOINT_KIND, endpoint_path, find_endpoint
 from .lro import OperationRunner
-from .resolve import resolve_deployment
+from .resolve import check_references, resolve_deployment
 from .store import Record
 from .validation import check_deployment_body, check_deployment_name, check_sku, optional_dict
 
@@ -134,6 +134,7 @@ async def put_deployment(call: Call) -> Response:
     check_deployment_name(name)
     body = await call.body()
     props = check_deployment_body(body)
+    check_references(ws, props)
     path = deployment_path(ep.name, name)
     existing = ws.store.get(path)
     ws.operations.refuse_if_busy(f"endpoint '{ep.name}'", ep.id, path)

@@ -3,6 +3,12 @@
 Asset URIs are resolved to local paths: the workspace's own blob store (``azureml://…/datastores/
 <ds>/paths/<p>``, or ``http://127.0.0.1:<port>/mlepstore/<container>/<p>``), and, as a local
 extension, ``file://`` URIs and absolute paths.
+
+Environments resolve to a stored environment version (``…/versions/<v>``, or ``…/labels/latest``:
+the newest), or to a curated environment of the table in :mod:`jupyter_mlep.specs._curated`
+(``azureml://registries/azureml/environments/<name>/…`` and ``AzureML-<name>`` in the workspace),
+built from its packages like any conda file. :func:`check_references` runs the same lookups when a
+deployment is submitted, so a missing or unknown asset is refused before anything starts.
 """
 
 from __future__ import annotations
@@ -12,17 +18,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-import yaml
-
+from .._errors import SpecValidationError
+from ..specs import AssetReference
+from ..specs._conda import load_conda_text
+from ..specs._curated import curated_conda, curated_environment, curated_name, unknown_curated
 from .arm import ArmError, bad_request
 from .blobstore import ACCOUNT
 from .context import Workspace
 from .datastores import resolve_datastore
 from .store import Record
 
-__all__ = ["duration_seconds", "local_path", "resolve_deployment"]
+__all__ = ["check_references", "duration_seconds", "local_path", "resolve_deployment", "resolve_environment"]
 
 _ASSET_ID = re.compile(r"/(models|codes|environments)/([^/]+)/versions/([^/?#]+)$", re.IGNORECASE)
+_LABEL_ID = re.compile(r"/(models|codes|environments)/([^/]+)/labels/([^/?#]+)$", re.IGNORECASE)
 _SHORT = re.compile(r"^azureml:(?!//)([^:@]+)(?::([^:@]+)|@([A-Za-z0-9_.-]+))?$")
 _DATASTORE_URI = re.compile(
     r"^azureml://(?:subscriptions/[^/]+/resourcegroups/[^/]+/workspaces/[^/]+/)?"
@@ -77,9 +86,12 @@ def local_path(ws: Workspace, uri: str, what: str) -> Path:
 
 def _asset(ws: Workspace, family: str, reference: str, what: str) -> Record:
     match = _ASSET_ID.search(reference)
+    labelled = _LABEL_ID.search(reference)
     name = version = label = None
     if match and match.group(1).lower() == family:
         name, version = match.group(2), match.group(3)
+    elif labelled and labelled.group(1).lower() == family:
+        name, label = labelled.group(2), labelled.group(3)
     else:
         short = _SHORT.match(reference)
         if short:
@@ -132,23 +144,8 @@ def resolve_deployment(ws: Workspace, endpoint: str, name: str, body: dict[str, 
             f"The scoring script '{code['scoringScript']}' is not in the uploaded code "
             f"({code_record.name}:{code_record.body['properties'].get('codeUri')})."
         )
-    environment = EnvironmentSpec()
     env_id = props.get("environmentId")
-    if env_id and not str(env_id).startswith("azureml://registries/"):
-        env = _asset(ws, "environments", str(env_id), "environment")
-        env_props = env.body["properties"]
-        build = env_props.get("build") or {}
-        environment = EnvironmentSpec(
-            conda_file=yaml.safe_load(env_props["condaFile"]) if env_props.get("condaFile") else None,
-            image=env_props.get("image"),
-            build_context=local_path(ws, build["contextUri"], "build context")
-            if build.get("contextUri")
-            else None,
-            dockerfile=build.get("dockerfilePath") or "Dockerfile",
-            name=f"{env.path.split('/')[1]}:{env.name}",
-        )
-    elif env_id:
-        environment = EnvironmentSpec(name=str(env_id))
+    environment = resolve_environment(ws, str(env_id)) if env_id else EnvironmentSpec()
     requests = props.get("requestSettings") or {}
     capacity = (body.get("sku") or {}).get("capacity") or 1
     return DeploymentSpec(
@@ -167,6 +164,68 @@ def resolve_deployment(ws: Workspace, endpoint: str, name: str, body: dict[str, 
         readiness_probe=_probe(ProbeSettings, props.get("readinessProbe")),
         instance_count=int(capacity),
     )
+
+
+def resolve_environment(ws: Workspace, env_id: str) -> Any:
+    """The runtime ``EnvironmentSpec`` of an environment id: a stored version or a curated one (400
+    for an unknown curated name or another registry, 404 for a missing version)."""
+    from ..runtime import EnvironmentSpec
+
+    reference = AssetReference.parse(env_id, strict=False)
+    curated = curated_name(reference)
+    if curated is not None:
+        entry = curated_environment(curated)
+        if entry is None:
+            error = unknown_curated(curated, env_id)
+            raise bad_request(f"{error.message} {error.hint}", target="properties.environmentId")
+        return EnvironmentSpec(conda_file=curated_conda(entry), name=f"curated:{entry.name}")
+    if reference.kind == "registry":
+        raise bad_request(
+            f"The environment {env_id} is in the registry '{reference.registry}', which the local workspace "
+            "cannot reach; only the curated environments of the 'azureml' registry resolve here.",
+            target="properties.environmentId",
+        )
+    env = _asset(ws, "environments", env_id, "environment")
+    env_props = env.body["properties"]
+    build = env_props.get("build") or {}
+    conda = None
+    if env_props.get("condaFile"):
+        try:
+            conda = load_conda_text(
+                env_props["condaFile"], f"of environment {env.path.split('/')[1]}:{env.name}"
+            )
+        except SpecValidationError as exc:
+            raise bad_request(exc.message, target="properties.condaFile") from None
+    return EnvironmentSpec(
+        conda_file=conda,
+        image=env_props.get("image"),
+        build_context=local_path(ws, build["contextUri"], "build context")
+        if build.get("contextUri")
+        else None,
+        dockerfile=build.get("dockerfilePath") or "Dockerfile",
+        name=f"{env.path.split('/')[1]}:{env.name}",
+    )
+
+
+def check_references(ws: Workspace, props: dict[str, Any]) -> None:
+    """Refuse (400) a deployment body whose model, code or environment cannot be found here.
+
+    The lookups :func:`resolve_deployment` makes when the servers start, made when the deployment
+    is submitted, so that nothing is stored or started for a reference that cannot resolve.
+    """
+    try:
+        model = str(props.get("model") or "")
+        if model and (_ASSET_ID.search(model) or _LABEL_ID.search(model) or _SHORT.match(model)):
+            _asset(ws, "models", model, "model")
+        code = (props.get("codeConfiguration") or {}).get("codeId")
+        if code:
+            _asset(ws, "codes", str(code), "code")
+        if props.get("environmentId"):
+            resolve_environment(ws, str(props["environmentId"]))
+    except ArmError as exc:
+        if exc.status != 404:
+            raise
+        raise bad_request(exc.message, target=exc.target) from None
 
 
 def _probe(factory: Any, settings: dict[str, Any] | None) -> Any:

@@ -258,11 +258,7 @@ def _check_version_props(family: str, props: dict[str, Any], label: str = "") ->
                 "'properties.condaFile' must be the conda YAML as a string.", target="properties.condaFile"
             )
         if isinstance(props.get("condaFile"), str):
-            where = f"of environment {label} (properties.condaFile)" if label else "properties.condaFile"
-            try:
-                check_conda(load_conda_text(props["condaFile"], where), where, text=props["condaFile"])
-            except SpecValidationError as exc:
-                raise bad_request(exc.message, target="properties.condaFile") from None
+            _check_conda_text(props["condaFile"], label)
         config = props.get("inferenceConfig")
         if config is not None:
             for route in ("livenessRoute", "readinessRoute", "scoringRoute"):
@@ -279,6 +275,24 @@ def _check_version_props(family: str, props: dict[str, Any], label: str = "") ->
         raise bad_request("'properties.codeUri' must be a string.", target="properties.codeUri")
     if family == "models" and props.get("modelUri") is not None and not isinstance(props["modelUri"], str):
         raise bad_request("'properties.modelUri' must be a string.", target="properties.modelUri")
+
+
+def _check_conda_text(text: str, label: str) -> None:
+    """400 for a condaFile that is not YAML (naming the line) or whose dependencies are malformed.
+
+    A text that is YAML but no mapping (the service's own examples send ``"string"``) is stored;
+    a deployment that uses it is refused when it is submitted.
+    """
+    where = f"of environment {label} (properties.condaFile)" if label else "properties.condaFile"
+    try:
+        try:
+            parsed = yaml.safe_load(text)
+        except yaml.YAMLError:
+            parsed = load_conda_text(text, where)  # raises, naming the line
+        if isinstance(parsed, dict):
+            check_conda(parsed, where, text=text)
+    except SpecValidationError as exc:
+        raise bad_request(exc.message, target="properties.condaFile") from None
 
 
 async def put_version(call: Call) -> Response:

@@ -7,8 +7,8 @@ extension, ``file://`` URIs and absolute paths.
 Environments resolve to a stored environment version (``…/versions/<v>``, or ``…/labels/latest``:
 the newest), or to a curated environment of the table in :mod:`jupyter_mlep.specs._curated`
 (``azureml://registries/azureml/environments/<name>/…`` and ``AzureML-<name>`` in the workspace),
-built from its packages like any conda file. :func:`check_references` runs the same lookups when a
-deployment is submitted, so a missing or unknown asset is refused before anything starts.
+built from its packages like any conda file. :func:`check_references` refuses an unknown curated
+environment when a deployment is submitted, before anything is stored or started.
 """
 
 from __future__ import annotations
@@ -208,24 +208,18 @@ def resolve_environment(ws: Workspace, env_id: str) -> Any:
 
 
 def check_references(ws: Workspace, props: dict[str, Any]) -> None:
-    """Refuse (400) a deployment body whose model, code or environment cannot be found here.
+    """Refuse (400) a deployment body whose environment is curated but unknown, or in a registry
+    this workspace cannot reach, before anything is stored or started.
 
-    The lookups :func:`resolve_deployment` makes when the servers start, made when the deployment
-    is submitted, so that nothing is stored or started for a reference that cannot resolve.
+    Other references (a model, code or environment version) are looked up when the servers start:
+    a missing one ends the deployment Failed with the reason.
     """
-    try:
-        model = str(props.get("model") or "")
-        if model and (_ASSET_ID.search(model) or _LABEL_ID.search(model) or _SHORT.match(model)):
-            _asset(ws, "models", model, "model")
-        code = (props.get("codeConfiguration") or {}).get("codeId")
-        if code:
-            _asset(ws, "codes", str(code), "code")
-        if props.get("environmentId"):
-            resolve_environment(ws, str(props["environmentId"]))
-    except ArmError as exc:
-        if exc.status != 404:
-            raise
-        raise bad_request(exc.message, target=exc.target) from None
+    env_id = props.get("environmentId")
+    if not isinstance(env_id, str) or not env_id:
+        return
+    reference = AssetReference.parse(env_id, strict=False)
+    if curated_name(reference) is not None or reference.kind == "registry":
+        resolve_environment(ws, env_id)
 
 
 def _probe(factory: Any, settings: dict[str, Any] | None) -> Any:

@@ -67,27 +67,20 @@ def test_curated_environments_are_read_only_entries_of_the_table(arm: Arm) -> No
     assert reserved.status_code == 400 and "reserved" in reserved.json()["error"]["message"]
 
 
-def test_deployment_with_a_missing_or_unknown_asset_is_refused_before_it_is_stored(
+def test_deployment_with_an_unknown_curated_environment_is_refused_before_it_is_stored(
     arm: Arm, endpoint: str
 ) -> None:
     code = register_code(arm, unique("valcode"), "def init():\n    pass\n\n\ndef run(raw):\n    return raw\n")
     workspace = code.split("/codes/")[0]
     path = f"/onlineEndpoints/{endpoint}/deployments/blue"
     cases = [
-        (
-            f"{workspace}/models/{unique('nomodel')}/versions/1",
-            f"{workspace}/environments/AzureML-sklearn-1.5/labels/latest",
-            "model",
-        ),
-        ("", "azureml://registries/azureml/environments/sklearn-0.1/labels/latest", "Known: "),
-        ("", f"{workspace}/environments/AzureML-nope/versions/3", "Known: minimal-py312-inference"),
-        ("", "azureml://registries/elsewhere/environments/x/versions/1", "registry 'elsewhere'"),
-        ("", f"{workspace}/environments/{unique('noenv')}/versions/1", "does not exist"),
+        ("azureml://registries/azureml/environments/sklearn-0.1/labels/latest", "Known: "),
+        (f"{workspace}/environments/AzureML-nope/versions/3", "Known: minimal-py312-inference"),
+        ("azureml://registries/elsewhere/environments/x/versions/1", "registry 'elsewhere'"),
     ]
-    for model, env, expected in cases:
-        body = deployment_body(model, code, env)
-        if not model:
-            body["properties"].pop("model")
+    for env, expected in cases:
+        body = deployment_body("", code, env)
+        body["properties"].pop("model")
         answer = arm.put(path, body)
         assert answer.status_code == 400, (env, answer.text)
         assert expected in answer.json()["error"]["message"], answer.text

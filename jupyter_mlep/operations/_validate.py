@@ -110,10 +110,17 @@ def _require(client: RestClient, path: str, reference: AssetReference, family: s
     except NotFoundError as exc:
         what = _FAMILY[family]
         detail = f" The workspace says: {exc.message}" if curated and exc.message else ""
+        hint = (
+            "Use a curated environment the workspace knows, or give the environment inline: "
+            "environment: {image: mcr.microsoft.com/azureml/minimal-py312-inference:latest, conda_file: "
+            "conda.yaml}."
+            if curated
+            else f"List the {family} of the workspace with az ml {what} list (GET {client.paths.assets(family)}); "
+            + _HOW_TO_CREATE[family]
+            + "."
+        )
         raise SpecValidationError(
             f"The {what} {reference.short} does not exist in the workspace: nothing was created or "
             f"uploaded.{detail}",
-            hint=f"List the {family} of the workspace with az ml {what} list (GET {client.paths.assets(family)}); "
-            + _HOW_TO_CREATE[family]
-            + ".",
+            hint=hint,
         ) from None

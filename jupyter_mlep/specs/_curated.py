@@ -137,9 +137,7 @@ def curated_environment(name: str) -> CuratedEnvironment | None:
 
 def curated_conda(entry: CuratedEnvironment) -> dict[str, object]:
     """The conda file a curated environment builds from (its packages as pip requirements)."""
-    dependencies: list[object] = ["pip"]
-    if entry.packages:
-        dependencies.append({"pip": list(entry.packages)})
+    dependencies: list[object] = [{"pip": list(entry.packages)}] if entry.packages else []
     return {"name": entry.name, "channels": ["conda-forge"], "dependencies": dependencies}
 
 

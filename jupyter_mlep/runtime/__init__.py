@@ -41,7 +41,15 @@ from __future__ import annotations
 from ._base import Backend, DeploymentInfo, InstanceInfo, PreparedEnvironment
 from ._conda import EnvironmentWarning, map_conda
 from ._logs import LOG_SOURCES
-from ._registry import BackendChoice, available_backends, get_backend, register_backend, select_backend
+from ._registry import (
+    BackendChoice,
+    available_backends,
+    get_backend,
+    recorded_deployments,
+    register_backend,
+    select_backend,
+    write_storage_log,
+)
 from ._settings import DEFAULT_BASE_IMAGE, Mount, RuntimeSettings
 from ._spec import DeploymentSpec, EnvironmentSpec, ProbeSettings
 
@@ -62,6 +70,8 @@ __all__ = [
     "available_backends",
     "get_backend",
     "map_conda",
+    "recorded_deployments",
     "register_backend",
     "select_backend",
+    "write_storage_log",
 ]

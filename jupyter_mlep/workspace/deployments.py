@@ -57,8 +57,13 @@ def find_deployment(ws: Workspace, endpoint: str, name: str) -> tuple[Record, Re
 def render_deployment(ws: Workspace, record: Record) -> dict[str, Any]:
     """The ``OnlineDeployment`` body."""
     body = envelope(ws, record, DEPLOYMENT_TYPE)
-    body.pop("failure", None)
+    failure = body.pop("failure", None)
     body.pop(RUNTIME_KEY, None)
+    if failure and body["properties"].get("provisioningState") == "Failed":
+        # As Azure ML computes report theirs (a local extension for deployments): show names the reason.
+        body["properties"]["provisioningErrors"] = [
+            {"error": {"code": "DeploymentFailed", "message": failure}}
+        ]
     return body
 
 

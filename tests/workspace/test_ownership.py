@@ -24,9 +24,11 @@ from typing import Any
 import docker
 import pytest
 from support.arm import Arm, deployment_body, endpoint_body, register_code, register_model
+from support.clients import make_client
 from support.samples import AZURE_IMAGE, BASE_IMAGE
 from support.workspace import running_workspace
 
+from jupyter_mlep import operations as ops
 from jupyter_mlep.workspace import WorkspaceInfo, control
 
 RUNTIME_SCRIPT = """\
@@ -324,6 +326,11 @@ def test_docker_deployment_fails_with_the_reason_when_docker_disappears(
         log = deployer.storage_log("blue")
         assert "docker runtime" in log and f"no Docker engine answers at {setup['absent']}" in log, log
         assert "mlep.runtime=process" in log
+        with make_client(again) as client:  # show names the reason too
+            details = ops.describe_endpoint(client, deployer.endpoint)
+            assert details.deployments[0].failure_reason == log.split("Deployment failed: ", 1)[1].strip()
+            assert "blue failed: Could not bring the deployment back" in details.text()
+            assert "no Docker engine answers" in details.status_payload()["deployments"][0]["failure_reason"]
         assert_no_unowned_process(home)
         # The engine appears at that address: the container nobody wants any more is removed.
         forwarder = Forwarder(setup["absent_path"])
@@ -352,22 +359,22 @@ def test_auto_runs_processes_when_the_base_image_cannot_be_had(
 ) -> None:
     home = setup["home"]
     image = f"registry.invalid/mlep/not-mapped-{uuid.uuid4().hex[:6]}:1"
-    with running_workspace(home) as info:
-        with Arm(info) as arm:
-            deployer = Deployer(arm, model_1, azureml_examples, image=image)
-            assert deployer.deploy("blue")["status"] == "Succeeded"
-            assert deployer.answer("blue")["runtime"] == "process"
-            log = deployer.storage_log("blue")
-            warnings = [line for line in log.splitlines() if "warning: " in line]
-            assert any(image in line and "local processes" in line for line in warnings), log
-            assert _containers(docker_client, home) == []
-            # Recorded: an update stays on processes without asking the engine again.
-            assert deployer.deploy("blue")["status"] == "Succeeded"
-            assert deployer.answer("blue")["runtime"] == "process"
-            # An unknown runtime is refused before anything changes.
-            refused = arm.put(
-                f"/onlineEndpoints/{deployer.endpoint}/deployments/blue", deployer.body(**{"mlep.runtime": "vm"})
-            )
-            assert refused.status_code == 400 and "mlep.runtime" in refused.text
-            assert deployer.state("blue") == "Succeeded"
+    with running_workspace(home) as info, Arm(info) as arm:
+        deployer = Deployer(arm, model_1, azureml_examples, image=image)
+        assert deployer.deploy("blue")["status"] == "Succeeded"
+        assert deployer.answer("blue")["runtime"] == "process"
+        log = deployer.storage_log("blue")
+        warnings = [line for line in log.splitlines() if "warning: " in line]
+        assert any(image in line and "local processes" in line for line in warnings), log
+        assert _containers(docker_client, home) == []
+        # Recorded: an update stays on processes without asking the engine again.
+        assert deployer.deploy("blue")["status"] == "Succeeded"
+        assert deployer.answer("blue")["runtime"] == "process"
+        # An unknown runtime is refused before anything changes.
+        refused = arm.put(
+            f"/onlineEndpoints/{deployer.endpoint}/deployments/blue",
+            deployer.body(**{"mlep.runtime": "vm"}),
+        )
+        assert refused.status_code == 400 and "mlep.runtime" in refused.text
+        assert deployer.state("blue") == "Succeeded"
     assert _processes(home) == set()

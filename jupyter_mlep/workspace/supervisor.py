@@ -82,12 +82,13 @@ class Supervisor:
         settings = self.settings
         with self._backend_lock:
             backend = self._backends.get(runtime)
-            if backend is None:
-                from ..runtime import get_backend
+        if backend is None:  # created outside the lock: finding an engine may take its timeout
+            from ..runtime import get_backend
 
-                backend = get_backend(runtime, settings=settings, reporter=lambda text: log.info("%s", text))
-                self._backends[runtime] = backend
-            return backend
+            backend = get_backend(runtime, settings=settings, reporter=lambda text: log.info("%s", text))
+            with self._backend_lock:
+                backend = self._backends.setdefault(runtime, backend)
+        return backend
 
     def _backend_of(self, runtime: str, endpoint: str, name: str) -> Any:
         """:meth:`backend_for`, with a missing engine explained for this deployment."""

@@ -273,29 +273,40 @@ def test_process_deployments_stay_processes_when_docker_appears(
             assert deployer.deploy(name)["status"] == "Succeeded"
         before = {name: deployer.answer(name) for name in ("blue", "green")}
         assert {answer["runtime"] for answer in before.values()} == {"process"}
+        # green's deletion is under way (slowed down) when the workspace is killed.
+        arm.admin("POST", "faults/operations", json={"minimumSeconds": 60})
+        assert arm.delete(f"/onlineEndpoints/{deployer.endpoint}/deployments/green").status_code == 202
         _kill_9(home, info.pid)
         arm.close()
     monkeypatch.delenv("DOCKER_HOST")  # the real engine answers now
     with running_workspace(home) as again:
         arm = Arm(again)
         deployer.arm = arm
-        for name in ("blue", "green"):
-            deployer.wait_state(name, "Succeeded")
-            assert deployer.answer(name) == before[name]  # the same servers, attached again
+        deployer.wait_state("blue", "Succeeded")
+        assert deployer.answer("blue") == before["blue"]  # the same server, attached again
+        # green's deletion was interrupted: Failed, and its server (no longer wanted) is stopped.
+        assert deployer.state("green") == "Failed"
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{before['green']['pid']}").exists():
+            assert time.monotonic() < deadline, "green's server still runs"
+            time.sleep(0.1)
         assert _containers(docker_client, home) == []
         assert_no_unowned_process(home)
-        assert _processes(home), "the deployments' processes should run"
-        # Changing the runtime is an explicit update: blue moves to Docker, green stays.
+        assert _processes(home), "blue's processes should run"
+        # Changing the runtime is an explicit update: blue moves to Docker.
         assert deployer.deploy("blue", **{"mlep.runtime": "docker"})["status"] == "Succeeded"
         assert deployer.answer("blue")["runtime"] == "docker"
-        assert deployer.answer("green") == before["green"]
         assert len(_containers(docker_client, home)) == 1
+        assert not Path(f"/proc/{before['blue']['pid']}").exists()
         assert_no_unowned_process(home)
         body = arm.get(f"/onlineEndpoints/{deployer.endpoint}/deployments/blue").json()
         assert body["properties"]["properties"]["mlep.runtime"] == "docker" and "runtime" not in body
-        # An update without the property keeps blue on Docker.
+        # Updates without the property keep each on its runtime: blue on Docker, and green (created
+        # on processes) back on processes, though an engine answers now.
         assert deployer.deploy("blue")["status"] == "Succeeded"
         assert deployer.answer("blue")["runtime"] == "docker"
+        assert deployer.deploy("green")["status"] == "Succeeded"
+        assert deployer.answer("green")["runtime"] == "process"
         arm.close()
         assert control.stop(home)
     assert _processes(home) == set()

@@ -32,8 +32,8 @@ How it works:
   call has a timeout, and engine errors become :class:`~jupyter_mlep.RuntimeBackendError` (no
   engine at all: :class:`~jupyter_mlep.DockerUnavailableError`, saying how to start one).
 * **State**: a JSON record per deployment (launcher pid and start time, or container id; ports)
-  and container labels (``mlep.endpoint``, ``mlep.deployment``…), so a new backend object finds
-  what runs. Logs: ``inference-server`` and ``storage-initializer`` (tail and follow).
+  and container labels (``mlep.endpoint``, ``mlep.deployment``, ``mlep.home`` = the runtime folder…),
+  so a new backend object finds what runs, and only what runs for its ``MLEP_HOME``. Logs: ``inference-server`` and ``storage-initializer`` (tail and follow).
 """
 
 from __future__ import annotations

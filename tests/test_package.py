@@ -283,8 +283,10 @@ SUBPACKAGE_API = {
         "available_backends",
         "get_backend",
         "map_conda",
+        "recorded_deployments",
         "register_backend",
         "select_backend",
+        "write_storage_log",
     ],
     "workspace": [
         "LOCATION",

@@ -34,7 +34,11 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     if args.action == "stop":
-        print("local workspace stopped" if control.stop(home) else "no local workspace was running")
+        print(
+            "local workspace stopped"
+            if control.stop(home, report=print)
+            else "no local workspace was running"
+        )
         return 0
     current = control.status(home)
     if current is None:

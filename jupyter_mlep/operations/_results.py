@@ -74,6 +74,13 @@ class EndpointDetails(TableResult):
             (_DEPLOYMENT_HEAD, [_deployment_row(d) for d in self.deployments]),
         ]
 
+    def footer(self) -> list[tuple[str, bool]]:
+        return [
+            (f"{d.name} failed: {d.failure_reason.splitlines()[0]}", False)
+            for d in self.deployments
+            if d.failure_reason and d.provisioning_state == "Failed"
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             **self.endpoint.to_yaml_dict(),

@@ -32,8 +32,8 @@ How it works:
   call has a timeout, and engine errors become :class:`~jupyter_mlep.RuntimeBackendError` (no
   engine at all: :class:`~jupyter_mlep.DockerUnavailableError`, saying how to start one).
 * **State**: a JSON record per deployment (launcher pid and start time, or container id; ports)
-  and container labels (``mlep.endpoint``, ``mlep.deployment``…), so a new backend object finds
-  what runs. Logs: ``inference-server`` and ``storage-initializer`` (tail and follow).
+  and container labels (``mlep.endpoint``, ``mlep.deployment``, ``mlep.home`` = the runtime folder…),
+  so a new backend object finds what runs, and only what runs for its ``MLEP_HOME``. Logs: ``inference-server`` and ``storage-initializer`` (tail and follow).
 """
 
 from __future__ import annotations
@@ -41,7 +41,15 @@ from __future__ import annotations
 from ._base import Backend, DeploymentInfo, InstanceInfo, PreparedEnvironment
 from ._conda import EnvironmentWarning, map_conda
 from ._logs import LOG_SOURCES
-from ._registry import BackendChoice, available_backends, get_backend, register_backend, select_backend
+from ._registry import (
+    BackendChoice,
+    available_backends,
+    get_backend,
+    recorded_deployments,
+    register_backend,
+    select_backend,
+    write_storage_log,
+)
 from ._settings import DEFAULT_BASE_IMAGE, Mount, RuntimeSettings
 from ._spec import DeploymentSpec, EnvironmentSpec, ProbeSettings
 
@@ -62,6 +70,8 @@ __all__ = [
     "available_backends",
     "get_backend",
     "map_conda",
+    "recorded_deployments",
     "register_backend",
     "select_backend",
+    "write_storage_log",
 ]

@@ -97,6 +97,7 @@ class DockerBackend(LauncherBackend):
         labels = {
             "mlep.managed": "1", "mlep.endpoint": spec.endpoint, "mlep.deployment": spec.name,
             "mlep.instance": str(instance.index), "mlep.port": str(instance.port), "mlep.environment": prepared.key,
+            "mlep.home": str(self.settings.runtime_dir),
         }  # fmt: skip
         mounts = [
             Mount(str(AGENT_DIR), _AGENT),
@@ -153,7 +154,7 @@ class DockerBackend(LauncherBackend):
             self.engine.remove(instance.container)
 
     def _extra_records(self) -> list[DeploymentRecord]:
-        containers = self.engine.containers("mlep.managed=1")
+        containers = self.engine.containers(f"mlep.home={self.settings.runtime_dir}")  # this home's only
         known = {(r.endpoint, r.name) for r in load_records(self.settings.runtime_dir, self.name)}
         found: dict[tuple[str, str], DeploymentRecord] = {}
         for item in containers:
@@ -162,6 +163,8 @@ class DockerBackend(LauncherBackend):
             if key in known or not all(key):
                 continue
             folder = deployment_dir(self.settings.runtime_dir, *key)
+            if (folder / "state.json").exists():  # another runtime's record: removing these must spare it
+                folder = folder / "docker-orphans"
             record = found.setdefault(
                 key,
                 DeploymentRecord(self.name, key[0], key[1], str(folder), labels.get("mlep.environment", "")),

@@ -28,7 +28,7 @@ from ._settings import DEFAULT_BASE_IMAGE, Mount, RuntimeSettings
 from ._spec import EnvironmentSpec
 from ._venv import find_uv
 
-__all__ = ["build_image"]
+__all__ = ["base_image_problem", "build_image"]
 
 _BUILD_SCRIPT = r"""set -e
 PY=
@@ -73,15 +73,13 @@ def build_image(
     """The image of ``environment``: found by its content hash, or built now."""
     requested = environment.image or DEFAULT_BASE_IMAGE
     base = settings.map_image(requested)
-    if environment.build_context is None and not engine.image_exists(base):
-        mapped = f" (mapped from {requested})" if base != requested else ""
-        log.write(f"base image {base}{mapped} is not present; trying docker pull", report=True)
-        if not engine.pull(base):
-            raise EnvironmentBuildError(
-                f"The base image {base}{mapped} is not on this machine and cannot be pulled.",
-                hint="Map it to a local image: MLEP_IMAGE_MAP='"
-                f"{requested}=mlep-base:bookworm' (scripts/build-base-image builds that one).",
-            )
+    problem = base_image_problem(environment, settings, engine, log)
+    if problem is not None:
+        raise EnvironmentBuildError(
+            problem,
+            hint="Map it to a local image: MLEP_IMAGE_MAP='"
+            f"{requested}=mlep-base:bookworm' (scripts/build-base-image builds that one).",
+        )
     content = _content(environment, base, engine)
     key = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
     tag = f"{settings.image_prefix}:{key}"
@@ -111,6 +109,30 @@ def build_image(
         tuple(notes),
         env,
     )
+
+
+def base_image_problem(
+    environment: EnvironmentSpec,
+    settings: RuntimeSettings,
+    engine: DockerEngine,
+    log: StorageLog | None = None,
+) -> str | None:
+    """None when the environment's base image is on this machine (or could be pulled now), else why not.
+
+    An environment built from a Docker build context needs no base image here (its build says).
+    """
+    if environment.build_context is not None:
+        return None
+    requested = environment.image or DEFAULT_BASE_IMAGE
+    base = settings.map_image(requested)
+    if engine.image_exists(base):
+        return None
+    mapped = f" (mapped from {requested})" if base != requested else ""
+    if log is not None:
+        log.write(f"base image {base}{mapped} is not present; trying docker pull", report=True)
+    if engine.pull(base):
+        return None
+    return f"The base image {base}{mapped} is not on this machine and cannot be pulled."
 
 
 def _content(environment: EnvironmentSpec, base: str, engine: DockerEngine) -> dict[str, object]:

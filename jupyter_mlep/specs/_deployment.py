@@ -61,6 +61,7 @@ class OnlineDeployment(TopLevelSpec):
     startup_probe: ProbeSettings | None = None
     id: str | None = None
     provisioning_state: str | None = None
+    failure_reason: str | None = None
     location: str | None = None
 
     @property
@@ -216,6 +217,7 @@ class OnlineDeployment(TopLevelSpec):
             "app_insights_enabled": props.get("appInsightsEnabled"),
             "id": body.get("id"),
             "provisioning_state": props.get("provisioningState"),
+            "failure_reason": _failure_reason(props),
             "location": body.get("location"),
         }
         for key, rest_key, part in (
@@ -285,3 +287,12 @@ class KubernetesOnlineDeployment(OnlineDeployment):
 
     def _rest_extras(self) -> dict[str, Any]:
         return {"containerResourceRequirements": self.resources.to_rest() if self.resources else None}
+
+
+def _failure_reason(props: dict[str, Any]) -> str | None:
+    """Why a Failed deployment failed (``provisioningErrors``, as the local workspace reports it)."""
+    for item in props.get("provisioningErrors") or []:
+        message = ((item or {}).get("error") or {}).get("message") if isinstance(item, dict) else None
+        if message:
+            return str(message)
+    return None

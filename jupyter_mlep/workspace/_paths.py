@@ -56,6 +56,11 @@ class WorkspacePaths:
         return self.root / "blobs"
 
     @property
+    def servers(self) -> Path:
+        """JSON ledger of the deployment servers the workspace started, per runtime."""
+        return self.root / "servers.json"
+
+    @property
     def deployments(self) -> Path:
         """Per-deployment working folders (logs, runtime state)."""
         return self.root / "deployments"

@@ -11,9 +11,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .._errors import WorkspaceError, WorkspaceStartError
 from ._identity import WORKSPACE_PATH
@@ -172,13 +173,31 @@ def ensure_running(home: Path | str | None = None) -> WorkspaceInfo:
     return info if info is not None else start(home)
 
 
-def stop(home: Path | str | None = None, *, timeout: float = 20.0) -> bool:
-    """Stop the workspace server (SIGTERM, then SIGKILL after ``timeout``); False if none ran."""
+def stop(
+    home: Path | str | None = None, *, timeout: float = 20.0, report: Callable[[str], None] | None = None
+) -> bool:
+    """Stop the workspace server (SIGTERM, then SIGKILL after ``timeout``); False if none ran.
+
+    Then every deployment server the workspace started and did not stop (it was killed, or an
+    engine did not answer) is stopped too, on whichever runtime runs it; ``report`` gets a line
+    for each, and for each that could not be stopped.
+    """
     resolved = _home(home)
+    paths = WorkspacePaths.under(resolved)
+    stopped = _stop_server(resolved, paths, timeout)
+    if paths.servers.exists():
+        with _start_lock(paths):
+            if status(resolved) is None:
+                for line in _stop_owned_servers(resolved, paths):
+                    if report is not None:
+                        report(line)
+    return stopped
+
+
+def _stop_server(resolved: Path, paths: WorkspacePaths, timeout: float) -> bool:
     info = status(resolved)
     if info is None:
         return False
-    paths = WorkspacePaths.under(resolved)
     with contextlib.suppress(ProcessLookupError):
         os.kill(info.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -193,3 +212,38 @@ def stop(home: Path | str | None = None, *, timeout: float = 20.0) -> bool:
     if _lock_held(paths.server_lock):
         raise WorkspaceError(f"The local workspace server (pid {info.pid}) did not stop.")
     return True
+
+
+def _stop_owned_servers(home: Path, paths: WorkspacePaths) -> list[str]:
+    """Stop what the workspace's ledger still names (no server runs); lines saying what happened."""
+    from .._errors import DeploymentNotFoundError, MlepError
+    from ._owned import OwnedServers
+
+    owned = OwnedServers(paths.servers)
+    entries = sorted(owned.entries())
+    if not entries:
+        return []
+    from ..runtime import RuntimeSettings, get_backend
+
+    lines = []
+    backends: dict[str, Any] = {}
+    for runtime, endpoint, name in entries:
+        try:
+            if runtime not in backends:
+                settings = RuntimeSettings.from_env(
+                    {**os.environ, "MLEP_HOME": str(home), "MLEP_RUNTIME": runtime}
+                )
+                backends[runtime] = get_backend(runtime, settings=settings, reporter=None)
+            try:
+                backends[runtime].stop(endpoint, name)
+            except DeploymentNotFoundError:
+                owned.discard(runtime, endpoint, name)
+                continue
+        except MlepError as exc:
+            lines.append(
+                f"could not stop the servers of {endpoint}/{name} ({runtime} runtime): {exc.message}"
+            )
+            continue
+        owned.discard(runtime, endpoint, name)
+        lines.append(f"stopped the servers of {endpoint}/{name} ({runtime} runtime) left by the workspace")
+    return lines

@@ -17,6 +17,7 @@ from .arm import LOCATION, ArmError, bad_request, json_response, not_found
 from .context import Call, Workspace
 from .endpoints import DEPLOYMENT_KIND, ENDPOINT_KIND, endpoint_path, find_endpoint
 from .lro import OperationRunner
+from .ownership import RUNTIME_KEY, apply_runtime_request, deployment_runtime
 from .resolve import check_references, resolve_deployment
 from .store import Record
 from .validation import check_deployment_body, check_deployment_name, check_sku, optional_dict
@@ -56,7 +57,13 @@ def find_deployment(ws: Workspace, endpoint: str, name: str) -> tuple[Record, Re
 def render_deployment(ws: Workspace, record: Record) -> dict[str, Any]:
     """The ``OnlineDeployment`` body."""
     body = envelope(ws, record, DEPLOYMENT_TYPE)
-    body.pop("failure", None)
+    failure = body.pop("failure", None)
+    body.pop(RUNTIME_KEY, None)
+    if failure and body["properties"].get("provisioningState") == "Failed":
+        # As Azure ML computes report theirs (a local extension for deployments): show names the reason.
+        body["properties"]["provisioningErrors"] = [
+            {"error": {"code": "DeploymentFailed", "message": failure}}
+        ]
     return body
 
 
@@ -82,7 +89,8 @@ async def run_deployment(ws: Workspace, endpoint: str, name: str) -> None:
     if ws.supervisor is None:
         raise ArmError(500, "RuntimeUnavailable", "This workspace runs without a deployment runtime.")
     spec = resolve_deployment(ws, endpoint, record.name, record.body)
-    await ws.supervisor.start(spec)
+    runtime = await deployment_runtime(ws, endpoint, record.name, spec)
+    await ws.supervisor.start(spec, runtime)
 
 
 def _with_defaults(props: dict[str, Any]) -> dict[str, Any]:
@@ -161,6 +169,7 @@ async def put_deployment(call: Call) -> Response:
     }
     if body.get("identity") is not None:
         stored["identity"] = body["identity"]
+    apply_runtime_request(stored, props, existing.body if existing else None)
     record = ws.store.put(path, DEPLOYMENT_KIND, ep.id, existing.name if existing else name, stored)
     headers = _start(call, ep, record, "update" if existing else "create")
     return json_response(render_deployment(ws, record), 200 if existing else 201, headers=headers)

@@ -2,6 +2,11 @@
 
 The runtime is blocking; every call runs in a worker thread so the server keeps answering.
 Failures become ARM errors that carry the runtime's message and the server's log tail.
+
+Each deployment runs on one runtime (``process`` or ``docker``), chosen when it is created and
+recorded with it; the supervisor keeps one backend object per runtime, created on first use, and
+a ledger (:class:`OwnedServers`) of the runtimes it started servers on, so that nothing it started
+is ever left without an owner.
 """
 
 from __future__ import annotations
@@ -10,16 +15,21 @@ import asyncio
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .._errors import MlepError
+from .._errors import DeploymentNotFoundError, DockerUnavailableError, MlepError, RuntimeBackendError
+from ._owned import OwnedServers
+from ._paths import WorkspacePaths
 from .arm import ArmError
 
-__all__ = ["Supervisor"]
+__all__ = ["RUNTIMES", "Supervisor"]
 
 log = logging.getLogger("jupyter_mlep.workspace")
 _TAIL_LINES = 40
+#: The runtimes a deployment can run on.
+RUNTIMES = ("process", "docker")
 
 
 def _as_arm_error(exc: BaseException, what: str) -> ArmError:
@@ -31,35 +41,92 @@ def _as_arm_error(exc: BaseException, what: str) -> ArmError:
     return ArmError(400, "DeploymentFailed", text, details=[{"code": type(exc).__name__, "message": message}])
 
 
+def _same(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    return a[0].lower() == b[0].lower() and a[1].lower() == b[1].lower()
+
+
 class Supervisor:
     """Starts, updates, stops and locates the deployments' inference servers."""
 
-    def __init__(self, home: Path | None = None, backend: Any = None) -> None:
+    def __init__(self, home: Path | None = None, backend: Any = None, *, ledger: Path | None = None) -> None:
         self._home = home
-        self._backend = backend
+        self._backends: dict[str, Any] = {} if backend is None else {backend.name: backend}
         self._backend_lock = threading.Lock()
+        self._settings: Any = None
         self._urls: dict[str, list[str]] = {}
+        self._runtimes: dict[str, str] = {}
         self._running: set[asyncio.Future[Any]] = set()
+        if ledger is None and home is not None:
+            ledger = WorkspacePaths.under(home).servers
+        self.owned = OwnedServers(ledger)
 
+    # -- runtimes ----------------------------------------------------------------------------
     @property
-    def backend(self) -> Any:
-        """The runtime backend (chosen on first use: Docker when an engine answers, else processes)."""
+    def settings(self) -> Any:
+        """The runtime settings (``MLEP_*`` variables of the server, ``MLEP_HOME`` = this workspace's home)."""
         with self._backend_lock:
-            if self._backend is None:
-                from ..runtime import RuntimeSettings, get_backend
+            if self._settings is None:
+                from ..runtime import RuntimeSettings
 
                 environ = dict(os.environ)
                 if self._home is not None:
                     environ["MLEP_HOME"] = str(self._home)
-                self._backend = get_backend(
-                    settings=RuntimeSettings.from_env(environ), reporter=lambda text: log.info("%s", text)
-                )
-            return self._backend
+                self._settings = RuntimeSettings.from_env(environ)
+            return self._settings
+
+    def backend_for(self, runtime: str) -> Any:
+        """The backend of ``runtime``, created on first use.
+
+        Raises :class:`~jupyter_mlep.DockerUnavailableError` while no Docker engine answers.
+        """
+        settings = self.settings
+        with self._backend_lock:
+            backend = self._backends.get(runtime)
+        if backend is None:  # created outside the lock: finding an engine may take its timeout
+            from ..runtime import get_backend
+
+            backend = get_backend(runtime, settings=settings, reporter=lambda text: log.info("%s", text))
+            with self._backend_lock:
+                backend = self._backends.setdefault(runtime, backend)
+        return backend
+
+    def _backend_of(self, runtime: str, endpoint: str, name: str) -> Any:
+        """:meth:`backend_for`, with a missing engine explained for this deployment."""
+        try:
+            return self.backend_for(runtime)
+        except DockerUnavailableError as exc:
+            raise DockerUnavailableError(
+                f"it runs on the {runtime} runtime, and {exc.message[:1].lower()}{exc.message[1:]} Start the "
+                "engine, then update the deployment (or restart the workspace); or move it to local "
+                "processes: set its property mlep.runtime=process.",
+                hint=exc.hint,
+            ) from None
 
     @property
     def started(self) -> bool:
-        """True once the runtime backend was created (something may run)."""
-        return self._backend is not None
+        """True when something may run: a backend was created, or the ledger names servers."""
+        return bool(self._backends) or bool(self.owned.entries())
+
+    async def choose_runtime(self, spec: Any) -> str:
+        """The runtime for a deployment that has none yet (``MLEP_RUNTIME``; ``auto`` decides now).
+
+        When ``auto`` gives up Docker for this deployment (its base image cannot be had), the
+        warning goes to the deployment's ``storage-initializer`` log as a ``warning: `` line.
+        """
+        return await asyncio.to_thread(self._choose_blocking, spec)
+
+    def _choose_blocking(self, spec: Any) -> str:
+        from ..runtime import select_backend, write_storage_log
+
+        choice = select_backend(self.settings, spec.environment)
+        log.info("deployment %s/%s: runtime %s (%s)", spec.endpoint, spec.name, choice.name, choice.reason)
+        if choice.warning:
+            write_storage_log(self.settings, spec.endpoint, spec.name, f"warning: {choice.warning}")
+        return str(choice.name)
+
+    def runtime_of(self, endpoint: str, name: str) -> str | None:
+        """The runtime a deployment was last started or found on by this server, if any."""
+        return self._runtimes.get(self._key(endpoint, name))
 
     @staticmethod
     def _key(endpoint: str, name: str) -> str:
@@ -73,11 +140,15 @@ class Supervisor:
         urls = [instance.url for instance in info.instances]
         self._urls[self._key(info.endpoint, info.name)] = urls
 
-    async def start(self, spec: Any) -> None:
-        """Start (or restart with the new spec) a deployment and wait until it is healthy."""
+    async def start(self, spec: Any, runtime: str) -> None:
+        """Start (or restart with the new spec) a deployment on ``runtime`` and wait until it is healthy.
+
+        When the deployment ran on another runtime, its servers there are stopped first (a runtime
+        switch: both runtimes keep a deployment's state in the same folder).
+        """
         key = self._key(spec.endpoint, spec.name)
         self._urls.pop(key, None)
-        future = asyncio.get_running_loop().run_in_executor(None, self._start_blocking, spec)
+        future = asyncio.get_running_loop().run_in_executor(None, self._start_blocking, spec, runtime)
         self._running.add(future)
         future.add_done_callback(self._running.discard)
         future.add_done_callback(lambda done: done.cancelled() or done.exception())
@@ -89,8 +160,11 @@ class Supervisor:
             raise _as_arm_error(exc, f"Deployment {spec.endpoint}/{spec.name} did not start") from None
         self._remember(info)
 
-    def _start_blocking(self, spec: Any) -> Any:
-        backend = self.backend
+    def _start_blocking(self, spec: Any, runtime: str) -> Any:
+        backend = self._backend_of(runtime, spec.endpoint, spec.name)
+        self._leave_other_runtimes(spec.endpoint, spec.name, runtime)
+        self.owned.add(runtime, spec.endpoint, spec.name)
+        self._runtimes[self._key(spec.endpoint, spec.name)] = runtime
         try:
             current = backend.status(spec.endpoint, spec.name)
         except MlepError:
@@ -99,33 +173,97 @@ class Supervisor:
             return backend.update(spec)
         return backend.start(spec)
 
+    def _leave_other_runtimes(self, endpoint: str, name: str, runtime: str) -> None:
+        """Stop the deployment's servers on every runtime but ``runtime`` (a switch of runtime)."""
+        for other, owned_endpoint, owned_name in sorted(self.owned.entries()):
+            if other != runtime and _same((owned_endpoint, owned_name), (endpoint, name)):
+                log.info(
+                    "deployment %s/%s moves from the %s to the %s runtime", endpoint, name, other, runtime
+                )
+                self._stop_on(other, owned_endpoint, owned_name)
+
+    def _stop_on(self, runtime: str, endpoint: str, name: str) -> bool:
+        """Stop a deployment's servers on ``runtime`` and forget them; False when its engine does not answer."""
+        try:
+            backend = self.backend_for(runtime)
+        except MlepError as exc:
+            log.warning("cannot stop %s/%s on the %s runtime now: %s", endpoint, name, runtime, exc)
+            return False
+        try:
+            backend.stop(endpoint, name)
+        except DeploymentNotFoundError:
+            pass
+        except RuntimeBackendError as exc:
+            log.warning("stopping %s/%s on the %s runtime: %s", endpoint, name, runtime, exc)
+            return False
+        self.owned.discard(runtime, endpoint, name)
+        return True
+
     async def settle(self, timeout: float = 15.0) -> None:
         """Wait (up to ``timeout`` s) for starts still running in worker threads."""
         if self._running:
             await asyncio.wait(set(self._running), timeout=timeout)
 
-    async def stop(self, endpoint: str, name: str) -> None:
-        """Stop a deployment's servers (nothing happens when it does not run)."""
+    async def stop(self, endpoint: str, name: str) -> bool:
+        """Stop a deployment's servers on every runtime it ran on; False when an engine did not answer."""
         self._urls.pop(self._key(endpoint, name), None)
-        try:
-            await asyncio.to_thread(self.backend.stop, endpoint, name)
-        except MlepError as exc:
-            log.debug("stopping %s/%s: %s", endpoint, name, exc)
+        return await asyncio.to_thread(self._stop_blocking, endpoint, name)
 
-    async def attach(self, endpoint: str, name: str) -> bool:
-        """Find a deployment that still runs (after a restart of the workspace); True if found."""
+    def _stop_blocking(self, endpoint: str, name: str) -> bool:
+        entries = [(r, e, n) for r, e, n in self.owned.entries() if _same((e, n), (endpoint, name))]
+        if not entries:  # servers from before the ledger: the backends in use, and local processes
+            entries = [(runtime, endpoint, name) for runtime in sorted({"process", *self._backends})]
+        done = True
+        for runtime, owned_endpoint, owned_name in sorted(entries):
+            done = self._stop_on(runtime, owned_endpoint, owned_name) and done
+        if done:
+            self._runtimes.pop(self._key(endpoint, name), None)
+        return done
+
+    def stop_unwanted(self, wanted: Callable[[str, str, str], bool]) -> set[str]:
+        """Stop (blocking) every server the workspace started that ``wanted(runtime, endpoint, name)``
+        rejects; returns the runtimes that could not be reached (their servers wait in the ledger)."""
+        unreachable: set[str] = set()
+        for runtime, endpoint, name in sorted(self.owned.entries()):
+            if runtime in unreachable or wanted(runtime, endpoint, name):
+                continue
+            log.info("stopping %s/%s on the %s runtime: no deployment wants it", endpoint, name, runtime)
+            self._urls.pop(self._key(endpoint, name), None)
+            if not self._stop_on(runtime, endpoint, name):
+                unreachable.add(runtime)
+        return unreachable
+
+    def adopt(self, runtime: str, endpoint: str, name: str) -> None:
+        """Count servers found in the runtime's records (started before the ledger existed) as ours."""
+        self.owned.add(runtime, endpoint, name)
+
+    async def attach(self, endpoint: str, name: str, runtime: str) -> bool:
+        """Find a deployment that still runs on ``runtime`` (after a restart of the workspace); True if found.
+
+        Raises an :class:`ArmError` naming the runtime when its engine does not answer.
+        """
         try:
-            info = await asyncio.to_thread(self.backend.status, endpoint, name)
+            backend = await asyncio.to_thread(self._backend_of, runtime, endpoint, name)
+        except MlepError as exc:
+            raise _as_arm_error(exc, f"Deployment {endpoint}/{name} cannot run") from None
+        try:
+            info = await asyncio.to_thread(backend.status, endpoint, name)
         except MlepError:
             return False
         if info.state != "Running" or not info.instances:
             return False
+        self._runtimes[self._key(endpoint, name)] = runtime
         self._remember(info)
         return True
 
     async def logs(self, endpoint: str, name: str, source: str, lines: int | None) -> str:
         """The tail of a deployment's ``inference-server`` or ``storage-initializer`` log."""
-        try:
-            return str(await asyncio.to_thread(self.backend.logs, endpoint, name, source=source, lines=lines))
-        except MlepError:
-            return ""  # nothing ran (yet) for this deployment
+        runtimes = [self.runtime_of(endpoint, name)]
+        runtimes += [r for r, e, n in sorted(self.owned.entries()) if _same((e, n), (endpoint, name))]
+        for runtime in [*dict.fromkeys(r for r in runtimes if r), "process"]:
+            try:
+                backend = await asyncio.to_thread(self.backend_for, runtime)
+                return str(await asyncio.to_thread(backend.logs, endpoint, name, source=source, lines=lines))
+            except MlepError:
+                continue
+        return ""  # nothing ran (yet) for this deployment

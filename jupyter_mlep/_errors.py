@@ -238,7 +238,11 @@ class RestError(MlepError):
     Carries the request ``method`` and ``url`` (without its query), the HTTP ``status``, the ARM
     error ``code``, ``details`` (the ARM error details, as sent) and the ``request_id`` /
     ``correlation_id`` the service returned, for support requests. Never carries credentials.
+    ``show_request`` False (a target whose support needs no ids) keeps the request and its ids
+    out of the printed text; they stay on the exception.
     """
+
+    show_request: bool = True
 
     def __init__(
         self,
@@ -266,8 +270,10 @@ class RestError(MlepError):
         lines = []
         for detail in self.details:
             text = str(detail.get("message") or "").strip()
-            if text and text != self.message:
+            if text and text not in self.message:
                 lines.append(f"  - {detail.get('code') or 'detail'}: {text}")
+        if not self.show_request:
+            return lines
         if self.method and self.url:
             where = f"{self.method} {self.url}" + (f" -> {self.status}" if self.status else "")
             lines.append(f"Request: {where}")

@@ -51,6 +51,9 @@ class Capabilities:
     management token is accepted."""
     implicit_start: bool = False
     """Connecting starts the target's server when none runs (the start hook)."""
+    request_details: bool = True
+    """Errors print the request (method, URL) and the service's request ids, which its support asks
+    for; False: they stay on the exception (``.url``, ``.request_id``…) but are not printed."""
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,9 @@ register(
     Target(
         name="local",
         description="the local workspace server on this machine (started when needed)",
-        capabilities=Capabilities(router_counters=True, scoring_scope=None, implicit_start=True),
+        capabilities=Capabilities(
+            router_counters=True, scoring_scope=None, implicit_start=True, request_details=False
+        ),
         address=_local_address,
         start=_start_local,
         unreachable=Unreachable(

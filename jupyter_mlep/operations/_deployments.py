@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -15,8 +16,10 @@ __all__ = [
     "LOG_CONTAINERS",
     "LogFollower",
     "check_container",
+    "clean_log_tail",
     "create_or_update_deployment",
     "delete_deployment",
+    "failure_reason",
     "get_deployment",
     "get_logs",
     "list_deployments",
@@ -160,13 +163,41 @@ def get_logs(
     return str(answer.get("content") or "")
 
 
+_FAILED = "Deployment failed: "
+_NOISE = re.compile(r"(WARNING: )?Location '[^']*' is ignored: it is either a non-exist")
+
+
+def clean_log_tail(text: str) -> str:
+    """A log tail as shown with an error: without pip's "Location '…' is ignored" warnings (a
+    ``find-links`` folder of the machine that the environment does not have)."""
+    return "".join(line for line in text.splitlines(keepends=True) if not _NOISE.search(line))
+
+
+def failure_reason(client: RestClient, endpoint: str, name: str) -> str:
+    """Why a deployment failed, as the service recorded it ('' when it says nothing).
+
+    Read from the end of its storage-initializer log (the service appends ``Deployment failed:
+    <reason>``); only the reason's first part, without the log tail some services attach."""
+    try:
+        text = get_logs(client, endpoint, name, lines=200, container="storage-initializer")
+    except RestError:
+        return ""
+    start = text.rfind(_FAILED)
+    if start < 0:
+        return ""
+    reason = text[start + len(_FAILED) :].split("\n--- log tail ---\n")[0].strip()
+    reason = reason.splitlines()[0] if reason else ""
+    head, colon, rest = reason.partition(": ")
+    return rest if colon and rest.startswith(head + ": ") else reason  # a clause said twice, once
+
+
 def log_tail_hook(client: RestClient, endpoint: str, name: str, *, lines: int = 50) -> FailureHook:
     """The failure hook of a change to a deployment: the last ``lines`` of its inference-server log
     ("" when they cannot be read), carried by the :class:`~jupyter_mlep.OperationFailedError`."""
 
     def read(operation: Operation) -> str:
         try:
-            return get_logs(client, endpoint, name, lines=lines)
+            return clean_log_tail(get_logs(client, endpoint, name, lines=lines))
         except RestError:
             return ""
 

@@ -112,8 +112,8 @@ class Operation:
         the operation itself: it goes on in the service.
         """
         limit = self._client.operation_timeout if timeout is None else timeout
-        self._report(progress)
         try:
+            self._report(progress)
             while not self.done:
                 remaining = limit - self.elapsed
                 if remaining <= 0:

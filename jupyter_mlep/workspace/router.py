@@ -249,7 +249,9 @@ class ScoringRouter:
             stored = self.ws.store.get(f"{endpoint_path(route.endpoint)}/deployments/{deployment}")
             props = stored.body.get("properties", {}) if stored is not None else {}
             failure = str(stored.body.get("failure") or "") if stored is not None else ""
-            failure = failure.split("\n--- log tail ---\n")[0].strip()
+            failure = failure.split("\n--- log tail ---\n")[0].strip().rstrip(".")
+            head, colon, rest = failure.partition(": ")
+            failure = rest if colon and rest.startswith(head + ": ") else failure  # a clause said twice
             raise ArmError(
                 503,
                 "DeploymentNotReady",

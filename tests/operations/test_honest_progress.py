@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support.clients import make_client
+from support.arm import API
+from support.clients import FAST_RETRY, make_client
 from support.samples import SampleTree
 from support.waiting import unique
 
 from jupyter_mlep import _errors as errors
 from jupyter_mlep import operations as ops
-from jupyter_mlep.rest import OperationProgress, RestClient
+from jupyter_mlep.rest import OperationProgress, RestClient, StaticTokenCredential
 from jupyter_mlep.specs import OnlineDeployment, load_deployment
 from jupyter_mlep.workspace import WorkspaceInfo
 
@@ -109,7 +110,7 @@ def test_a_deployment_that_does_not_start_says_why_once(honest: Honest) -> None:
     assert "--- log tail ---" not in text and "Worker failed to boot" in error.log_tail
     assert "is ignored: it is either a non-exist" not in error.log_tail
     # the local target prints no request line and no ids; they stay on the exception
-    assert "Request:" not in text and "x-ms-request-id" not in text and "/subscriptions/" not in text
+    assert "x-ms-request-id" not in text and "/subscriptions/" not in text and error.request_id not in text
     assert error.url and "/subscriptions/" in error.url and error.request_id and error.method == "PUT"
 
 
@@ -119,7 +120,8 @@ def test_a_request_error_prints_its_request_where_support_needs_it() -> None:
     )
     assert "Request: GET https://management.azure.com/x -> 404" in str(error) and "r-1" in str(error)
     error.show_request = False
-    assert "Request:" not in str(error) and "r-1" not in str(error) and error.request_id == "r-1"
+    assert "Request: GET /x -> 404" in str(error) and "management.azure.com" not in str(error)
+    assert "r-1" not in str(error) and error.request_id == "r-1"
 
 
 def test_invoking_a_deployment_that_is_not_ready_fails_at_once(honest: Honest, client: RestClient) -> None:
@@ -133,7 +135,7 @@ def test_invoking_a_deployment_that_is_not_ready_fails_at_once(honest: Honest, c
     assert error.status == 503 and error.code == "DeploymentNotReady"
     text = str(error)
     assert "provisioningState is Failed" in text and "No module named 'lightgbm'" in text
-    assert "Request:" not in text and "%endpoint logs" in text
+    assert "Request: POST /endpoints/" in text and "%endpoint logs" in text
 
 
 def test_a_rollout_to_a_failed_deployment_is_refused_before_traffic_moves(
@@ -169,3 +171,26 @@ def test_ctrl_c_during_deploy_with_traffic_says_how_to_apply_it(honest: Honest, 
     ):
         assert time.monotonic() < deadline
         time.sleep(0.5)
+
+
+def test_what_an_error_prints_is_the_targets_choice(workspace: WorkspaceInfo) -> None:
+    """The same 404 from the same server: the local target prints the path, a target whose support
+    asks for request ids (azure) prints the URL and the ids; both keep them on the exception."""
+    printed = {}
+    for target in ("local", "azure"):
+        rest = RestClient(
+            workspace.base_url,
+            StaticTokenCredential(workspace.token),
+            workspace_path=workspace.workspace_path,
+            api_version=API,
+            target=target,
+            retry=FAST_RETRY,
+        )
+        with rest, pytest.raises(errors.NotFoundError) as caught:
+            rest.get(rest.paths.endpoint("no-such-endpoint"))
+        assert caught.value.request_id and caught.value.url and "/subscriptions/" in caught.value.url
+        printed[target] = str(caught.value)
+    assert "Request: GET onlineEndpoints/no-such-endpoint -> 404" in printed["local"]
+    assert "x-ms-request-id" not in printed["local"] and "127.0.0.1" not in printed["local"]
+    assert f"Request: GET {workspace.base_url}/subscriptions/" in printed["azure"]
+    assert "x-ms-request-id" in printed["azure"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from .._errors import NotFoundError, RestError, SpecValidationError, UsageError
+from .._errors import NotFoundError, OperationFailedError, RestError, SpecValidationError, UsageError
 from ..rest import FailureHook, Operation, ProgressCallback, RestClient
 from ..specs import OnlineDeployment, validate_instance_count
 from ._common import endpoint_lock, location_of, not_found
@@ -88,7 +89,7 @@ def create_or_update_deployment(
             f"The deployment for endpoint {endpoint} has no name.",
             hint="Give the deployment body a name, or pass name=...",
         )
-    with endpoint_lock(client, endpoint):
+    with endpoint_lock(client, endpoint), _clean_tail():
         operation = client.begin(
             "PUT",
             client.paths.deployment(endpoint, name),
@@ -119,7 +120,7 @@ def scale_deployment(
     validate_instance_count(instance_count)
     current = client.get(client.paths.deployment(endpoint, name))
     sku = {**(current.get("sku") or {"name": "Default"}), "capacity": instance_count}
-    with endpoint_lock(client, endpoint):
+    with endpoint_lock(client, endpoint), _clean_tail():
         result = client.run(
             "PATCH",
             client.paths.deployment(endpoint, name),
@@ -164,13 +165,23 @@ def get_logs(
 
 
 _FAILED = "Deployment failed: "
-_NOISE = re.compile(r"(WARNING: )?Location '[^']*' is ignored: it is either a non-exist")
+_NOISE = re.compile(r"Location '[^']*' is ignored: it is (either a non-exist|neither a file nor a directory)")
 
 
 def clean_log_tail(text: str) -> str:
     """A log tail as shown with an error: without pip's "Location '…' is ignored" warnings (a
     ``find-links`` folder of the machine that the environment does not have)."""
     return "".join(line for line in text.splitlines(keepends=True) if not _NOISE.search(line))
+
+
+@contextlib.contextmanager
+def _clean_tail() -> Iterator[None]:
+    """A failed change's log tail (the server's, or one the service put in its message) shown clean."""
+    try:
+        yield
+    except OperationFailedError as exc:
+        exc.log_tail = clean_log_tail(exc.log_tail)
+        raise
 
 
 def failure_reason(client: RestClient, endpoint: str, name: str) -> str:

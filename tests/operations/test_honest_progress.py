@@ -23,6 +23,10 @@ from jupyter_mlep.specs import OnlineDeployment, load_deployment
 from jupyter_mlep.workspace import WorkspaceInfo
 
 SCORE_LIGHTGBM = """\
+import sys
+
+print(PIP_NOISE, file=sys.stderr)  # what pip prints where a find-links folder of the host is missing
+
 import lightgbm
 
 
@@ -32,7 +36,12 @@ def init():
 
 def run(raw_data):
     return [1]
-"""
+""".replace(
+    "PIP_NOISE",
+    repr(
+        "WARNING: Location '/opt/wheels' is ignored: it is either a non-existing path or lacks a specific scheme."
+    ),
+)
 
 
 @dataclass
@@ -98,17 +107,18 @@ def test_the_build_warnings_reach_the_deploy_result(honest: Honest) -> None:
     assert honest.blue.status_payload()["warnings"] == warnings
 
 
-def test_a_deployment_that_does_not_start_says_why_once(honest: Honest) -> None:
+def test_a_deployment_that_does_not_start_says_why_once(honest: Honest, client: RestClient) -> None:
     error = honest.failure
     text = str(error)
     assert (
-        "ModuleNotFoundError: No module named 'lightgbm' (while importing score.py, line 1)" in error.message
+        "ModuleNotFoundError: No module named 'lightgbm' (while importing score.py, line 5)" in error.message
     )
     assert "init() of the scoring script failed, or it has no run()" not in text
     assert "did not start: Deployment" not in text  # the cause said once
     assert text.count("Worker failed to boot") == 1, text  # the log tail once
     assert "--- log tail ---" not in text and "Worker failed to boot" in error.log_tail
-    assert "is ignored: it is either a non-exist" not in error.log_tail
+    noise = "is ignored: it is either a non-existing path"
+    assert noise in ops.get_logs(client, honest.endpoint, "broken") and noise not in error.log_tail
     # the local target prints no request line and no ids; they stay on the exception
     assert "x-ms-request-id" not in text and "/subscriptions/" not in text and error.request_id not in text
     assert error.url and "/subscriptions/" in error.url and error.request_id and error.method == "PUT"

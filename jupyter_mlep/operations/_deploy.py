@@ -305,6 +305,8 @@ def deploy(
     if wait:
         known = storage.build == "done"
         storage.read()  # the warnings of this deploy (and how the build ended, if not seen yet)
+        for warning in storage.warnings:
+            say(f"Warning: {warning}")
         if not known:
             storage.build = "done"
             built()

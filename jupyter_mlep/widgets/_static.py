@@ -67,6 +67,9 @@ class StaticStatus:
         """Show the error and the log tail (the caller raises)."""
         tail = str(getattr(exc, "log_tail", "") or "")
         message = getattr(exc, "message", None) or str(exc).split("\nLast lines of the deployment log")[0]
+        hint = getattr(exc, "hint", None)
+        if not final and hint:  # only the wait ended: what goes on, and what was not done (traffic)
+            message = f"{message} {hint}"
         self.state.fail(f"{type(exc).__name__}: {message}", tail, final=final)
         self.refresh()
 

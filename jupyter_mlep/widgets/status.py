@@ -124,6 +124,9 @@ class StatusWidget(widgets.VBox):  # type: ignore[misc]
         """Show an error (with the log tail of an :class:`~jupyter_mlep.OperationFailedError`)."""
         tail = exc.log_tail if isinstance(exc, OperationFailedError) else ""
         message = getattr(exc, "message", None) or str(exc).split("\nLast lines of the deployment log")[0]
+        hint = getattr(exc, "hint", None)
+        if not final and hint:  # only the wait ended: what goes on, and what was not done (traffic)
+            message = f"{message} {hint}"
         self._model.fail(f"{type(exc).__name__}: {message}", tail, final=final)
         self.refresh()
 

@@ -160,6 +160,14 @@ def test_a_rollout_to_a_failed_deployment_is_refused_before_traffic_moves(
     assert events == []  # not even planned
     assert caught.value.result is not None and caught.value.result.outcome == "error"
     assert {k: v for k, v in ops.get_traffic(client, honest.endpoint).traffic.items() if v} == {"blue": 100}
+    # the rollout widget says so too
+    from jupyter_mlep.widgets.rollout import RolloutWidget
+
+    widget = RolloutWidget(honest.endpoint, "broken")
+    with pytest.raises(errors.RolloutError):
+        widget.run(client, steps="50,100", interval="1s")
+    assert "provisioning state is Failed" in widget.last_message and "stopped by an error" in repr(widget)
+    widget.close()
 
 
 def test_ctrl_c_during_deploy_with_traffic_says_how_to_apply_it(honest: Honest, client: RestClient) -> None:

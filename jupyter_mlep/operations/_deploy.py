@@ -308,7 +308,8 @@ def deploy(
         for warning in storage.warnings:
             say(f"Warning: {warning}")
         if not known:
-            storage.build = "done"
+            if storage.build != "done":  # the log did not say (another service): it is over anyway
+                storage.build, storage.detail = "done", ""
             built()
         phases.report("health", "done", str(result.provisioning_state or "Succeeded"))
     split = None

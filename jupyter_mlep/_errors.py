@@ -238,7 +238,12 @@ class RestError(MlepError):
     Carries the request ``method`` and ``url`` (without its query), the HTTP ``status``, the ARM
     error ``code``, ``details`` (the ARM error details, as sent) and the ``request_id`` /
     ``correlation_id`` the service returned, for support requests. Never carries credentials.
+    ``show_request`` False (a target whose support needs no ids) prints the request's path below
+    the workspace (``GET onlineEndpoints/ep -> 404``) instead of its URL, and no ids; they all
+    stay on the exception.
     """
+
+    show_request: bool = True
 
     def __init__(
         self,
@@ -266,11 +271,15 @@ class RestError(MlepError):
         lines = []
         for detail in self.details:
             text = str(detail.get("message") or "").strip()
-            if text and text != self.message:
+            if text and text not in self.message:
                 lines.append(f"  - {detail.get('code') or 'detail'}: {text}")
         if self.method and self.url:
-            where = f"{self.method} {self.url}" + (f" -> {self.status}" if self.status else "")
-            lines.append(f"Request: {where}")
+            url = self.url if self.show_request else _short_url(self.url)
+            where = f"{self.method} {url}" + (f" -> {self.status}" if self.status else "")
+            if self.show_request or f"{self.method} {url}" not in self.message:
+                lines.append(f"Request: {where}")
+        if not self.show_request:
+            return lines
         ids = [f"x-ms-request-id {self.request_id}"] if self.request_id else []
         if self.correlation_id:
             ids.append(f"x-ms-correlation-request-id {self.correlation_id}")
@@ -286,6 +295,13 @@ class RestError(MlepError):
         if self.hint:
             parts.append(self.hint)
         return "\n".join(parts)
+
+
+def _short_url(url: str) -> str:
+    """``url`` without its host and, for a workspace resource, without the path down to it."""
+    path = "/" + url.split("://", 1)[-1].split("/", 1)[-1] if "://" in url else url
+    _, marker, rest = path.partition("/workspaces/")
+    return rest.split("/", 1)[1] if marker and "/" in rest else path
 
 
 class CredentialError(RestError):

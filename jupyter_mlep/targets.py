@@ -51,6 +51,10 @@ class Capabilities:
     management token is accepted."""
     implicit_start: bool = False
     """Connecting starts the target's server when none runs (the start hook)."""
+    request_details: bool = False
+    """Errors print the request's URL and the service's request ids (its support asks for them);
+    False: they stay on the exception (``.url``, ``.request_id``…), and only the request's path
+    below the workspace is printed."""
 
 
 @dataclass(frozen=True)
@@ -223,7 +227,9 @@ register(
     Target(
         name="azure",
         description="an Azure ML workspace through Azure Resource Manager",
-        capabilities=Capabilities(router_counters=False, scoring_scope=ML_SCOPE, implicit_start=False),
+        capabilities=Capabilities(
+            router_counters=False, scoring_scope=ML_SCOPE, implicit_start=False, request_details=True
+        ),
         address=_azure_address,
         settings=("arm_url", *_AZURE_FIELDS),
         required=_AZURE_FIELDS,

@@ -4,20 +4,34 @@ create or update the deployment, wait, and optionally move traffic to it.
 Progress is reported three ways: ``on_step`` (one line of text per step, for terminals),
 ``progress`` (every poll of the long-running operation) and ``on_phase`` (a :class:`DeployStep`
 each time one of the :data:`DEPLOY_PHASES` starts, changes or ends: what the status widget draws).
+
+The service builds the environment after the deployment is submitted: while it does, the
+``environment`` phase runs again (read from the deployment's storage-initializer log, whose
+``environment …: building`` / ``ready`` / ``reusing`` lines say where the build is), and ``health``
+starts once it is ready. The log's ``warning: …`` lines of this deploy (a conda file asking for
+another Python, an image the process runtime ignores, a runtime fallback) end up on
+:attr:`DeployResult.warnings <jupyter_mlep.operations.DeployResult.warnings>`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from .._errors import MlepError, SpecValidationError
+from .._errors import (
+    MlepError,
+    OperationInterruptedError,
+    OperationTimeoutError,
+    RestError,
+    SpecValidationError,
+)
 from ..rest import OperationProgress, ProgressCallback, RestClient
 from ..specs import OnlineDeployment, validate_name
 from ._assets import ended_state, local_code_folder, local_model_path, register_deployment_assets
-from ._deployments import create_or_update_deployment
+from ._deployments import create_or_update_deployment, get_logs
 from ._endpoints import create_endpoint
 from ._results import DeployResult
 from ._traffic import format_split, set_traffic, split_traffic
@@ -33,8 +47,9 @@ __all__ = [
 
 DEPLOY_PHASES = ("endpoint", "upload", "environment", "deployment", "health", "traffic")
 """The phases of :func:`deploy`, in order: create the endpoint if missing, upload the model and
-code, register the environment, submit the deployment, wait until the service reports it healthy
-(provisioning state Succeeded), move traffic (only with ``traffic``)."""
+code, register the environment (and, once the deployment is submitted, wait while the service
+builds it), submit the deployment, wait until the service reports it healthy (provisioning state
+Succeeded), move traffic (only with ``traffic``)."""
 
 
 @dataclass(frozen=True)
@@ -66,12 +81,19 @@ class _Phases:
     def __init__(self, callback: PhaseCallback | None) -> None:
         self._callback = callback
         self._started: dict[str, float] = {}
+        self._finished: set[str] = set()
 
     def report(self, phase: str, state: str, detail: str = "") -> None:
         now = time.perf_counter()
+        if state == "running" and phase in self._finished:  # a phase that runs again: timed anew
+            self._finished.discard(phase)
+            self._started.pop(phase, None)
         started = self._started.setdefault(phase, now)
+        step = DeployStep(phase, state, detail, now - started)
+        if step.finished:
+            self._finished.add(phase)
         if self._callback is not None:
-            self._callback(DeployStep(phase, state, detail, now - started))
+            self._callback(step)
 
     @contextlib.contextmanager
     def running(self, phase: str, detail: str = "") -> Iterator[None]:
@@ -96,6 +118,70 @@ def _say_endpoint_stays(exc: MlepError, endpoint: str) -> None:
         f"(jupyter-mlep endpoint delete {endpoint}), or deploy again to it."
     )
     exc.hint = f"{exc.hint}\n{note}" if exc.hint else note
+
+
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d) (.*)$")
+_BUILDING = re.compile(r"^environment \S+: building (.*?)(?: (?:in|\(log:) .*)?$")
+_BUILT = re.compile(r"^environment \S+: (ready in .*|reusing .*|image \S+ ready)$")
+_MILESTONE = re.compile(
+    r"^\s+(Resolved \d.*|Prepared \d.*|Installed \d.*|Successfully installed.*|Step \d+/\d+.*)"
+)
+_WARNING = re.compile(r"^warning: (.+)$")
+
+
+class _StorageLog:
+    """What the deployment's storage-initializer log says about this deploy: where the environment
+    build is, and the warnings (lines written since ``since``, local time to the second)."""
+
+    INTERVAL = 1.0
+    """Seconds between two reads while the deploy waits (a read is one request)."""
+
+    def __init__(self, client: RestClient, endpoint: str, name: str, since: str) -> None:
+        self.client, self.endpoint, self.name, self.since = client, endpoint, name, since
+        self.build = ""  # "", "running" or "done"
+        self.detail = ""
+        self.warnings: list[str] = []
+        self.readable = True
+        self._last = 0.0
+
+    def read(self, *, throttle: bool = False) -> None:
+        """Read the log's end again (at most once per :attr:`INTERVAL` with ``throttle``)."""
+        now = time.monotonic()
+        if not self.readable or (throttle and now - self._last < self.INTERVAL):
+            return
+        self._last = now
+        try:
+            text = get_logs(self.client, self.endpoint, self.name, lines=400, container="storage-initializer")
+        except RestError:
+            self.readable = False  # a service without this log: the phases go on without it
+            return
+        warnings: list[str] = []
+        for line in text.splitlines():
+            stamped = _STAMP.match(line)
+            if stamped is None:
+                continue
+            stamp, said = stamped.groups()
+            if stamp < self.since:
+                continue
+            if (built := _BUILT.match(said)) is not None:
+                self.build, self.detail = "done", built.group(1)
+            elif (building := _BUILDING.match(said)) is not None:
+                self.build, self.detail = "running", f"building {building.group(1)}"
+            elif self.build == "running" and (step := _MILESTONE.match(said)) is not None:
+                self.detail = step.group(1)
+            elif (warning := _WARNING.match(said)) is not None and warning.group(1) not in warnings:
+                warnings.append(warning.group(1))
+        self.warnings = warnings
+
+
+def _interrupted_hint(endpoint: str, name: str, traffic: int) -> str:
+    """How to give the deployment its traffic after Ctrl-C (magic and command line)."""
+    split = f"{name}={traffic}" + ("" if traffic == 100 else " OTHER=...")
+    return (
+        f"The traffic was not applied ({name} was to get {traffic}%). Once the deployment is Succeeded, "
+        f"apply it: %endpoint traffic {endpoint} {split} (from a terminal: jupyter-mlep endpoint traffic "
+        f"{endpoint} {split})."
+    )
 
 
 def check_deployment_script(spec: OnlineDeployment) -> None:
@@ -135,6 +221,7 @@ def deploy(
     then still running: watch the deployment's provisioning state).
     """
     started, requests = time.perf_counter(), client.request_count
+    since = time.strftime("%Y-%m-%dT%H:%M:%S")
     say = on_step or (lambda _text: None)
     phases = _Phases(on_phase)
     name = endpoint or spec.endpoint_name
@@ -165,15 +252,32 @@ def deploy(
     say(f"Deploying {spec.name} to {name}")
 
     submitted: list[str] = []
+    storage = _StorageLog(client, name, spec.name, since)
+
+    def built() -> None:
+        """The environment phase ends once the storage log says the build is over."""
+        if storage.build == "done":
+            phases.report("environment", "done", storage.detail)
+            phases.report("health", "running", submitted[-1] if submitted else "")
 
     def accepted(body: OnlineDeployment) -> None:
         state = body.provisioning_state or "Accepted"
         submitted.append(state)
         phases.report("deployment", "done", f"accepted ({state})")
-        phases.report("health", "running", state)
+        if wait:
+            phases.report("environment", "running", "waiting for the build")
+        else:  # not followed here: a status view polls the provisioning state
+            phases.report("health", "running", state)
 
     def polled(update: OperationProgress) -> None:
-        if not update.done:  # an operation status says InProgress: keep the provisioning state
+        if not update.done and storage.build != "done" and wait:
+            storage.read(throttle=True)
+            if storage.build == "done":
+                built()
+            elif storage.build == "running":
+                phases.report("environment", "running", storage.detail)
+        if not update.done and (storage.build == "done" or not wait):
+            # an operation status says InProgress: keep the provisioning state
             state = submitted[-1] if submitted and update.status == "InProgress" else update.status
             phases.report("health", "running", state)
         if progress is not None:
@@ -194,11 +298,36 @@ def deploy(
             on_accepted=accepted,
         )
     except BaseException as exc:
-        phases.report("health" if submitted else "deployment", ended_state(exc), _first_line(exc))
         if created and isinstance(exc, MlepError):
             _say_endpoint_stays(exc, name)
+        if not submitted:
+            phases.report("deployment", ended_state(exc), _first_line(exc))
+            raise
+        interrupted = ended_state(exc) == "interrupted"
+        if storage.build != "done" and not isinstance(exc, KeyboardInterrupt):
+            storage.read()  # did the build end before the failure?
+            built()
+        if storage.build != "done":
+            phases.report("environment", ended_state(exc), _first_line(exc))
+        if storage.build == "done" or interrupted:  # an interrupted wait ends both waits
+            phases.report("health", ended_state(exc), _first_line(exc))
+        if storage.warnings and isinstance(exc, MlepError):
+            said = "Warnings while preparing it: " + "; ".join(storage.warnings)
+            exc.hint = " ".join(part for part in (exc.hint, said) if part)
+        if traffic is not None and isinstance(exc, (OperationInterruptedError, OperationTimeoutError)):
+            exc.hint = " ".join(
+                part for part in (_interrupted_hint(name, spec.name, traffic), exc.hint) if part
+            )
         raise
     if wait:
+        known = storage.build == "done"
+        storage.read()  # the warnings of this deploy (and how the build ended, if not seen yet)
+        for warning in storage.warnings:
+            say(f"Warning: {warning}")
+        if not known:
+            if storage.build != "done":  # the log did not say (another service): it is over anyway
+                storage.build, storage.detail = "done", ""
+            built()
         phases.report("health", "done", str(result.provisioning_state or "Succeeded"))
     split = None
     if traffic is not None and wait:
@@ -215,6 +344,7 @@ def deploy(
         environment_id=assets.environment_id,
         traffic=split,
         created_endpoint=created,
+        warnings=list(storage.warnings),
         elapsed=time.perf_counter() - started,
         requests=client.request_count - requests,
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from .._errors import NotFoundError, RestError, SpecValidationError, UsageError
+from .._errors import NotFoundError, OperationFailedError, RestError, SpecValidationError, UsageError
 from ..rest import FailureHook, Operation, ProgressCallback, RestClient
 from ..specs import OnlineDeployment, validate_instance_count
 from ._common import endpoint_lock, location_of, not_found
@@ -15,8 +17,10 @@ __all__ = [
     "LOG_CONTAINERS",
     "LogFollower",
     "check_container",
+    "clean_log_tail",
     "create_or_update_deployment",
     "delete_deployment",
+    "failure_reason",
     "get_deployment",
     "get_logs",
     "list_deployments",
@@ -85,7 +89,7 @@ def create_or_update_deployment(
             f"The deployment for endpoint {endpoint} has no name.",
             hint="Give the deployment body a name, or pass name=...",
         )
-    with endpoint_lock(client, endpoint):
+    with endpoint_lock(client, endpoint), _clean_tail():
         operation = client.begin(
             "PUT",
             client.paths.deployment(endpoint, name),
@@ -116,7 +120,7 @@ def scale_deployment(
     validate_instance_count(instance_count)
     current = client.get(client.paths.deployment(endpoint, name))
     sku = {**(current.get("sku") or {"name": "Default"}), "capacity": instance_count}
-    with endpoint_lock(client, endpoint):
+    with endpoint_lock(client, endpoint), _clean_tail():
         result = client.run(
             "PATCH",
             client.paths.deployment(endpoint, name),
@@ -160,13 +164,51 @@ def get_logs(
     return str(answer.get("content") or "")
 
 
+_FAILED = "Deployment failed: "
+_NOISE = re.compile(r"Location '[^']*' is ignored: it is (either a non-exist|neither a file nor a directory)")
+
+
+def clean_log_tail(text: str) -> str:
+    """A log tail as shown with an error: without pip's "Location '…' is ignored" warnings (a
+    ``find-links`` folder of the machine that the environment does not have)."""
+    return "".join(line for line in text.splitlines(keepends=True) if not _NOISE.search(line))
+
+
+@contextlib.contextmanager
+def _clean_tail() -> Iterator[None]:
+    """A failed change's log tail (the server's, or one the service put in its message) shown clean."""
+    try:
+        yield
+    except OperationFailedError as exc:
+        exc.log_tail = clean_log_tail(exc.log_tail)
+        raise
+
+
+def failure_reason(client: RestClient, endpoint: str, name: str) -> str:
+    """Why a deployment failed, as the service recorded it ('' when it says nothing).
+
+    Read from the end of its storage-initializer log (the service appends ``Deployment failed:
+    <reason>``); only the reason's first part, without the log tail some services attach."""
+    try:
+        text = get_logs(client, endpoint, name, lines=200, container="storage-initializer")
+    except RestError:
+        return ""
+    start = text.rfind(_FAILED)
+    if start < 0:
+        return ""
+    reason = text[start + len(_FAILED) :].split("\n--- log tail ---\n")[0].strip()
+    reason = reason.splitlines()[0] if reason else ""
+    head, colon, rest = reason.partition(": ")
+    return rest if colon and rest.startswith(head + ": ") else reason  # a clause said twice, once
+
+
 def log_tail_hook(client: RestClient, endpoint: str, name: str, *, lines: int = 50) -> FailureHook:
     """The failure hook of a change to a deployment: the last ``lines`` of its inference-server log
     ("" when they cannot be read), carried by the :class:`~jupyter_mlep.OperationFailedError`."""
 
     def read(operation: Operation) -> str:
         try:
-            return get_logs(client, endpoint, name, lines=lines)
+            return clean_log_tail(get_logs(client, endpoint, name, lines=lines))
         except RestError:
             return ""
 

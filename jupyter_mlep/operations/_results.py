@@ -215,7 +215,11 @@ class InvokeResult(Result):
 
 @dataclass(repr=False)
 class DeployResult(TableResult):
-    """A finished (or started, with ``wait=False``) deployment, with what was registered for it."""
+    """A finished (or started, with ``wait=False``) deployment, with what was registered for it.
+
+    ``warnings`` are what the service warned about while preparing it (the conda file asks for
+    another Python, the image is not used by the process runtime…), shown under the table.
+    """
 
     kind: ClassVar[str] = "deploy"
 
@@ -227,6 +231,7 @@ class DeployResult(TableResult):
     created_endpoint: bool = False
     elapsed: float = 0.0
     requests: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     def title(self) -> str:
         d = self.deployment
@@ -243,13 +248,17 @@ class DeployResult(TableResult):
         return tables
 
     def footer(self) -> list[tuple[str, bool]]:
-        return [(f"Traffic: {format_split(self.traffic)}", False)] if self.traffic is not None else []
+        lines = [(f"Warning: {warning}", True) for warning in self.warnings]
+        if self.traffic is not None:
+            lines.append((f"Traffic: {format_split(self.traffic)}", False))
+        return lines
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "endpoint": self.endpoint,
             "deployment": self.deployment.to_yaml_dict(),
             "traffic": self.traffic,
+            "warnings": list(self.warnings),
             "elapsed": self.elapsed,
             "requests": self.requests,
             "assets": [{"name": a.name, "version": a.version, "reused": a.reused} for a in self.assets],

@@ -41,7 +41,7 @@ from ..rest import RestClient
 from ..specs import MAX_MIRROR_PERCENT, validate_traffic
 from ._common import endpoint_lock
 from ._counters import counters_marker, get_counters_since
-from ._deployments import list_deployments
+from ._deployments import failure_reason, list_deployments
 from ._endpoints import get_endpoint
 from ._gates import Gate, GateCheck, Measurement, parse_gates, parse_interval, parse_steps
 from ._invoke import Payload, encode_payload, invoke
@@ -135,10 +135,12 @@ def rollout(
 
     with endpoint_lock(client, endpoint):  # held for the whole rollout: no other change from here
         info = get_endpoint(client, endpoint)
-        names = [item.name for item in list_deployments(client, endpoint)]
+        found = list_deployments(client, endpoint)
+        names = [item.name for item in found]
         if deployment not in names:
             missing = NotFoundError(f"Endpoint '{endpoint}' has no deployment named '{deployment}'.")
             raise missing.suggest(deployment, names)
+        target = next(item for item in found if item.name == deployment)
         original = dict(info.traffic or {})
         original_mirror = dict(info.mirror_traffic or {})
         result = RolloutResult(
@@ -152,6 +154,7 @@ def rollout(
             final_traffic=dict(original),
             final_mirror_traffic=dict(original_mirror),
         )
+        _check_ready(client, result, str(target.provisioning_state or ""))
         run = _Run(client, result, sample_request, sample_count, timeout, on_step)
         try:
             run.steps()
@@ -161,6 +164,27 @@ def rollout(
         finally:
             result.elapsed = time.perf_counter() - started
     return result
+
+
+def _check_ready(client: RestClient, result: RolloutResult, state: str) -> None:
+    """Refuse (before any traffic moves) a rollout to a deployment that is not Succeeded."""
+    if state == "Succeeded":
+        return
+    endpoint, deployment = result.endpoint, result.deployment
+    reason = failure_reason(client, endpoint, deployment) if state in ("Failed", "Canceled") else ""
+    result.outcome = "error"
+    result.reason = f"{deployment} is {state or 'in an unknown state'}" + (f": {reason}" if reason else "")
+    waiting = state not in ("Failed", "Canceled", "")
+    raise RolloutError(
+        f"Rollout of {deployment} on {endpoint} refused: the deployment's provisioning state is "
+        f"{state or 'unknown'}" + (f" ({reason})" if reason else "") + ", and only a Succeeded (ready) "
+        "deployment can take traffic. No traffic was moved.",
+        hint=f"Wait until it is Succeeded (%endpoint show {endpoint}), then roll out again."
+        if waiting
+        else f"Read its log (%endpoint logs {endpoint} {deployment}), fix the cause and deploy it again, "
+        "then roll out.",
+        result=result,
+    )
 
 
 def _plan(

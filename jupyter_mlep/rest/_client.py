@@ -89,7 +89,13 @@ class RestClient:
             follow_redirects=False,
         )
         self._host = httpx.URL(self.base_url).host
-        self.sender = Sender(self.http, retry or RetryPolicy(), unreachable=self._unreachable, sleep=sleep)
+        self.sender = Sender(
+            self.http,
+            retry or RetryPolicy(),
+            unreachable=self._unreachable,
+            sleep=sleep,
+            show_request=self.capabilities.request_details,
+        )
 
     @classmethod
     def from_settings(
@@ -237,8 +243,10 @@ class RestClient:
         )
         elapsed = time.perf_counter() - started
         if response.status_code >= 400:
-            raise data_plane_error(
-                response, endpoint=endpoint, deployment=deployment, action=action, sent_json=sent_json
+            raise self.sender.shown(
+                data_plane_error(
+                    response, endpoint=endpoint, deployment=deployment, action=action, sent_json=sent_json
+                )
             )
         return DataPlaneAnswer(
             status=response.status_code,

@@ -7,7 +7,9 @@ raise through one mapper (:func:`data_plane_error`) that names the endpoint and 
 
 Throttling (429), an unavailable server (502, 503, 504) and dropped connections are retried within
 the client's retry policy, honouring ``Retry-After``: such requests were not served. A scoring
-script's own error (500) is never sent again, nor a 503 saying that no deployment takes traffic.
+script's own error (500) is never sent again, nor a 503 saying that no deployment takes traffic
+(``NoTrafficAssigned``) or that the deployment has no ready server (``DeploymentNotReady``: it
+names the deployment's provisioning state and failure reason, and retrying would not change them).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from .._errors import (
     ServiceUnreachableError,
     ThrottledError,
 )
-from ._mapping import public_url
+from ._mapping import parse_error, public_url
 
 __all__ = [
     "DEPLOYMENT_HEADER",
@@ -42,6 +44,8 @@ DEPLOYMENT_HEADER = "azureml-model-deployment"
 """The header naming a deployment: sent to choose one, answered to say which one served."""
 
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_FINAL_CODES = ("NoTrafficAssigned", "DeploymentNotReady")
+"""503 answers that are the endpoint's configuration or state, not a transient failure: not retried."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +83,8 @@ def parse_body(response: httpx.Response) -> Any:
 
 
 def data_plane_retryable(response: httpx.Response) -> bool:
-    """Error answers that mean the request was not served (a configuration 503 excepted)."""
-    return response.status_code in _RETRY_STATUSES and "NoTrafficAssigned" not in response.text
+    """Error answers that mean the request was not served (a configuration or state 503 excepted)."""
+    return response.status_code in _RETRY_STATUSES and not any(code in response.text for code in _FINAL_CODES)
 
 
 def _where(endpoint: str, deployment: str | None) -> str:
@@ -140,6 +144,15 @@ def data_plane_error(
             f"Endpoint '{endpoint}' sends no live traffic to any deployment: {text}",
             hint=f"Give a deployment traffic (%endpoint traffic {endpoint} DEPLOYMENT=100), or choose one "
             "deployment with --deployment DEPLOYMENT.",
+            **options,
+        )
+    if "DeploymentNotReady" in text:
+        _, message, _ = parse_error(response)
+        return ServiceError(
+            f"{action} {where} was refused: {message or text}",
+            hint=f"See its state and logs (%endpoint show {endpoint}, %endpoint logs {endpoint} {answered}); "
+            "deploy it again once the cause is fixed.",
+            code="DeploymentNotReady",
             **options,
         )
     kind = BadRequestError if status < 500 else ServiceError

@@ -112,8 +112,8 @@ class Operation:
         the operation itself: it goes on in the service.
         """
         limit = self._client.operation_timeout if timeout is None else timeout
-        self._report(progress)
         try:
+            self._report(progress)
             while not self.done:
                 remaining = limit - self.elapsed
                 if remaining <= 0:
@@ -126,17 +126,19 @@ class Operation:
         except KeyboardInterrupt as exc:
             if isinstance(exc, OperationInterruptedError):
                 raise
-            raise OperationInterruptedError(
-                f"Stopped waiting for {self.method} {self.resource} after {self.elapsed:.1f} s; "
-                f"its last known state was {self.status}.",
-                hint="The operation itself goes on in the service: check its state later "
-                "(GET the resource) before starting another change.",
-                method=self.method,
-                url=public_url(self.resource_url),
-                code="Interrupted",
+            raise self._client.sender.shown(
+                OperationInterruptedError(
+                    f"Stopped waiting for {self.method} {self._what} after {self.elapsed:.1f} s; "
+                    f"its last known state was {self.status}.",
+                    hint="The operation itself goes on in the service: check its state later "
+                    "(GET the resource) before starting another change.",
+                    method=self.method,
+                    url=public_url(self.resource_url),
+                    code="Interrupted",
+                )
             ) from None
         if self.status.lower() != "succeeded":
-            raise self._failure()
+            raise self._client.sender.shown(self._failure())
         return self.result
 
     def _report(self, progress: ProgressCallback | None) -> None:
@@ -192,12 +194,23 @@ class Operation:
             return _json(answer)
         return None
 
+    @property
+    def _what(self) -> str:
+        """The resource as messages name it: its whole ARM path, or (a target whose errors print
+        no request details) from the workspace down (``onlineEndpoints/ep/deployments/blue``)."""
+        if self._client.capabilities.request_details:
+            return self.resource
+        _, marker, rest = self.resource.partition("/workspaces/")
+        return rest.split("/", 1)[-1] if marker and "/" in rest else self.resource
+
     def _failure(self) -> RestError:
         error = self._error or {}
         message = str(error.get("message") or f"The operation ended {self.status}.")
-        log_tail = self.on_failure(self) if self.on_failure is not None else ""
+        # a service may put the log tail into the message: shown once, as the error's log tail
+        message, _, embedded = message.partition("\n--- log tail ---\n")
+        log_tail = (self.on_failure(self) if self.on_failure is not None else "") or embedded
         return OperationFailedError(
-            f"{self.method} {self.resource} ended {self.status}: {message}",
+            f"{self.method} {self._what} ended {self.status}: {_once(message.strip())}",
             state=self.status,
             log_tail=log_tail,
             method=self.method,
@@ -208,15 +221,25 @@ class Operation:
             correlation_id=self.initial.headers.get("x-ms-correlation-request-id"),
         )
 
-    def _timeout_error(self, limit: float) -> OperationTimeoutError:
-        return OperationTimeoutError(
-            f"{self.method} {self.resource} did not finish within {limit:g} s (last state: {self.status}).",
-            hint="The operation goes on in the service; wait longer (a larger timeout) or check its "
-            "state later.",
-            method=self.method,
-            url=public_url(self.resource_url),
-            code="OperationTimeout",
+    def _timeout_error(self, limit: float) -> RestError:
+        return self._client.sender.shown(
+            OperationTimeoutError(
+                f"{self.method} {self._what} did not finish within {limit:g} s (last state: {self.status}).",
+                hint="The operation goes on in the service; wait longer (a larger timeout) or check its "
+                "state later.",
+                method=self.method,
+                url=public_url(self.resource_url),
+                code="OperationTimeout",
+            )
         )
+
+
+def _once(message: str) -> str:
+    """``message`` without a leading clause said twice (``X did not start: X did not start: why``)."""
+    head, colon, rest = message.partition(": ")
+    if colon and rest.startswith(head + ": "):
+        return rest
+    return message
 
 
 def _json(response: httpx.Response) -> Any:

@@ -45,8 +45,11 @@ class Sender:
         *,
         unreachable: UnreachableFactory = default_unreachable,
         sleep: Callable[[float], None] = time.sleep,
+        show_request: bool = True,
     ) -> None:
         self.http = http
+        self.show_request = show_request
+        """Whether the errors raised print the request and its ids (the target's capabilities)."""
         self.policy = policy
         self.unreachable = unreachable
         self.sleep = sleep
@@ -97,7 +100,7 @@ class Sender:
                 if resendable and attempt < policy.attempts and elapsed + delay <= policy.total:
                     self._pause(delay)
                     continue
-                raise (unreachable or self.unreachable)(request, exc) from None
+                raise self.shown((unreachable or self.unreachable)(request, exc)) from None
             status = response.status_code
             if status < 400:
                 return response
@@ -126,7 +129,12 @@ class Sender:
                     continue
             if not raise_errors:
                 return response
-            raise error_from_response(response, what=what)
+            raise self.shown(error_from_response(response, what=what))
+
+    def shown(self, error: RestError) -> RestError:
+        """``error``, printed with or without its request and ids as the target wants."""
+        error.show_request = self.show_request
+        return error
 
     def _pause(self, seconds: float) -> None:
         with self._lock:

@@ -16,6 +16,7 @@ from pathlib import Path
 from .._errors import DeploymentNotFoundError, DeploymentStartError, RuntimeBackendError, UsageError
 from ._base import Backend, DeploymentInfo, InstanceInfo, PreparedEnvironment
 from ._control import LauncherClient
+from ._failure import failure_headline
 from ._health import free_port, port_is_free, wait_until_healthy
 from ._logs import LOG_SOURCES, Reporter, StorageLog, follow, stderr_reporter, tail
 from ._server import ServerPaths, check_spec, exit_message, probe_from, server_command
@@ -137,6 +138,7 @@ class LauncherBackend(Backend):
                     instance.port, probe, functools.partial(self._exit_reason, instance)
                 )
                 if reason is not None:
+                    reason = failure_headline(tail(Path(instance.dir) / "server.log", 200), reason)
                     raise DeploymentStartError(
                         f"Deployment {record.endpoint}/{record.name} did not start: {reason}.",
                         hint="Fix the scoring script or the environment, then deploy again; "

@@ -53,6 +53,8 @@ class DeploymentState:
     log_tail: str = ""
     note: str = ""
     """A transient remark (``poll failed (1/3): …``)."""
+    warnings: list[str] = field(default_factory=list)
+    """What the service warned about while preparing the deployment (``DeployResult.warnings``)."""
     instance_type: str = ""
     instance_count: int | None = None
     started: float = field(default_factory=time.monotonic)
@@ -103,8 +105,17 @@ class DeploymentState:
                     state,
                     time.monotonic() - self.started if health.state == "pending" else health.elapsed,
                 )
+            if state == "Succeeded":  # a wait that ended early: the build it waited for is over too
+                environment = self.phases.get("environment")
+                if environment is not None and environment.state in ("running", "interrupted"):
+                    self.phases["environment"] = PhaseState("done", environment.detail, environment.elapsed)
             if state in TERMINAL_STATES:
                 self.finished = self.finished or time.monotonic()
+
+    def warn(self, warnings: list[str]) -> None:
+        """Show these warnings (each once)."""
+        with self._lock:
+            self.warnings += [w for w in warnings if w not in self.warnings]
 
     def fail(self, message: str, log_tail: str = "", *, final: bool = True) -> None:
         """The operation failed: keep the error and the log tail. ``final=False``: only the wait
@@ -156,6 +167,8 @@ class DeploymentState:
                 f"{phase} ({self.elapsed:.1f} s)" if phase and not self.done else f"{self.elapsed:.1f} s"
             )
         line = ", ".join(parts)
+        if self.warnings:
+            line += f", {len(self.warnings)} warning(s)"
         if self.error:
             line += f" — {self.error.splitlines()[0]}"
         return line
@@ -196,6 +209,8 @@ class DeploymentState:
             parts.append("</tbody></table>")
         if self.note:
             parts.append(f'<div class="mlep-note">{esc(self.note)}</div>')
+        for warning in self.warnings:
+            parts.append(f'<div class="mlep-warning" style="color:#9a6700">⚠ {esc(warning)}</div>')
         if self.error:
             parts.append(f'<div class="mlep-error" style="color:#cf222e">{esc(self.error)}</div>')
         if self.log_tail:
@@ -226,6 +241,7 @@ class DeploymentState:
             "elapsed": round(self.elapsed, 3),
             "error": self.error or None,
             "log_tail": self.log_tail or None,
+            "warnings": list(self.warnings),
         }
 
     def mimebundle(self) -> dict[str, Any]:

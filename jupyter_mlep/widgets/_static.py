@@ -3,7 +3,8 @@
 No widget is emitted. A deployment's status is ONE display (``display(..., display_id=True)``)
 updated in place as the phases move (the saved notebook keeps one output with the final state:
 text, HTML and the status output), while progress lines are printed; the call blocks until the
-operation is over. ``--follow`` on logs prints new lines until interrupted. No ipywidgets here.
+operation is over. ``--follow`` on logs prints the tail, then new lines for ``--follow-for`` (a
+cell must end: never forever), and returns. No ipywidgets here.
 """
 
 from __future__ import annotations
@@ -66,7 +67,15 @@ class StaticStatus:
         """Show the error and the log tail (the caller raises)."""
         tail = str(getattr(exc, "log_tail", "") or "")
         message = getattr(exc, "message", None) or str(exc).split("\nLast lines of the deployment log")[0]
+        hint = getattr(exc, "hint", None)
+        if not final and hint:  # only the wait ended: what goes on, and what was not done (traffic)
+            message = f"{message} {hint}"
         self.state.fail(f"{type(exc).__name__}: {message}", tail, final=final)
+        self.refresh()
+
+    def warn(self, warnings: list[str]) -> None:
+        """Show what the service warned about."""
+        self.state.warn(warnings)
         self.refresh()
 
     def finish(self, traffic: int | None = None) -> None:
@@ -88,15 +97,18 @@ def follow_text(
     *,
     lines: int = 100,
     interval: float = 1.0,
+    duration: float | None = None,
 ) -> None:
-    """Print the last ``lines`` of the log, then its new lines every ``interval`` seconds until
-    interrupted (Ctrl-C returns)."""
+    """Print the last ``lines`` of the log, then its new lines every ``interval`` seconds for
+    ``duration`` seconds (0: only the tail; None: until interrupted). Ctrl-C returns."""
+    deadline = None if duration is None else time.monotonic() + duration
     try:
         first = follower.poll()[-lines:] if lines > 0 else follower.poll()[:0]
         if first:
             say("\n".join(first))
-        while True:
-            time.sleep(interval)
+        while deadline is None or time.monotonic() < deadline:
+            pause = interval if deadline is None else min(interval, deadline - time.monotonic())
+            time.sleep(max(pause, 0.0))
             new = follower.poll()
             if new:
                 say("\n".join(new))

@@ -123,6 +123,7 @@ def deploy_with_status(
             share = _share(ops.get_traffic(client, endpoint).traffic, name)
     if wait:
         view.apply_deployment(result.deployment, share)
+        view.warn(result.warnings)
         view.finish(share)
         _redraw(handle, view)
     else:
@@ -157,9 +158,10 @@ def follow_logs(
     container: str,
     lines: int,
     say: Callable[[str], None],
+    follow_for: float | None = None,
 ) -> Any:
-    """``%endpoint logs … --follow``: the live logs widget (returns at once), or printed lines
-    until interrupted (static)."""
+    """``%endpoint logs … --follow``: the live logs widget (returns at once), or (static) the last
+    ``lines`` printed, then new lines for ``follow_for`` seconds (0: none; None: until interrupted)."""
     if mode == "interactive":
         from .logs import MAX_LINES, LogsWidget
 
@@ -172,5 +174,5 @@ def follow_logs(
 
     with connect() as client:
         follower = ops.LogFollower(client, endpoint, deployment, container=container, window=max(lines, 500))
-        follow_text(follower, say, lines=lines)
+        follow_text(follower, say, lines=lines, duration=follow_for)
     return None

@@ -84,9 +84,18 @@ class RolloutWidget(FallbackBox):
 
     def run(self, client: RestClient, **options: Any) -> RolloutResult:
         """Run :func:`jupyter_mlep.operations.rollout` with this widget drawing its events."""
+        from .._errors import RolloutError
         from ..operations import rollout
 
-        return rollout(client, self.endpoint, self.deployment, on_step=self.update, **options)
+        try:
+            return rollout(client, self.endpoint, self.deployment, on_step=self.update, **options)
+        except RolloutError as exc:
+            if self.result is None:  # refused before it started (e.g. the deployment is not ready)
+                self.result = exc.result
+                self.last_message = exc.message
+                self._title.value = f"<b>{_html.escape(self._title_text())}</b>"
+                self._message.value = f"<i>{_html.escape(exc.message)}</i>"
+            raise
 
     def update(self, event: RolloutEvent) -> None:
         """Draw one event (the ``on_step`` callback of a rollout)."""

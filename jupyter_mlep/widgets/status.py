@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import ipywidgets as widgets
-from traitlets import Dict, Int, Unicode
+from traitlets import Dict, Int, List, Unicode
 
 from .. import operations as ops
 from .._errors import OperationFailedError
@@ -55,6 +55,7 @@ class StatusWidget(widgets.VBox):  # type: ignore[misc]
     error = Unicode(help="The error of a failed deployment (first line), or ''.")
     traffic = Int(None, allow_none=True, help="This deployment's share of live traffic, when known.")
     phases = Dict(help="Phase name → {'state', 'detail', 'elapsed'} (the deploy's phases).")
+    warnings = List(Unicode(), help="What the service warned about while preparing the deployment.")
 
     def __init__(
         self,
@@ -102,6 +103,7 @@ class StatusWidget(widgets.VBox):  # type: ignore[misc]
         self.traffic = model.traffic
         self.error = model.error.splitlines()[0] if model.error else ""
         self.state = model.state
+        self.warnings = list(status["warnings"])
 
     def apply_step(self, step: DeployStep) -> None:
         """A deploy phase changed (``operations.deploy``'s ``on_phase``)."""
@@ -122,7 +124,15 @@ class StatusWidget(widgets.VBox):  # type: ignore[misc]
         """Show an error (with the log tail of an :class:`~jupyter_mlep.OperationFailedError`)."""
         tail = exc.log_tail if isinstance(exc, OperationFailedError) else ""
         message = getattr(exc, "message", None) or str(exc).split("\nLast lines of the deployment log")[0]
+        hint = getattr(exc, "hint", None)
+        if not final and hint:  # only the wait ended: what goes on, and what was not done (traffic)
+            message = f"{message} {hint}"
         self._model.fail(f"{type(exc).__name__}: {message}", tail, final=final)
+        self.refresh()
+
+    def warn(self, warnings: list[str]) -> None:
+        """Show what the service warned about while preparing the deployment."""
+        self._model.warn(warnings)
         self.refresh()
 
     def finish(self, traffic: int | None = None) -> None:

@@ -245,12 +245,20 @@ class ScoringRouter:
                 if random.random() * 100 < percent:
                     mirror_to = route.deployments.get(name.lower(), name)
         url = self._url(route, deployment)
-        if url is None:
+        if url is None:  # no ready server: say in what state the deployment is, and why
+            stored = self.ws.store.get(f"{endpoint_path(route.endpoint)}/deployments/{deployment}")
+            props = stored.body.get("properties", {}) if stored is not None else {}
+            failure = str(stored.body.get("failure") or "") if stored is not None else ""
+            failure = failure.split("\n--- log tail ---\n")[0].strip().rstrip(".")
+            head, colon, rest = failure.partition(": ")
+            failure = rest if colon and rest.startswith(head + ": ") else failure  # a clause said twice
             raise ArmError(
                 503,
-                "NoHealthyDeployment",
-                f"Deployment '{deployment}' of endpoint '{route.endpoint}' is not running. Check its "
-                "provisioningState and logs.",
+                "DeploymentNotReady",
+                f"Deployment '{deployment}' of endpoint '{route.endpoint}' is not ready: its provisioningState "
+                f"is {props.get('provisioningState') or 'unknown'}"
+                + (f"; failure reason: {failure}" if failure else "")
+                + ". Its logs say more.",
             )
         path = "/score" if target == "score" else "/swagger.json"
         if query:

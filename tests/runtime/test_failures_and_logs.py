@@ -99,3 +99,30 @@ def test_follow_the_server_log(backend: Backend, model_1: Path, tmp_path: Path) 
     storage = backend.logs("ep", "blue", source="storage-initializer")
     assert "model" in storage and "code folder" in storage
     backend.stop("ep", "blue")
+
+
+@pytest.mark.parametrize(
+    ("script", "headline"),
+    [
+        (
+            "import lightgbm\n\ndef init():\n    pass\n\ndef run(data):\n    return 1\n",
+            "ModuleNotFoundError: No module named 'lightgbm' (while importing score.py, line 1)",
+        ),
+        (
+            "def load():\n    raise ValueError('expected 4 features')\n\n"
+            "def init():\n    load()\n\ndef run(data):\n    return 1\n",
+            "ValueError: expected 4 features (raised by init() at score.py, line 2)",
+        ),
+    ],
+    ids=["import", "init"],
+)
+def test_a_server_that_does_not_start_names_the_real_cause(
+    process_backend: Backend, model_1: Path, tmp_path: Path, script: str, headline: str
+) -> None:
+    code = write_script(tmp_path / "src", script)
+    with pytest.raises(DeploymentStartError) as caught:
+        process_backend.start(model_1_spec(model_1, code))
+    message = caught.value.message
+    assert headline in message and "exited with code 3" in message
+    assert "init() of the scoring script failed, or it has no run()" not in message
+    process_backend.stop("ep", "blue")

@@ -4,6 +4,9 @@ stops the poller, and ``%endpoint logs … --follow`` shows it in interactive mo
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -193,3 +196,58 @@ def test_new_lines_are_found_after_the_overlap() -> None:
     assert _overlap(seen, ["a", "b", "c", "d"]) == 4  # nothing new
     assert _overlap(seen, ["x", "y"]) == 0  # all new (the log was replaced)
     assert _overlap(["a", "b"], ["a", "b", "c"]) == 2  # a log shorter than the window grew
+
+
+@pytest.mark.usefixtures("use_workspace")
+def test_static_follow_prints_the_tail_and_returns(
+    mode_ip: Callable[[str], Any],
+    printing: SampleTree,
+    score: Callable[[str], None],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """papermill, nbconvert, terminal IPython: no widget, and the cell must end."""
+    ip = mode_ip("static")
+    score("bounded-1")
+    started = time.monotonic()
+    result = ip.run_line_magic("endpoint", f"logs {printing.endpoint} blue --follow --lines 5")
+    assert result is None and time.monotonic() - started < 10
+    printed = capsys.readouterr().out
+    assert "scored: bounded-1" in printed and "--follow-for" in printed
+
+
+@pytest.mark.usefixtures("use_workspace")
+def test_static_follow_for_a_duration_prints_new_lines_then_returns(
+    mode_ip: Callable[[str], Any],
+    printing: SampleTree,
+    score: Callable[[str], None],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ip = mode_ip("static")
+    thread = threading.Thread(target=lambda: (time.sleep(0.5), score("bounded-2")), daemon=True)
+    started = time.monotonic()
+    thread.start()
+    ip.run_line_magic("endpoint", f"logs {printing.endpoint} blue --follow --follow-for 2s --lines 1")
+    elapsed = time.monotonic() - started
+    thread.join()
+    assert 2.0 <= elapsed < 10
+    assert "scored: bounded-2" in capsys.readouterr().out
+
+
+def test_cli_follow_for_returns(
+    workspace_home: Path, printing: SampleTree, score: Callable[[str], None]
+) -> None:
+    """The command line follows until Ctrl-C, or for --follow-for."""
+    score("bounded-cli")
+    env = {**os.environ, "MLEP_HOME": str(workspace_home)}
+    command = [str(Path(sys.executable).with_name("jupyter-mlep")), "endpoint", "logs", printing.endpoint]
+    started = time.monotonic()
+    done = subprocess.run(
+        [*command, "blue", "--follow-for", "1s", "--lines", "20"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "scored: bounded-cli" in done.stdout + done.stderr and time.monotonic() - started < 30

@@ -11,11 +11,18 @@ from typing import Any
 import nbformat
 import papermill
 import pytest
+from support.clients import factory
 from support.displays import WIDGET_MIME, capture_displays
 from support.notebooks import notebook
 from support.samples import SampleTree
+from support.waiting import wait_until
 
+from jupyter_mlep import _errors as errors
+from jupyter_mlep import operations as ops
 from jupyter_mlep.rendering import STATUS_MIME
+from jupyter_mlep.rest import OperationProgress, RestClient
+from jupyter_mlep.specs import load_deployment
+from jupyter_mlep.workspace import WorkspaceInfo
 
 pytestmark = pytest.mark.usefixtures("use_workspace")
 
@@ -81,3 +88,37 @@ def test_papermill_run_has_no_widgets_and_one_final_status(
     assert [r.data[STATUS_MIME]["kind"] for r in results] == ["deploy"]
     shown = [o for o in cells[4].outputs if o.output_type == "execute_result"]
     assert shown and shown[0].data[STATUS_MIME]["kind"] == "endpoint"
+
+
+def test_ctrl_c_while_deploying_with_traffic_says_the_traffic_was_not_applied(
+    workspace: WorkspaceInfo, tree: SampleTree, client: RestClient, mode_ip: Callable[[str], Any]
+) -> None:
+    from jupyter_mlep.widgets import deploy_with_status
+
+    mode_ip("static")  # a shell to display in
+
+    def interrupt(update: OperationProgress) -> None:
+        raise KeyboardInterrupt  # what Ctrl-C does to the waiting cell
+
+    with capture_displays() as shown, pytest.raises(errors.OperationInterruptedError) as caught:
+        deploy_with_status(
+            "static",
+            factory(workspace),
+            load_deployment(tree.blue),
+            traffic=100,
+            wait=True,
+            check_script=True,
+            say=print,
+            progress=interrupt,
+        )
+    hint = f"%endpoint traffic {tree.endpoint} blue=100"
+    assert hint in str(caught.value) and f"jupyter-mlep endpoint traffic {tree.endpoint} blue=100" in str(
+        caught.value
+    )
+    final = shown.outputs[-1].data[STATUS_MIME]
+    assert "The traffic was not applied" in final["error"] and hint in final["error"]
+    assert final["phases"]["health"]["state"] == "interrupted" and final["state"] != "Failed"
+    wait_until(
+        lambda: ops.get_deployment(client, tree.endpoint, "blue").provisioning_state == "Succeeded", 300
+    )
+    assert not ops.get_traffic(client, tree.endpoint).traffic.get("blue")

@@ -240,3 +240,26 @@ def test_a_wait_that_times_out_keeps_watching_in_the_background(
     assert widget.poller.reason == "done" and widget.error == ""
     assert widget.phases["health"]["state"] == "done"
     widget.close()
+
+
+def test_the_deploy_cell_shows_the_build_as_the_environment_phase_and_its_warnings(
+    mode_ip: Callable[[str], Any], tree: SampleTree
+) -> None:
+    ip = mode_ip("interactive")
+    with capture_displays() as shown:
+        result = ip.run_line_magic("endpoint", f"deploy -f {tree.blue}")
+    widget = the_status_widget(shown)
+    assert widget.state == "Succeeded" and widget.warnings == result.warnings
+    assert any("asks for Python 3.12" in w for w in widget.warnings)
+    environment = widget.phases["environment"]
+    assert environment["state"] == "done"
+    assert environment["detail"].startswith(("reusing", "ready in"))  # the build, not the registration
+    assert 'class="mlep-warning"' in widget.card.value and "asks for Python 3.12" in widget.card.value
+    assert widget._repr_mimebundle_()[STATUS_MIME]["warnings"] == result.warnings
+    # without a live front end: the one display updated in place shows them too
+    ip = mode_ip("static")
+    with capture_displays() as static:
+        ip.run_line_magic("endpoint", f"deploy -f {tree.blue}")
+    final = static.outputs[-1].data
+    assert final[STATUS_MIME]["warnings"] == result.warnings and "mlep-warning" in final["text/html"]
+    assert "Warning: the conda file asks for Python 3.12" in static.stdout

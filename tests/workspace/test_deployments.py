@@ -267,7 +267,9 @@ def test_a_deployment_that_never_gets_healthy_fails_with_its_log(sample: Sample)
     assert "init exploded on purpose" in status["error"]["message"]
     assert sample.arm.get(path).json()["properties"]["provisioningState"] == "Failed"
     unhealthy = sample.score({}, **{HEADER: "broken"})
-    assert unhealthy.status_code == 503 and unhealthy.json()["error"]["code"] == "NoHealthyDeployment"
+    assert unhealthy.status_code == 503 and unhealthy.json()["error"]["code"] == "DeploymentNotReady"
+    said = unhealthy.json()["error"]["message"]
+    assert "provisioningState is Failed" in said and "init exploded on purpose" in said
     sample.arm.ok(sample.arm.delete(path))
 
 

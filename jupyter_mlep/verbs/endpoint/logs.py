@@ -1,4 +1,10 @@
-"""``%endpoint logs NAME DEPLOYMENT [--lines N] [--container storage-initializer] [--follow]``."""
+"""``%endpoint logs NAME DEPLOYMENT [--lines N] [--container storage-initializer] [--follow [--follow-for D]]``.
+
+``--follow`` in a live front end opens the logs widget (the kernel stays free). Where no widget
+can be shown (papermill, nbconvert, terminal IPython) the cell must end: it prints the tail and
+returns, or follows for ``--follow-for`` (``30s``, ``2m``) and then returns. From a terminal,
+``jupyter-mlep endpoint logs … --follow`` follows until Ctrl-C, or for ``--follow-for``.
+"""
 
 from __future__ import annotations
 
@@ -25,23 +31,39 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--follow",
         action="store_true",
-        help="live logs widget; static mode: print new lines until interrupted",
+        help="live logs widget; without one: print the tail (a notebook) or new lines until Ctrl-C "
+        "(a terminal), or for --follow-for",
+    )
+    parser.add_argument(
+        "--follow-for",
+        metavar="DURATION",
+        default=None,
+        help="without a live widget: print new lines for this long (30s, 2m), then return",
     )
 
 
 def _run(ctx: Context, args: argparse.Namespace) -> Any:
     from ... import operations as ops
 
+    follow_for = None if args.follow_for is None else ops.parse_interval(args.follow_for, "--follow-for")
+    follow = args.follow or follow_for is not None
     with ctx.client(args) as client:
         ops.get_deployment(client, args.name, args.deployment)  # "did you mean" for wrong names
-        if not args.follow:
+        if not follow:
             content = ops.get_logs(
                 client, args.name, args.deployment, lines=args.lines, container=args.container
             )
             return ops.LogsResult(args.name, args.deployment, args.container, content)
     from ...widgets import follow_logs
 
-    # interactive: the live logs widget (the kernel stays free); else new lines until interrupted
+    # interactive: the live logs widget (the kernel stays free); a notebook without one: the tail,
+    # or new lines for --follow-for; a terminal: new lines until Ctrl-C (or for --follow-for)
+    if follow_for is None and ctx.magic:
+        follow_for = 0.0
+        if ctx.mode != "interactive":
+            ctx.say(
+                "No live widget here: the last lines, not followed (--follow-for 30s follows for a while)."
+            )
     return follow_logs(
         ctx.mode if ctx.magic else "static",
         lambda: ctx.client(args),
@@ -50,13 +72,17 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
         container=args.container,
         lines=args.lines,
         say=ctx.say,
+        follow_for=follow_for,
     )
 
 
 VERB = Verb(
     name="logs",
     help="show the last lines of a deployment's log",
-    examples=("%endpoint logs my-endpoint green --lines 50",),
+    examples=(
+        "%endpoint logs my-endpoint green --lines 50",
+        "%endpoint logs my-endpoint green --follow --follow-for 30s",
+    ),
     arguments=_arguments,
     run=_run,
 )

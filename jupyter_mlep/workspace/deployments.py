@@ -7,7 +7,6 @@ waits until it is healthy; a server that never gets healthy ends Failed with the
 from __future__ import annotations
 
 import copy
-import os
 from typing import Any
 
 from starlette.responses import Response
@@ -19,7 +18,13 @@ from .endpoints import DEPLOYMENT_KIND, ENDPOINT_KIND, endpoint_path, find_endpo
 from .lro import OperationRunner
 from .resolve import resolve_deployment
 from .store import Record
-from .validation import check_deployment_body, check_deployment_name, check_sku, optional_dict
+from .validation import (
+    check_capacity,
+    check_deployment_body,
+    check_deployment_name,
+    check_sku,
+    optional_dict,
+)
 
 __all__ = [
     "DEPLOYMENT_TYPE",
@@ -83,6 +88,17 @@ async def run_deployment(ws: Workspace, endpoint: str, name: str) -> None:
         raise ArmError(500, "RuntimeUnavailable", "This workspace runs without a deployment runtime.")
     spec = resolve_deployment(ws, endpoint, record.name, record.body)
     await ws.supervisor.start(spec)
+
+
+def instance_limit(ws: Workspace) -> tuple[int, str]:
+    """The most instances one deployment may run here, and why (``MLEP_MAX_INSTANCES``)."""
+    if ws.supervisor is not None:
+        settings = ws.supervisor.settings
+    else:
+        from ..runtime import RuntimeSettings
+
+        settings = RuntimeSettings.from_env()
+    return settings.max_instances, settings.max_instances_reason
 
 
 def _with_defaults(props: dict[str, Any]) -> dict[str, Any]:
@@ -151,6 +167,7 @@ async def put_deployment(call: Call) -> Response:
         or (existing.body.get("sku") if existing else None)
         or {"name": "Default", "capacity": 1}
     )
+    check_capacity(sku.get("capacity") or 1, *instance_limit(ws))
     stored = {
         "location": body.get("location") or LOCATION,
         "tags": optional_dict(body, "tags", ""),
@@ -171,6 +188,8 @@ async def patch_deployment(call: Call) -> Response:
     ep, record = find_deployment(ws, call.params["endpoint"], call.params["deployment"])
     body = await call.body()
     check_sku(body.get("sku"), partial=True)
+    if isinstance(body.get("sku"), dict):
+        check_capacity(body["sku"].get("capacity"), *instance_limit(ws))
     ws.operations.refuse_if_busy(f"deployment '{record.name}'", ep.id, record.id)
     stored = record.body
     if "tags" in body:
@@ -272,8 +291,10 @@ async def get_logs(call: Call) -> Response:
 
 
 async def list_skus(call: Call) -> Response:
-    """``OnlineDeployments_ListSkus``: instance counts from 1 to this machine's core count."""
+    """``OnlineDeployments_ListSkus``: instance counts from 1 to this machine's limit
+    (``MLEP_MAX_INSTANCES``, by default from its cores and memory)."""
     find_deployment(call.ws, call.params["endpoint"], call.params["deployment"])
+    limit, _ = instance_limit(call.ws)
     return json_response(
         {
             "value": [
@@ -282,7 +303,7 @@ async def list_skus(call: Call) -> Response:
                     "sku": {"name": "Default", "tier": "Standard"},
                     "capacity": {
                         "minimum": 1,
-                        "maximum": max(os.cpu_count() or 1, 1),
+                        "maximum": limit,
                         "default": 1,
                         "scaleType": "Manual",
                     },

@@ -277,6 +277,7 @@ SUBPACKAGE_API = {
         "InstanceInfo",
         "LOG_SOURCES",
         "Mount",
+        "OnReady",
         "PreparedEnvironment",
         "ProbeSettings",
         "RuntimeSettings",
@@ -285,6 +286,7 @@ SUBPACKAGE_API = {
         "map_conda",
         "register_backend",
         "select_backend",
+        "uds_request",
     ],
     "workspace": [
         "LOCATION",

@@ -182,6 +182,7 @@ def main() -> None:
         os.unlink(args.control)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(args.control)
+    os.chmod(args.control, 0o600)
     listener.listen(16)
     listener.settimeout(0.2)
     print(f"launcher {os.getpid()} ready on {args.control}", flush=True)

@@ -16,7 +16,11 @@ Figures (medians; ratios measured in the same run):
   them alive, sending headers and body in one write. They are measured in alternating blocks
   (``--runs`` rounds, the order rotated every round) so that load from other processes hits all
   alike; the added latency is the median of the rounds' differences of p50s, the throughput ratio
-  the median of the rounds' ratios.
+  the median of the rounds' ratios;
+- rolling code redeploys under load (``support.load``: 4 kept-alive connections, 250 requests/s
+  through the router): requests failed or refused (target 0), the p99 latency while redeploying
+  against the p99 of the same load with nothing changing, and the time from each deployment PUT
+  to the first answer of the new code through the router.
 
     .venv/bin/python benchmarks/bench_workspace.py [--runs 5] [--requests 1000] [--skip-start]
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import shutil
 import socket
@@ -42,7 +47,8 @@ from pathlib import Path
 import httpx
 from _common import MODEL_1, print_table
 from support.arm import API, Arm, deployment_body, register_code, register_environment, register_model
-from support.samples import SCORE_MODEL_1, sample_request
+from support.load import Load, Outcome
+from support.samples import SCORE_MODEL_1, sample_request, score_model_1
 from support.workspace import running_workspace
 
 from jupyter_mlep.runtime import RuntimeSettings, get_backend
@@ -254,6 +260,41 @@ def run_proxy(upstream: str) -> None:
         uvloop.run(serve())
 
 
+def _version(outcome: Outcome) -> object:
+    answer = json.loads(outcome.body)
+    return answer.get("version") if isinstance(answer, dict) else None
+
+
+def _p99_ms(outcomes: list[Outcome]) -> float:
+    latencies = sorted(o.end - o.start for o in outcomes)
+    return latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
+
+
+def rolling_redeploys(
+    arm: Arm, ids: dict[str, str], endpoint: str, key: str, redeploys: int
+) -> tuple[int, int, float, float, list[float]]:
+    """(failed, requests, steady p99 ms, p99 ms while redeploying, seconds from PUT to first new answer)."""
+    routed = f"{arm.info.base_url}/endpoints/{endpoint}/score"
+    body = (MODEL_1 / "sample-request.json").read_bytes()
+    codes = [register_code(arm, f"rolling-{v}", score_model_1(version=v)) for v in range(1, redeploys + 1)]
+    path = f"/onlineEndpoints/{endpoint}/deployments/blue"
+    to_first: list[float] = []
+    with Load(routed, {"Authorization": f"Bearer {key}"}, body, connections=4, rate=250) as load:
+        time.sleep(5)
+        steady = load.snapshot()
+        started = time.monotonic()
+        for version, code in enumerate(codes, start=1):
+            sent = time.monotonic()
+            response = arm.put(path, deployment_body(ids["model"], code, ids["env"]))
+            first = load.wait_for(lambda o, v=version: o.status == 200 and _version(o) == v, timeout=60)
+            to_first.append(first.end - sent)
+            arm.ok(response, timeout=120)
+        load.stop()
+    during = [o for o in load.snapshot() if o.start >= started]
+    failed = len(load.failures())
+    return failed, len(load.snapshot()), _p99_ms(steady), _p99_ms(during), to_first
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -302,6 +343,7 @@ def main() -> None:
         finally:
             proxy.kill()
             proxy.wait()
+        failed, sent, steady_p99, rolling_p99, to_first = rolling_redeploys(arm, ids, endpoint, key, 10)
     shutil.rmtree(home, ignore_errors=True)
     direct_ms, router_ms, proxy_ms = latencies
     direct_rps, router_rps, proxy_rps = rates
@@ -353,6 +395,21 @@ def main() -> None:
                 "throughput, through a bare byte-copying proxy (4 connections)",
                 f"{statistics.median(proxy_rps):.0f} req/s",
                 f"{proxy_ratio:.0%} of direct: the limit of a proxy on this machine",
+            ),
+            (
+                "requests failed or refused during 10 rolling code redeploys under load",
+                f"{failed} of {sent}",
+                "4 connections, 250 requests/s through the router; target 0",
+            ),
+            (
+                "p99 latency during the redeploys (vs the same load, nothing changing)",
+                f"{rolling_p99:.1f} ms ({steady_p99:.1f} ms)",
+                f"added {rolling_p99 - steady_p99:+.1f} ms",
+            ),
+            (
+                "code redeploy PUT → first answer of the new code through the router",
+                f"{statistics.median(to_first):.2f} s",
+                f"median of {len(to_first)}; max {max(to_first):.2f} s",
             ),
         ],
     )

@@ -29,7 +29,7 @@ from .arm import ArmError
 from .forward import Forwarder
 
 if TYPE_CHECKING:
-    from ..runtime import RuntimeSettings
+    from ..runtime import DeploymentInfo, OnReady, RuntimeSettings
 
 __all__ = ["DRAIN_MARGIN", "Supervisor"]
 
@@ -102,7 +102,7 @@ class Supervisor:
         """Sockets of the serving instances of a deployment (empty when none serves)."""
         return self._sockets.get(self._key(endpoint, name), ())
 
-    async def switch(self, info: Any, drain_timeout: float) -> bool:
+    async def switch(self, info: DeploymentInfo, drain_timeout: float) -> bool:
         """Route the deployment to ``info.instances`` from now on, then drain the sockets no
         longer listed (up to ``drain_timeout`` s); True when no request was left running."""
         key = self._key(info.endpoint, info.name)
@@ -121,10 +121,10 @@ class Supervisor:
             )
         return drained
 
-    def _on_ready(self, loop: asyncio.AbstractEventLoop, drain_timeout: float) -> Any:
+    def _on_ready(self, loop: asyncio.AbstractEventLoop, drain_timeout: float) -> OnReady:
         """The runtime's ``on_ready``: switch on the server's loop and wait there (worker thread)."""
 
-        def on_ready(info: Any) -> None:
+        def on_ready(info: DeploymentInfo) -> None:
             try:
                 done = asyncio.run_coroutine_threadsafe(self.switch(info, drain_timeout), loop)
             except RuntimeError:  # the loop is closed (shutdown): nothing routes any more
@@ -158,7 +158,7 @@ class Supervisor:
             raise _as_arm_error(exc, f"Deployment {spec.endpoint}/{spec.name} did not start") from None
         await self.switch(info, drain_timeout)  # already done by on_ready, unless nothing changed
 
-    def _start_blocking(self, spec: Any, on_ready: Any) -> Any:
+    def _start_blocking(self, spec: Any, on_ready: OnReady) -> Any:
         backend = self.backend
         try:
             current = backend.status(spec.endpoint, spec.name)

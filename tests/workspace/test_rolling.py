@@ -164,7 +164,8 @@ def _no_failures(load: Load) -> list[Outcome]:
     failed = load.failures()
     summary = [(o.status, o.error or o.body[:200]) for o in failed[:5]]
     assert not failed, f"{len(failed)} of {len(outcomes)} requests failed, e.g. {summary}"
-    assert len(outcomes) > 100
+    seconds = outcomes[-1].end - outcomes[0].start
+    assert len(outcomes) >= 0.4 * RATE * seconds, f"only {len(outcomes) / seconds:.0f} requests/s"
     return outcomes
 
 

@@ -345,3 +345,44 @@ def test_a_drain_is_bounded_by_its_timeout() -> None:
         await forwarder.close()
 
     run(main())
+
+
+def test_a_real_http_server_on_a_unix_socket_is_reused_and_drained() -> None:
+    """uvicorn on a Unix socket: kept-alive connections are reused, and a drain waits for a slow answer."""
+    import uvicorn
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = (await receive()).get("body", b"")
+        if scope["path"] == "/slow":
+            await asyncio.sleep(0.3)
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]}
+        )
+        await send({"type": "http.response.body", "body": b"uvicorn:" + body})
+
+    async def main() -> None:
+        path = socket_path()
+        server = uvicorn.Server(uvicorn.Config(app, uds=path, lifespan="off", log_level="warning"))
+        serving = asyncio.ensure_future(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.01)
+        forwarder = Forwarder()
+        try:
+            for i in range(5):
+                reply = await forwarder.request(path, "POST", "/score", [], str(i).encode(), 5)
+                assert (reply.status, reply.body) == (200, f"uvicorn:{i}".encode())
+            assert forwarder.opened == 1
+            slow = asyncio.ensure_future(forwarder.request(path, "POST", "/slow", [], b"s", 5))
+            await asyncio.sleep(0.05)
+            assert forwarder.in_flight(path) == 1
+            assert await forwarder.drain([path], timeout=5) is True
+            assert slow.done() and slow.result().body == b"uvicorn:s"
+        finally:
+            await forwarder.close()
+            server.should_exit = True
+            await serving
+            shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+
+    run(main())

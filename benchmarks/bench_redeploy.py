@@ -55,10 +55,10 @@ class Client(threading.Thread):
         self.failures: list[str] = []
         self._busy: Counter[str] = Counter()
         self._lock = threading.Condition()
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._done.is_set():
             with self._lock:
                 socket = self.socket
                 self._busy[socket] += 1
@@ -81,7 +81,7 @@ class Client(threading.Thread):
             self._lock.wait_for(lambda: self._busy[old] == 0, timeout=60)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._done.set()
         self.join(60)
 
 

@@ -9,6 +9,7 @@ a new server on reload, so code changes need neither a new image nor a new conta
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable
@@ -68,7 +69,8 @@ class DockerBackend(LauncherBackend):
         return f"{_MODULES}/{environment}.txt"
 
     def _base_env(self, prepared: PreparedEnvironment, instance: InstanceRecord) -> dict[str, str]:
-        return dict(prepared.env)
+        # The container runs as root: its sockets (0600) go to the user the runtime runs as.
+        return {**dict(prepared.env), "MLEP_SOCKET_OWNER": f"{os.getuid()}:{os.getgid()}"}
 
     def _needs_new_launcher(self, old: dict[str, object], new: dict[str, object]) -> bool:
         mounted = any(old.get(key) != new.get(key) for key in ("model", "code"))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import abc
 import contextlib
 import functools
-import hashlib
 import os
 import shutil
 import time
@@ -25,6 +24,7 @@ from ._base import Backend, DeploymentInfo, InstanceInfo, OnReady, PreparedEnvir
 from ._control import LauncherClient
 from ._health import wait_until_healthy
 from ._logs import LOG_SOURCES, Reporter, StorageLog, follow, stderr_reporter, tail
+from ._rolling import Rollout, code_stamp
 from ._server import ServerPaths, check_spec, exit_message, probe_from, server_command
 from ._settings import RuntimeSettings
 from ._spec import DeploymentSpec, EnvironmentSpec
@@ -161,8 +161,6 @@ class LauncherBackend(Backend):
         ones keep serving, the record keeps the previous spec, and :class:`DeploymentStartError`
         is raised (``on_ready`` is not called). A deployment that does not run is started.
         """
-        from ._rolling import Rollout
-
         check_spec(spec)
         record = self._record(spec.endpoint, spec.name)
         if record is None or self._info(record).state != "Running":
@@ -382,6 +380,7 @@ class LauncherBackend(Backend):
         for instance in [*record.instances, *record.pending]:
             with contextlib.suppress(Exception):
                 self._terminate(instance)
+            self._remove_sockets(instance)
         record.pending = []
         record.state = "Failed"
         record.message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
@@ -407,15 +406,22 @@ class LauncherBackend(Backend):
             else:
                 with contextlib.suppress(RuntimeBackendError):
                     self._terminate(instance)
+            self._remove_sockets(instance, launcher=instance.launcher not in kept)
+            with contextlib.suppress(OSError):
+                os.unlink(Path(instance.dir) / f"server-{instance.server}.log")
+
+    @staticmethod
+    def _remove_sockets(instance: InstanceRecord, *, launcher: bool = True) -> None:
+        """Remove the socket files a stopped server (and launcher) may leave behind (after a kill)."""
+        for path in (instance.socket, instance.control if launcher else ""):
+            if path:
                 with contextlib.suppress(OSError):
-                    os.unlink(instance.control)
-            for leftover in (instance.socket, str(Path(instance.dir) / f"server-{instance.server}.log")):
-                with contextlib.suppress(OSError):
-                    os.unlink(leftover)
+                    os.unlink(path)
 
     def _terminate_all(self, record: DeploymentRecord) -> None:
         for instance in [*record.instances, *record.pending]:
             self._terminate(instance)
+            self._remove_sockets(instance)
         record.instances, record.pending = [], []
         record.state = "Stopped"
         record.save()
@@ -425,24 +431,3 @@ class LauncherBackend(Backend):
             self._terminate(instance)
         shutil.rmtree(self.settings.home / "sockets" / Path(record.dir).name, ignore_errors=True)
         record.remove()
-
-
-def code_stamp(folder: Path, limit: int = 20000) -> str:
-    """A digest of the names, sizes and modification times of the files below ``folder``.
-
-    Cheap (no file is read): it tells whether code changed in place between two updates. Past
-    ``limit`` files the rest is not looked at.
-    """
-    digest = hashlib.sha256()
-    seen = 0
-    for root, dirs, files in os.walk(folder):
-        dirs.sort()
-        for name in sorted(files):
-            seen += 1
-            if seen > limit:
-                return digest.hexdigest()[:16]
-            with contextlib.suppress(OSError):
-                stat = os.stat(os.path.join(root, name))
-                relative = os.path.relpath(os.path.join(root, name), folder)
-                digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()[:16]

@@ -23,9 +23,11 @@ def wait_until_healthy(socket: str, probe: ProbeSettings, failed: Callable[[], s
     """Poll the liveness route until ``probe.success_threshold`` answers in a row; None when healthy.
 
     The probe's ``initial_delay + period × failure_threshold`` is the deadline and its ``timeout``
-    the limit of each request. Polls start at once and come often (10 ms, growing to at most
-    ``period``) so a fast server is seen at once. ``failed()`` returns a reason when the server
-    exited; that reason (or a timeout message) is returned instead of None.
+    the limit of each request. Polls start at once and come often (every 10 to 50 ms for the
+    first seconds, then up to every 250 ms, never less often than ``period``) so a fast server is
+    seen at once: a poll that connects waits in the socket's backlog until the server answers.
+    ``failed()`` returns a reason when the server exited; that reason (or a timeout message) is
+    returned instead of None.
     """
     started = time.monotonic()
     deadline = started + probe.deadline
@@ -47,4 +49,4 @@ def wait_until_healthy(socket: str, probe: ProbeSettings, failed: Callable[[], s
                 f"failure threshold {probe.failure_threshold})"
             )
         time.sleep(min(interval, probe.period, max(deadline - time.monotonic(), 0)))
-        interval = min(interval * 1.5, 0.25)
+        interval = min(interval * 1.5, 0.05 if time.monotonic() - started < 5 else 0.25)

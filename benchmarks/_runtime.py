@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import http.client
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ from pathlib import Path
 from _common import MODEL_1, print_table
 from support.samples import AZURE_IMAGE, BASE_IMAGE, model_1_spec, score_model_1, write_script
 
-from jupyter_mlep.runtime import DeploymentSpec, EnvironmentWarning, ProbeSettings
+from jupyter_mlep.runtime import DeploymentSpec, EnvironmentWarning, ProbeSettings, uds_request
 
 PROBE = ProbeSettings(initial_delay=0, period=1, timeout=2, failure_threshold=120)
 REQUEST = (MODEL_1 / "sample-request.json").read_bytes()
@@ -50,29 +49,26 @@ def spec_for(code: Path, name: str = "bench", **extra: object) -> DeploymentSpec
     return model_1_spec(MODEL_1, code, endpoint="bench", name=name, readiness_probe=PROBE, **extra)
 
 
-def score(port: int, timeout: float = 10.0) -> tuple[int, bytes]:
-    """One POST of the sample request on a new connection (the server has no keep-alive)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("POST", "/score", body=REQUEST, headers={"Content-Type": "application/json"})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
+def score(socket: str, timeout: float = 10.0) -> tuple[int, bytes]:
+    """One POST of the sample request to the server on ``socket``, on a new connection."""
+    status, _, body = uds_request(
+        socket, "POST", "/score", REQUEST, {"Content-Type": "application/json"}, timeout=timeout
+    )
+    return status, body
 
 
-def wait_for_version(port: int, version: int, deadline: float = 120.0) -> None:
+def wait_for_version(socket: str, version: int, deadline: float = 120.0) -> None:
     """Poll /score until it answers with ``version`` (the first response reflecting a change)."""
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         try:
-            status, body = score(port, timeout=5)
+            status, body = score(socket, timeout=5)
             if status == 200 and json.loads(body).get("version") == version:
                 return
-        except (OSError, http.client.HTTPException, ValueError):
+        except (OSError, ValueError):
             pass
         time.sleep(0.005)
-    raise TimeoutError(f"no response with version {version} on port {port}")
+    raise TimeoutError(f"no response with version {version} on {socket}")
 
 
 def timed(action: Callable[[], object]) -> float:

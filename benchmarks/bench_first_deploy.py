@@ -31,7 +31,7 @@ def first_score(envs: Path, code: Path) -> float:
     backend = get_backend("process", reporter=None)
     started = time.perf_counter()
     info = backend.start(spec_for(code))
-    status, _ = score(info.instances[0].port)
+    status, _ = score(info.socket)
     elapsed = time.perf_counter() - started
     assert status == 200
     backend.stop("bench", "bench")

@@ -277,6 +277,7 @@ SUBPACKAGE_API = {
         "InstanceInfo",
         "LOG_SOURCES",
         "Mount",
+        "OnReady",
         "PreparedEnvironment",
         "ProbeSettings",
         "RuntimeSettings",
@@ -286,6 +287,7 @@ SUBPACKAGE_API = {
         "recorded_deployments",
         "register_backend",
         "select_backend",
+        "uds_request",
         "write_storage_log",
     ],
     "workspace": [

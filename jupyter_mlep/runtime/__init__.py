@@ -1,15 +1,17 @@
 """Run deployments on this machine: a Docker container or a local process per instance.
 
 Both backends serve the scoring script with the real Azure ML inference server (``azmlinfsrv``)
-on 127.0.0.1, build each environment once (cached by content hash), and reload code without
-rebuilding. ``get_backend()`` returns the backend the settings ask for (``auto`` by default)::
+on a Unix socket, build each environment once (cached by content hash), and update by rolling
+(the new servers start beside the old ones). ``get_backend()`` returns the backend the settings
+ask for (``auto`` by default)::
 
-    from jupyter_mlep.runtime import DeploymentSpec, EnvironmentSpec, get_backend
+    from jupyter_mlep.runtime import DeploymentSpec, EnvironmentSpec, get_backend, uds_request
 
     backend = get_backend()
     info = backend.start(DeploymentSpec("ep", "blue", code=Path("src"), scoring_script="score.py",
                                         model=Path("model"), environment=EnvironmentSpec(conda_file=...)))
-    info.scoring_uri  # http://127.0.0.1:<port>/score
+    status, headers, body = uds_request(info.socket, "POST", "/score", b'{"data": [[1, 2]]}',
+                                        {"Content-Type": "application/json"})
 
 How it works:
 
@@ -20,25 +22,30 @@ How it works:
   :class:`EnvironmentWarning`.
 * **A warm launcher** (``agent/launcher.py``, stdlib only) runs per instance, as a local process or
   as the container's main process. It imports the inference server (and the installed modules the
-  scoring script used last time) and forks ``azmlinfsrv`` on request over a unix socket. A code
-  change kills the old server and forks a new one: the cost is ``init()`` plus gunicorn's start.
-  A change of environment variables re-executes the launcher; a new environment starts anew.
-* **Loopback only**: azmlinfsrv asks gunicorn for 0.0.0.0; the gunicorn configuration the launcher
-  passes (``agent/gunicorn_conf.py``) rebinds to 127.0.0.1:<port> in gunicorn's ``on_starting``
-  hook. Containers use the host network (no docker userland proxy), so the same loopback address
-  serves both backends; with another network mode the port is published on 127.0.0.1 only.
+  scoring script used last time) and forks ``azmlinfsrv`` on request over a unix socket.
+* **Rolling updates** (``update(spec, on_ready=...)``): a code change forks a new server beside
+  the old one from the same launcher (the cost is ``init()`` plus gunicorn's start); a change of
+  environment, environment variables or probes starts new launchers beside the old ones. When the
+  new servers are ready, ``on_ready`` gets them (the caller switches and drains), then the old
+  ones stop. New servers that do not become ready are stopped and the old ones keep serving.
+* **Unix sockets only**: azmlinfsrv asks gunicorn for 0.0.0.0; the gunicorn configuration the
+  launcher passes (``agent/gunicorn_conf.py``) rebinds to ``unix:$MLEP_HOME/sockets/<deployment>/
+  <server>.sock`` (mode 0600, folders 0700) in gunicorn's ``on_starting`` hook. Nothing of a
+  deployment listens on TCP; containers get the socket folder mounted at the same path.
+  :func:`uds_request` calls a server there.
 * **Docker** is reached through its Engine API (the ``docker`` package, imported only when the
   Docker backend is used): no ``docker`` command is needed, ``DOCKER_HOST`` is honoured, every
   call has a timeout, and engine errors become :class:`~jupyter_mlep.RuntimeBackendError` (no
   engine at all: :class:`~jupyter_mlep.DockerUnavailableError`, saying how to start one).
-* **State**: a JSON record per deployment (launcher pid and start time, or container id; ports)
-  and container labels (``mlep.endpoint``, ``mlep.deployment``, ``mlep.home`` = the runtime folder…),
-  so a new backend object finds what runs, and only what runs for its ``MLEP_HOME``. Logs: ``inference-server`` and ``storage-initializer`` (tail and follow).
+* **State**: a JSON record per deployment (launcher pid and start time, or container id; sockets)
+  and container labels (``mlep.endpoint``, ``mlep.deployment``, ``mlep.home`` = the runtime
+  folder…), so a new backend object finds what runs, and only what runs for its ``MLEP_HOME``.
+  Logs: ``inference-server`` and ``storage-initializer`` (tail and follow).
 """
 
 from __future__ import annotations
 
-from ._base import Backend, DeploymentInfo, InstanceInfo, PreparedEnvironment
+from ._base import Backend, DeploymentInfo, InstanceInfo, OnReady, PreparedEnvironment
 from ._conda import EnvironmentWarning, map_conda
 from ._logs import LOG_SOURCES
 from ._registry import (
@@ -52,6 +59,7 @@ from ._registry import (
 )
 from ._settings import DEFAULT_BASE_IMAGE, Mount, RuntimeSettings
 from ._spec import DeploymentSpec, EnvironmentSpec, ProbeSettings
+from ._uds import uds_request
 
 __all__ = [
     "DEFAULT_BASE_IMAGE",
@@ -64,6 +72,7 @@ __all__ = [
     "EnvironmentWarning",
     "InstanceInfo",
     "Mount",
+    "OnReady",
     "PreparedEnvironment",
     "ProbeSettings",
     "RuntimeSettings",
@@ -73,5 +82,6 @@ __all__ = [
     "recorded_deployments",
     "register_backend",
     "select_backend",
+    "uds_request",
     "write_storage_log",
 ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeAlias
 
 from ._spec import DeploymentSpec, EnvironmentSpec
 
-__all__ = ["Backend", "DeploymentInfo", "InstanceInfo", "PreparedEnvironment"]
+__all__ = ["Backend", "DeploymentInfo", "InstanceInfo", "OnReady", "PreparedEnvironment"]
 
 
 @dataclass(frozen=True)
@@ -26,18 +26,18 @@ class PreparedEnvironment:
 
 @dataclass(frozen=True)
 class InstanceInfo:
-    """One instance of a deployment: its loopback port and what runs it."""
+    """One instance of a deployment: the Unix socket its server listens on, and what runs it.
+
+    ``socket`` is a host path (mode ``0600``, in a ``0700`` folder); each server has its own, so
+    an old and a new server of the same instance never share one. ``pid`` is the server's pid (in
+    the container's PID namespace for Docker).
+    """
 
     index: int
-    port: int
+    socket: str
     state: str
     pid: int | None = None
     container: str | None = None
-
-    @property
-    def url(self) -> str:
-        """Base URL of this instance's inference server."""
-        return f"http://127.0.0.1:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -53,14 +53,16 @@ class DeploymentInfo:
     message: str = ""
 
     @property
-    def url(self) -> str:
-        """Base URL of the first instance (``/`` liveness, ``/score``, ``/swagger.json``)."""
-        return self.instances[0].url if self.instances else ""
+    def socket(self) -> str:
+        """The first instance's socket (``/`` liveness, ``/score``, ``/swagger.json``); "" when none."""
+        return self.instances[0].socket if self.instances else ""
 
-    @property
-    def scoring_uri(self) -> str:
-        """The first instance's scoring URI."""
-        return f"{self.url}/score"
+
+OnReady: TypeAlias = Callable[[DeploymentInfo], None]
+"""Called by :meth:`Backend.start` and :meth:`Backend.update` once every instance that must serve
+from now on is ready (``info.instances`` lists exactly those). The caller switches its routing to
+them and lets requests in flight on the others finish before returning; the runtime then stops the
+servers no longer listed. Not called when the new servers do not become ready."""
 
 
 class Backend(abc.ABC):
@@ -73,16 +75,23 @@ class Backend(abc.ABC):
         """Build (or find in the cache) the environment; never builds the same content twice."""
 
     @abc.abstractmethod
-    def start(self, spec: DeploymentSpec, *, port: int | None = None, wait: bool = True) -> DeploymentInfo:
-        """Start a deployment on 127.0.0.1 (``port``, else a free one) and wait until it is healthy."""
+    def start(
+        self, spec: DeploymentSpec, *, wait: bool = True, on_ready: OnReady | None = None
+    ) -> DeploymentInfo:
+        """Start a deployment on Unix sockets and (``wait``) wait until it is healthy, then ``on_ready``."""
 
     @abc.abstractmethod
     def wait_healthy(self, endpoint: str, name: str) -> DeploymentInfo:
         """Poll the liveness route with the readiness probe's settings until every instance answers."""
 
     @abc.abstractmethod
-    def update(self, spec: DeploymentSpec) -> DeploymentInfo:
-        """Apply a changed spec: reload the code, restart, or rebuild only what the change needs."""
+    def update(self, spec: DeploymentSpec, *, on_ready: OnReady | None = None) -> DeploymentInfo:
+        """Apply a changed spec by a rolling update: new servers beside the old, ``on_ready``, old stopped.
+
+        When the new servers do not become ready, they are stopped, the old ones keep serving
+        (the deployment keeps its previous spec) and :class:`DeploymentStartError` is raised.
+        ``on_ready=None`` switches at once.
+        """
 
     @abc.abstractmethod
     def status(self, endpoint: str, name: str) -> DeploymentInfo:

@@ -1,17 +1,17 @@
 """The Docker backend: an image per environment, a container per deployment instance.
 
-Containers use the host network by default (``MLEP_DOCKER_NETWORK``) and the server binds
-127.0.0.1:<port> inside it, so it answers on the host's loopback without docker's userland proxy
-and is not reachable from outside. With another network mode the port is published on
-127.0.0.1 only. Code and model are mounted read-only; the launcher in the container forks a new
-server on reload, so code changes need neither a new image nor a new container.
+The server binds a Unix socket in the deployment's socket folder, which is mounted into the
+container at the same path: the host reaches it there, no port is published and nothing listens
+on TCP, whatever the network mode (``MLEP_DOCKER_NETWORK``, which only gives the scoring script
+its outbound network). Code and model are mounted read-only; the launcher in the container forks
+a new server on reload, so code changes need neither a new image nor a new container.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,7 +33,6 @@ _AGENT = "/var/mlep/agent"
 _APP = "/var/azureml-app"
 _MODELS = "/var/azureml-models"
 _MODULES = "/var/mlep/modules"
-_PORT_IN_CONTAINER = 5001
 
 
 class DockerBackend(LauncherBackend):
@@ -47,10 +46,6 @@ class DockerBackend(LauncherBackend):
         super().__init__(settings, reporter=reporter)
         self.engine = DockerEngine(timeout=self.settings.docker_timeout)
         self.engine.require()
-
-    @property
-    def _host_network(self) -> bool:
-        return self.settings.docker_network == "host"
 
     def _prepare(self, environment: EnvironmentSpec, log: StorageLog) -> PreparedEnvironment:
         return build_image(environment, self.settings, self.engine, log)
@@ -73,14 +68,13 @@ class DockerBackend(LauncherBackend):
     def _modules_file(self, environment: str) -> str:
         return f"{_MODULES}/{environment}.txt"
 
-    def _bind(self, port: int) -> tuple[str, int]:
-        return ("127.0.0.1", port) if self._host_network else ("0.0.0.0", _PORT_IN_CONTAINER)
-
     def _base_env(self, prepared: PreparedEnvironment, instance: InstanceRecord) -> dict[str, str]:
-        return dict(prepared.env)
+        # The container runs as root: its sockets (0600) go to the user the runtime runs as.
+        return {**dict(prepared.env), "MLEP_SOCKET_OWNER": f"{os.getuid()}:{os.getgid()}"}
 
     def _needs_new_launcher(self, old: dict[str, object], new: dict[str, object]) -> bool:
-        return any(old.get(key) != new.get(key) for key in ("environment", "model", "code"))
+        mounted = any(old.get(key) != new.get(key) for key in ("model", "code"))
+        return mounted or super()._needs_new_launcher(old, new)
 
     def _launch(
         self,
@@ -96,12 +90,14 @@ class DockerBackend(LauncherBackend):
         safe = re.sub(r"[^a-zA-Z0-9_.-]", "-", f"{spec.endpoint}-{spec.name}")[:80]
         labels = {
             "mlep.managed": "1", "mlep.endpoint": spec.endpoint, "mlep.deployment": spec.name,
-            "mlep.instance": str(instance.index), "mlep.port": str(instance.port), "mlep.environment": prepared.key,
-            "mlep.home": str(self.settings.runtime_dir),
+            "mlep.instance": str(instance.index), "mlep.launcher": instance.launcher,
+            "mlep.environment": prepared.key, "mlep.home": str(self.settings.runtime_dir),
         }  # fmt: skip
+        sockets = str(self._socket_folder(record))
         mounts = [
             Mount(str(AGENT_DIR), _AGENT),
             Mount(str(run), _RUN, read_only=False),
+            Mount(sockets, sockets, read_only=False),
             Mount(str(self._modules_dir()), _MODULES, read_only=False),
             Mount(str(code), paths.app_root),
         ]
@@ -111,18 +107,17 @@ class DockerBackend(LauncherBackend):
             mounts.append(Mount(str(model), f"{_MODELS}/{model.name}"))
             log.write(f"model {model} mounted read-only at {_MODELS}/{model.name}")
         mounts += self.settings.docker_mounts
-        command = [prepared.python, f"{_AGENT}/launcher.py", "--control", f"{_RUN}/control.sock"]
+        command = [prepared.python, f"{_AGENT}/launcher.py", "--control", instance.control]
         command += ["--modules", self._modules_file(prepared.key)]
         instance.container = self.engine.create(
             prepared.location,
             command,
-            name=f"mlep-{safe}-{instance.index}-{uuid.uuid4().hex[:6]}",
+            name=f"mlep-{safe}-{instance.index}-{instance.launcher}",
             network=self.settings.docker_network,
             mounts=mounts,
             environment=self._launcher_env(spec, prepared, instance),
             labels=labels,
             workdir=paths.app_root,
-            publish=None if self._host_network else (_PORT_IN_CONTAINER, "127.0.0.1", instance.port),
         )
         self.engine.start(instance.container)
         log.write(f"container {instance.container[:12]} started from {prepared.location}")
@@ -172,8 +167,8 @@ class DockerBackend(LauncherBackend):
             record.state, record.message = "Failed", "found a container without a state record"
             record.instances.append(
                 InstanceRecord(
-                    int(labels.get("mlep.instance", "0")), int(labels.get("mlep.port", "0")),
-                    str(folder / f"i{labels.get('mlep.instance', '0')}"), container=item.get("Id"),
+                    int(labels.get("mlep.instance", "0")), str(folder / f"i{labels.get('mlep.instance', '0')}"),
+                    launcher=labels.get("mlep.launcher", ""), container=item.get("Id"),
                 )
             )  # fmt: skip
         return list(found.values())

@@ -276,9 +276,8 @@ class DockerEngine:
         environment: Mapping[str, str] | None = None,
         labels: Mapping[str, str] | None = None,
         workdir: str | None = None,
-        publish: tuple[int, str, int] | None = None,
     ) -> str:
-        """Create (not start) a container; its id. ``publish`` is (container port, host address, host port)."""
+        """Create (not start) a container; its id (no port is published)."""
 
         def create(api: docker.APIClient) -> str:
             host_config = api.create_host_config(
@@ -286,7 +285,6 @@ class DockerEngine:
                 mounts=[
                     docker.types.Mount(m.target, m.source, type="bind", read_only=m.read_only) for m in mounts
                 ],
-                port_bindings={publish[0]: (publish[1], publish[2])} if publish else None,
             )
             created = api.create_container(
                 image,
@@ -295,7 +293,6 @@ class DockerEngine:
                 environment=dict(environment or {}),
                 labels=dict(labels or {}),
                 working_dir=workdir,
-                ports=[publish[0]] if publish else None,
                 host_config=host_config,
                 detach=True,
             )

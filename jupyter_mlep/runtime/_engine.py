@@ -1,7 +1,11 @@
-"""What both backends share: instances run by a warm launcher, health waits, reloads, logs and state.
+"""What both backends share: instances run by a warm launcher, health waits, logs and state.
 
 A backend supplies the environment build, how a launcher is started and stopped (a local process
-or a container), and how paths look from inside the server.
+or a container), and how paths look from inside the server. Updates roll (see :mod:`._rolling`).
+
+Every server listens on its own Unix socket ``$MLEP_HOME/sockets/<deployment>/<server id>.sock``
+and writes its own log ``i<index>/server-<server id>.log``; ``i<index>/server.log`` is a link to
+the log of the instance's current server (the one :meth:`logs` shows).
 """
 
 from __future__ import annotations
@@ -9,24 +13,30 @@ from __future__ import annotations
 import abc
 import contextlib
 import functools
+import os
+import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .._errors import DeploymentNotFoundError, DeploymentStartError, RuntimeBackendError, UsageError
-from ._base import Backend, DeploymentInfo, InstanceInfo, PreparedEnvironment
+from ._base import Backend, DeploymentInfo, InstanceInfo, OnReady, PreparedEnvironment
 from ._control import LauncherClient
 from ._failure import failure_headline
-from ._health import free_port, port_is_free, wait_until_healthy
+from ._health import wait_until_healthy
 from ._logs import LOG_SOURCES, Reporter, StorageLog, follow, stderr_reporter, tail
+from ._rolling import Rollout, code_stamp
 from ._server import ServerPaths, check_spec, exit_message, probe_from, server_command
 from ._settings import RuntimeSettings
 from ._spec import DeploymentSpec, EnvironmentSpec
 from ._state import DeploymentRecord, InstanceRecord, deployment_dir, load_records, spec_fingerprint
+from ._uds import new_id, socket_folder, socket_path
 
 __all__ = ["LauncherBackend", "ServerPaths"]
 
 _LOG_TAIL = 40
+#: What a new launcher (process or container) is needed for; the rest is a new server of the same one.
+_LAUNCHER_KEYS = ("environment", "environment_variables", "readiness_probe")
 
 
 class LauncherBackend(Backend):
@@ -48,10 +58,6 @@ class LauncherBackend(Backend):
         """The server's paths for ``instance`` (and make model and code reachable)."""
 
     @abc.abstractmethod
-    def _bind(self, port: int) -> tuple[str, int]:
-        """The address the server binds inside its network namespace, and the port it serves on."""
-
-    @abc.abstractmethod
     def _launch(
         self,
         spec: DeploymentSpec,
@@ -69,9 +75,17 @@ class LauncherBackend(Backend):
     def _terminate(self, instance: InstanceRecord) -> None:
         """Stop the launcher of ``instance`` and everything below it."""
 
+    @abc.abstractmethod
+    def _modules_file(self, environment: str) -> str:
+        """Where servers of ``environment`` list the installed modules they used (server's path).
+
+        One list per environment: a new launcher of the same environment imports them before
+        its first server starts.
+        """
+
     def _needs_new_launcher(self, old: dict[str, object], new: dict[str, object]) -> bool:
         """True when a spec change cannot be applied by forking a new server from the same launcher."""
-        return bool(old.get("environment") != new.get("environment"))
+        return any(old.get(key) != new.get(key) for key in _LAUNCHER_KEYS)
 
     def _base_env(self, prepared: PreparedEnvironment, instance: InstanceRecord) -> dict[str, str]:
         """Variables every server of this backend starts with."""
@@ -87,8 +101,10 @@ class LauncherBackend(Backend):
         log = StorageLog(self.settings.runtime_dir / "environments.log", self.reporter)
         return self._prepare(environment, log)
 
-    def start(self, spec: DeploymentSpec, *, port: int | None = None, wait: bool = True) -> DeploymentInfo:
-        """Start a deployment on 127.0.0.1 (``port``, else a free one) and wait until it is healthy."""
+    def start(
+        self, spec: DeploymentSpec, *, wait: bool = True, on_ready: OnReady | None = None
+    ) -> DeploymentInfo:
+        """Start a deployment on Unix sockets and (``wait``) wait until it is healthy, then ``on_ready``."""
         check_spec(spec)
         existing = self._record(spec.endpoint, spec.name)
         if existing is not None:
@@ -96,7 +112,7 @@ class LauncherBackend(Backend):
                 raise RuntimeBackendError(
                     f"Deployment {spec.key} already runs ({self.name}).", hint="Update it, or stop it first."
                 )
-            self._terminate_all(existing)  # keeps its logs; they go on in the same files
+            self._terminate_all(existing)  # keeps its logs; they go on in the same folders
         folder = deployment_dir(self.settings.runtime_dir, spec.endpoint, spec.name)
         record = DeploymentRecord(backend=self.name, endpoint=spec.endpoint, name=spec.name, dir=str(folder))
         folder.mkdir(parents=True, exist_ok=True)
@@ -106,95 +122,51 @@ class LauncherBackend(Backend):
         try:
             prepared = self._prepare(spec.environment, log)
             record.environment = prepared.key
-            record.spec = spec_fingerprint(spec, prepared.key)
+            record.spec = self._fingerprint(spec, prepared.key)
             for index in range(spec.instance_count):
-                chosen = port if (port is not None and index == 0) else free_port()
-                if not port_is_free(chosen):
-                    raise DeploymentStartError(
-                        f"Cannot start {spec.key}: port {chosen} on 127.0.0.1 is already in use.",
-                        hint="Choose another port, or let the runtime pick a free one.",
-                    )
-                instance = InstanceRecord(index=index, port=chosen, dir=str(folder / f"i{index}"))
-                Path(instance.dir).mkdir(parents=True, exist_ok=True)
+                instance = self._new_instance(record, index)
                 record.instances.append(instance)
-                self._launch(spec, prepared, record, instance)
-                record.save()
-                self._spawn(spec, prepared, record, instance)
-                record.save()
+                self._start_instance(spec, prepared, record, instance, current=True)
         except BaseException as exc:
             self._fail(record, exc)
             raise
-        if wait:
-            return self.wait_healthy(spec.endpoint, spec.name)
-        return self._info(record)
+        if not wait:
+            return self._info(record)
+        info = self.wait_healthy(spec.endpoint, spec.name)
+        if on_ready is not None:
+            on_ready(info)
+        return info
 
     def wait_healthy(self, endpoint: str, name: str) -> DeploymentInfo:
         """Poll the liveness route with the readiness probe's settings until every instance answers."""
         record = self._require(endpoint, name)
-        probe = probe_from(record.spec.get("readiness_probe"))
         try:
-            for instance in record.instances:
-                reason = wait_until_healthy(
-                    instance.port, probe, functools.partial(self._exit_reason, instance)
-                )
-                if reason is not None:
-                    reason = failure_headline(tail(Path(instance.dir) / "server.log", 200), reason)
-                    raise DeploymentStartError(
-                        f"Deployment {record.endpoint}/{record.name} did not start: {reason}.",
-                        hint="Fix the scoring script or the environment, then deploy again; "
-                        "the whole log: logs(endpoint, name).",
-                        log_tail=tail(Path(instance.dir) / "server.log", _LOG_TAIL),
-                    )
+            self._await_ready(record, record.instances, record.spec.get("readiness_probe"))
         except BaseException as exc:
             self._fail(record, exc)
             raise
         record.state, record.message = "Running", ""
         record.save()
         self._storage_log(record).write(f"deployment {endpoint}/{name}: healthy", report=False)
-        for instance in record.instances:
-            self._client(instance).warm(self._modules_file(record.environment))
+        self._warm(record, record.instances)
         return self._info(record)
 
-    def update(self, spec: DeploymentSpec) -> DeploymentInfo:
-        """Apply a changed spec: reload the code, restart, or rebuild only what the change needs.
+    def update(self, spec: DeploymentSpec, *, on_ready: OnReady | None = None) -> DeploymentInfo:
+        """Apply a changed spec by a rolling update: new servers beside the old, ``on_ready``, old stopped.
 
-        A change of code or scoring script forks a new server from the warm launcher (no
-        rebuild, no new process or container); a change of environment variables restarts the
-        launcher; a change of environment (or, in Docker, of mounted paths) starts anew.
+        A change of code, scoring script, model or request settings forks a new server from each
+        warm launcher (no rebuild, no new process or container); a change of environment,
+        environment variables or probes (or, in Docker, of mounted paths) starts new launchers
+        beside the old ones. Scaling up adds instances; scaling down stops the extra ones after
+        ``on_ready``. When the new servers do not become ready, only they are stopped: the old
+        ones keep serving, the record keeps the previous spec, and :class:`DeploymentStartError`
+        is raised (``on_ready`` is not called). A deployment that does not run is started.
         """
         check_spec(spec)
         record = self._record(spec.endpoint, spec.name)
         if record is None or self._info(record).state != "Running":
-            return self.start(spec)
-        log = self._storage_log(record)
-        prepared = self._prepare(spec.environment, log)
-        new = spec_fingerprint(spec, prepared.key)
-        if self._needs_new_launcher(record.spec, new) or new["instance_count"] != record.spec.get(
-            "instance_count"
-        ):
-            ports = [instance.port for instance in record.instances]
-            log.write(f"deployment {spec.key}: restarting (environment or mounts changed)", report=True)
-            self._terminate_all(record)
-            return self.start(spec, port=ports[0] if ports else None)
-        restart = new["environment_variables"] != record.spec.get("environment_variables")
-        log.write(f"deployment {spec.key}: {'restarting' if restart else 'reloading'} the inference server")
-        record.spec = new
-        record.state = "Updating"
-        record.save()
-        try:
-            for instance in record.instances:
-                client = self._client(instance)
-                if restart:
-                    client.restart(self._launcher_env(spec, prepared, instance))
-                    client.wait_ready(60.0, functools.partial(self._launcher_alive, instance))
-                elif instance.server_pid is not None:
-                    client.kill(instance.server_pid)
-                self._spawn(spec, prepared, record, instance)
-            record.save()
-        except BaseException as exc:
-            self._fail(record, exc)
-            raise
-        return self.wait_healthy(spec.endpoint, spec.name)
+            return self.start(spec, on_ready=on_ready)
+        return Rollout(self, record, spec, on_ready).run()
 
     def status(self, endpoint: str, name: str) -> DeploymentInfo:
         """The current state of a deployment (a server that died shows as ``Failed``)."""
@@ -259,16 +231,41 @@ class LauncherBackend(Backend):
             return Path(record.dir) / "storage-initializer.log"
         return Path(record.instances[0].dir if record.instances else record.dir) / "server.log"
 
+    @staticmethod
+    def _fingerprint(spec: DeploymentSpec, environment: str) -> dict[str, object]:
+        """What of ``spec`` decides how an update is applied, with a stamp of the code's files."""
+        return {**spec_fingerprint(spec, environment), "code_stamp": code_stamp(Path(spec.code))}
+
     def _client(self, instance: InstanceRecord) -> LauncherClient:
-        return LauncherClient(Path(instance.dir) / "control.sock")
+        return LauncherClient(Path(instance.control))
 
-    @abc.abstractmethod
-    def _modules_file(self, environment: str) -> str:
-        """Where servers of ``environment`` list the installed modules they used (server's path).
+    def _socket_folder(self, record: DeploymentRecord) -> Path:
+        """The deployment's socket folder (``0700``; mounted into its containers)."""
+        return socket_folder(self.settings.home, Path(record.dir).name)
 
-        One list per environment: a new launcher of the same environment imports them before
-        its first server starts.
-        """
+    def _new_instance(self, record: DeploymentRecord, index: int) -> InstanceRecord:
+        """A new instance of ``record``: a launcher id and control socket, no server yet."""
+        launcher = new_id()
+        folder = Path(record.dir) / f"i{index}"
+        folder.mkdir(parents=True, exist_ok=True)
+        control = socket_path(self._socket_folder(record), f"{launcher}.ctl")
+        return InstanceRecord(index=index, dir=str(folder), launcher=launcher, control=control)
+
+    def _start_instance(
+        self,
+        spec: DeploymentSpec,
+        prepared: PreparedEnvironment,
+        record: DeploymentRecord,
+        instance: InstanceRecord,
+        *,
+        current: bool,
+    ) -> None:
+        """Start the launcher of ``instance`` (listed in ``record`` already), then its server."""
+        record.save()
+        self._launch(spec, prepared, record, instance)
+        record.save()
+        self._spawn(spec, prepared, record, instance, current=current)
+        record.save()
 
     def _launcher_env(
         self, spec: DeploymentSpec, prepared: PreparedEnvironment, instance: InstanceRecord
@@ -284,23 +281,67 @@ class LauncherBackend(Backend):
         prepared: PreparedEnvironment,
         record: DeploymentRecord,
         instance: InstanceRecord,
+        *,
+        current: bool,
     ) -> None:
+        """Fork a new server (new id, socket and log) from the launcher of ``instance``.
+
+        ``current``: the instance's ``server.log`` shows this server's log at once (else at the switch).
+        """
+        instance.server = new_id()
+        instance.socket = socket_path(self._socket_folder(record), f"{instance.server}.sock")
+        instance.server_pid = None
         paths = self._paths(spec, record, instance)
         argv, env = server_command(
             spec,
             paths,
             self._launcher_env(spec, prepared, instance),
-            bind=self._bind(instance.port),
+            socket=instance.socket,
             modules_file=self._modules_file(prepared.key),
         )
-        log_path = Path(instance.dir) / "server.log"
-        with log_path.open("a", encoding="utf-8") as handle:
+        log_name = f"server-{instance.server}.log"
+        with (Path(instance.dir) / log_name).open("a", encoding="utf-8") as handle:
             handle.write(
-                f"---- {time.strftime('%Y-%m-%dT%H:%M:%S')} starting azmlinfsrv on port {instance.port}\n"
+                f"---- {time.strftime('%Y-%m-%dT%H:%M:%S')} starting azmlinfsrv on {instance.socket}\n"
             )
+        if current:
+            self._point_log(instance)
         instance.server_pid = self._client(instance).spawn(
-            argv, env, paths.app_root, paths.run_dir + "/server.log"
+            argv, env, paths.app_root, f"{paths.run_dir}/{log_name}"
         )
+
+    @staticmethod
+    def _point_log(instance: InstanceRecord) -> None:
+        """Make ``server.log`` of the instance's folder show the log of its current server."""
+        folder = Path(instance.dir)
+        temporary = folder / f".server.log.{instance.server}"
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+        temporary.symlink_to(f"server-{instance.server}.log")
+        os.replace(temporary, folder / "server.log")
+
+    def _await_ready(
+        self, record: DeploymentRecord, instances: Iterable[InstanceRecord], probe: object
+    ) -> None:
+        """Wait until every server of ``instances`` answers the readiness ``probe`` (as stored), else raise."""
+        settings = probe_from(probe)
+        for instance in instances:
+            reason = wait_until_healthy(
+                instance.socket, settings, functools.partial(self._exit_reason, instance)
+            )
+            if reason is not None:
+                log = Path(instance.dir) / f"server-{instance.server}.log"
+                raise DeploymentStartError(
+                    f"Deployment {record.endpoint}/{record.name} did not start: "
+                    f"{failure_headline(tail(log, 200), reason)}.",
+                    hint="Fix the scoring script or the environment, then deploy again; "
+                    "the whole log: logs(endpoint, name).",
+                    log_tail=tail(log, _LOG_TAIL),
+                )
+
+    def _warm(self, record: DeploymentRecord, instances: Iterable[InstanceRecord]) -> None:
+        for instance in instances:
+            self._client(instance).warm(self._modules_file(record.environment))
 
     def _exit_reason(self, instance: InstanceRecord) -> str | None:
         if instance.server_pid is None:
@@ -322,19 +363,28 @@ class LauncherBackend(Backend):
             inst_state = state if reason is None else "Failed"
             if reason is not None and state == "Running":
                 state, message = "Failed", reason
-            instances.append(
-                InstanceInfo(
-                    instance.index, instance.port, inst_state, instance.server_pid, instance.container
-                )
-            )
+            instances.append(self._instance_info(instance, inst_state))
         return DeploymentInfo(
             record.endpoint, record.name, record.backend, state, record.environment, tuple(instances), message
         )
 
+    def _serving_info(
+        self, record: DeploymentRecord, instances: Iterable[InstanceRecord], environment: str
+    ) -> DeploymentInfo:
+        """The deployment as it is once ``instances`` (all ready) serve it."""
+        listed = tuple(self._instance_info(instance, "Running") for instance in instances)
+        return DeploymentInfo(record.endpoint, record.name, self.name, "Running", environment, listed)
+
+    @staticmethod
+    def _instance_info(instance: InstanceRecord, state: str) -> InstanceInfo:
+        return InstanceInfo(instance.index, instance.socket, state, instance.server_pid, instance.container)
+
     def _fail(self, record: DeploymentRecord, exc: BaseException) -> None:
-        for instance in record.instances:
+        for instance in [*record.instances, *record.pending]:
             with contextlib.suppress(Exception):
                 self._terminate(instance)
+            self._remove_sockets(instance)
+        record.pending = []
         record.state = "Failed"
         record.message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         if Path(record.dir).exists():
@@ -343,14 +393,44 @@ class LauncherBackend(Backend):
                 f"deployment {record.endpoint}/{record.name}: failed: {record.message}"
             )
 
+    def _retire(
+        self, instances: Iterable[InstanceRecord], keep: Iterable[InstanceRecord], *, grace: float
+    ) -> None:
+        """Stop the servers of ``instances`` (and their launchers unless one of ``keep`` uses them).
+
+        Their sockets and logs are removed; ``grace`` is what each server gets to finish.
+        """
+        kept = {instance.launcher for instance in keep}
+        for instance in instances:
+            if instance.launcher in kept:
+                if instance.server_pid is not None and self._launcher_alive(instance):
+                    with contextlib.suppress(RuntimeBackendError):
+                        self._client(instance).kill(instance.server_pid, grace)
+            else:
+                with contextlib.suppress(RuntimeBackendError):
+                    self._terminate(instance)
+            self._remove_sockets(instance, launcher=instance.launcher not in kept)
+            with contextlib.suppress(OSError):
+                os.unlink(Path(instance.dir) / f"server-{instance.server}.log")
+
+    @staticmethod
+    def _remove_sockets(instance: InstanceRecord, *, launcher: bool = True) -> None:
+        """Remove the socket files a stopped server (and launcher) may leave behind (after a kill)."""
+        for path in (instance.socket, instance.control if launcher else ""):
+            if path:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+
     def _terminate_all(self, record: DeploymentRecord) -> None:
-        for instance in record.instances:
+        for instance in [*record.instances, *record.pending]:
             self._terminate(instance)
-        record.instances = []
+            self._remove_sockets(instance)
+        record.instances, record.pending = [], []
         record.state = "Stopped"
         record.save()
 
     def _stop_record(self, record: DeploymentRecord) -> None:
-        for instance in record.instances:
+        for instance in [*record.instances, *record.pending]:
             self._terminate(instance)
+        shutil.rmtree(self.settings.home / "sockets" / Path(record.dir).name, ignore_errors=True)
         record.remove()

@@ -83,17 +83,21 @@ def follow(
     """Yield the last ``lines`` lines of ``path``, then new lines as they are written.
 
     Stops when ``stop()`` turns true (checked while the file is idle) or when the caller
-    closes the generator.
+    closes the generator. A file replaced meanwhile (``path`` a link moved to a new server's
+    log) is read from its start.
     """
     start = tail(path, lines)
     yield from start.splitlines(keepends=True)
     position = path.stat().st_size if path.exists() else 0
+    inode = path.stat().st_ino if path.exists() else None
     pending = b""
     while True:
         try:
             with path.open("rb") as handle:
-                if os.fstat(handle.fileno()).st_size < position:
+                stat = os.fstat(handle.fileno())
+                if stat.st_size < position or (inode is not None and stat.st_ino != inode):
                     position = 0  # the file was truncated or replaced
+                inode = stat.st_ino
                 handle.seek(position)
                 chunk = handle.read()
                 position = handle.tell()

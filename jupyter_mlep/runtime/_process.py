@@ -1,12 +1,14 @@
 """The process backend: a virtual environment per environment, a local launcher process per instance.
 
-The server binds 127.0.0.1 (the gunicorn configuration overrides azmlinfsrv's 0.0.0.0), the model
-is linked into ``AZUREML_MODEL_DIR`` as Azure lays it out, and the code folder is used in place.
+The server binds its Unix socket (the gunicorn configuration overrides azmlinfsrv's 0.0.0.0), the
+model is linked into ``AZUREML_MODEL_DIR`` as Azure lays it out (one folder per model path, so a
+server never sees its model change under it), and the code folder is used in place.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -44,13 +46,14 @@ class ProcessBackend(LauncherBackend):
 
     def _paths(self, spec: DeploymentSpec, record: DeploymentRecord, instance: InstanceRecord) -> ServerPaths:
         code = Path(spec.code).resolve()
-        model_dir = Path(record.dir) / "azureml-models"
-        model_dir.mkdir(exist_ok=True)
-        for old in model_dir.iterdir():
-            old.unlink()
-        if spec.model is not None:
-            model = Path(spec.model).resolve()
-            (model_dir / model.name).symlink_to(model, target_is_directory=model.is_dir())
+        model = Path(spec.model).resolve() if spec.model is not None else None
+        digest = hashlib.sha256(str(model).encode()).hexdigest()[:12]
+        model_dir = Path(record.dir) / "azureml-models" / digest
+        model_dir.mkdir(parents=True, exist_ok=True)
+        if model is not None:
+            link = model_dir / model.name
+            if not link.is_symlink():
+                link.symlink_to(model, target_is_directory=model.is_dir())
             kind = "folder" if model.is_dir() else "file"
             StorageLog(Path(record.dir) / "storage-initializer.log").write(
                 f"model {kind} {model} linked as {model_dir / model.name}"
@@ -66,9 +69,6 @@ class ProcessBackend(LauncherBackend):
 
     def _modules_file(self, environment: str) -> str:
         return str(self.settings.env_cache / environment / ".mlep-modules.txt")
-
-    def _bind(self, port: int) -> tuple[str, int]:
-        return "127.0.0.1", port
 
     def _base_env(self, prepared: PreparedEnvironment, instance: InstanceRecord) -> dict[str, str]:
         env = {name: os.environ[name] for name in _PASS_THROUGH if name in os.environ}
@@ -87,7 +87,7 @@ class ProcessBackend(LauncherBackend):
         run = Path(instance.dir)
         with (run / "launcher.log").open("ab") as out:
             proc = subprocess.Popen(
-                [prepared.python, str(LAUNCHER), "--control", str(run / "control.sock"), "--modules",
+                [prepared.python, str(LAUNCHER), "--control", instance.control, "--modules",
                  self._modules_file(prepared.key)],
                 cwd=str(run), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 env=self._launcher_env(spec, prepared, instance), start_new_session=True,

@@ -13,6 +13,8 @@ from ._spec import DeploymentSpec, ProbeSettings
 
 __all__ = ["ServerPaths", "check_spec", "exit_message", "probe_from", "server_command"]
 
+_UNUSED_PORT = "5001"  # azmlinfsrv's default; the gunicorn configuration binds the socket instead
+
 
 @dataclass(frozen=True)
 class ServerPaths:
@@ -30,17 +32,17 @@ def server_command(
     paths: ServerPaths,
     base_env: Mapping[str, str],
     *,
-    bind: tuple[str, int],
+    socket: str,
     modules_file: str,
 ) -> tuple[list[str], dict[str, str]]:
     """The ``azmlinfsrv`` command line and environment of one server of ``spec``.
 
     Azure's variables (``AZUREML_MODEL_DIR``, ``AZUREML_ENTRY_SCRIPT``, ``AML_APP_ROOT``,
     ``SCORING_TIMEOUT_MS``, ``WORKER_COUNT``) come on top of ``base_env`` (which holds the
-    deployment's own variables); the gunicorn configuration binds ``bind`` instead of 0.0.0.0 and
-    keeps gunicorn's control socket and every runtime file in ``paths.run_dir``.
+    deployment's own variables); the gunicorn configuration binds the Unix socket ``socket``
+    (mode 0600) instead of azmlinfsrv's 0.0.0.0:<port>, and keeps every runtime file of gunicorn
+    in ``paths.run_dir``. The ``--port`` azmlinfsrv wants is never bound.
     """
-    host, port = bind
     env = dict(base_env)
     user_gunicorn = env.get("GUNICORN_CMD_ARGS", "")
     env.update(
@@ -50,14 +52,14 @@ def server_command(
             "AML_APP_ROOT": paths.app_root,
             "SCORING_TIMEOUT_MS": str(spec.request_timeout_ms),
             "WORKER_COUNT": str(spec.max_concurrent_requests_per_instance),
-            "MLEP_GUNICORN_BIND": f"{host}:{port}",
+            "MLEP_GUNICORN_BIND": f"unix:{socket}",
             "MLEP_MODULES_FILE": modules_file,
             "GUNICORN_CMD_ARGS": f"-c {shlex.quote(paths.gunicorn_conf)} {user_gunicorn}".strip(),
             "XDG_RUNTIME_DIR": paths.run_dir,
             "MLEP_SERVER_CWD": paths.app_root,
         }
     )
-    return ["azmlinfsrv", "--entry_script", paths.entry_script, "--port", str(port)], env
+    return ["azmlinfsrv", "--entry_script", paths.entry_script, "--port", _UNUSED_PORT], env
 
 
 def exit_message(code: int) -> str:

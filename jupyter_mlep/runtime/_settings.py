@@ -14,7 +14,13 @@ variable                   meaning                                              
 ``MLEP_INSTALLER``         ``auto`` (uv when installed, else pip), ``uv`` or ``pip``   ``auto``
 ``MLEP_PYTHON``            interpreter that virtual environments are made from         this Python
 ``MLEP_DOCKER_TIMEOUT``    seconds to wait for the Docker engine to answer             ``5``
+``MLEP_MAX_INSTANCES``     most instances one deployment may run on this machine       see below
 =========================  ==========================================================  ===================
+
+The default ``MLEP_MAX_INSTANCES`` is what this machine can run: 4 instances per CPU core, and
+no more than one instance per 512 MiB of physical memory (each instance is an inference server
+with its own Python process), at least 1. A deployment (or a scale) above it is refused before
+anything changes.
 """
 
 from __future__ import annotations
@@ -27,12 +33,33 @@ from pathlib import Path
 
 from .._errors import SettingsError
 
-__all__ = ["DEFAULT_BASE_IMAGE", "Mount", "RuntimeSettings"]
+__all__ = ["DEFAULT_BASE_IMAGE", "Mount", "RuntimeSettings", "default_max_instances"]
 
 #: Azure ML's default base image for environments given as a conda file without an image.
 DEFAULT_BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 _HOST_CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
 _BACKENDS = ("auto", "docker", "process")
+_INSTANCES_PER_CORE = 4
+_MIB_PER_INSTANCE = 512
+
+
+def default_max_instances() -> tuple[int, str]:
+    """The default instance limit of one deployment on this machine, and why (cores and memory)."""
+    cores = os.cpu_count() or 1
+    try:
+        memory_mib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    except (ValueError, OSError, AttributeError):
+        memory_mib = 0
+    by_cores = _INSTANCES_PER_CORE * cores
+    by_memory = memory_mib // _MIB_PER_INSTANCE if memory_mib > 0 else by_cores
+    limit = max(1, min(by_cores, by_memory))
+    reason = (
+        f"{_INSTANCES_PER_CORE} per CPU core on {cores} core{'s' if cores != 1 else ''}, "
+        f"and one per {_MIB_PER_INSTANCE} MiB of its {memory_mib} MiB of memory"
+        if memory_mib > 0
+        else f"{_INSTANCES_PER_CORE} per CPU core on {cores} core{'s' if cores != 1 else ''}"
+    )
+    return limit, reason
 
 
 @dataclass(frozen=True)
@@ -63,6 +90,8 @@ class RuntimeSettings:
     installer: str = "auto"
     python: str = sys.executable
     docker_timeout: float = 5.0
+    max_instances: int = field(default_factory=lambda: default_max_instances()[0])
+    max_instances_reason: str = field(default_factory=lambda: default_max_instances()[1])
 
     @property
     def runtime_dir(self) -> Path:
@@ -106,6 +135,18 @@ class RuntimeSettings:
         except ValueError:
             raise SettingsError("MLEP_DOCKER_TIMEOUT must be a number of seconds.") from None
         envs_dir = env.get("MLEP_ENVS_DIR")
+        max_instances, reason = default_max_instances()
+        if env.get("MLEP_MAX_INSTANCES", "").strip():
+            try:
+                max_instances = int(env["MLEP_MAX_INSTANCES"])
+            except ValueError:
+                max_instances = 0
+            if max_instances < 1:
+                raise SettingsError(
+                    f"MLEP_MAX_INSTANCES must be a whole number of at least 1, not {env['MLEP_MAX_INSTANCES']!r}.",
+                    hint=f"Leave it unset for this machine's default ({reason}).",
+                )
+            reason = "set by MLEP_MAX_INSTANCES"
         return cls(
             home=home,
             backend=backend,
@@ -117,6 +158,8 @@ class RuntimeSettings:
             installer=installer,
             python=env.get("MLEP_PYTHON") or sys.executable,
             docker_timeout=timeout,
+            max_instances=max_instances,
+            max_instances_reason=reason,
         )
 
 

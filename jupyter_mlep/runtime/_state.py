@@ -1,7 +1,9 @@
 """State records of running deployments, one JSON file per deployment under ``$MLEP_HOME/runtime``.
 
-A record names the backend, the environment, and per instance its port, its launcher (pid and
-start time, or container id) and its current server pid, so a new runtime object finds what runs.
+A record names the backend, the environment, and per instance its launcher (id, control socket,
+pid and start time, or container id) and its current server (id, socket, pid), so a new runtime
+object finds what runs. ``pending`` lists what an update started and has not switched to yet (so
+that it can be stopped even when the update was interrupted).
 """
 
 from __future__ import annotations
@@ -21,11 +23,18 @@ __all__ = ["DeploymentRecord", "InstanceRecord", "deployment_dir", "load_records
 
 @dataclass
 class InstanceRecord:
-    """One running instance: where it listens and what runs it."""
+    """One running instance: its launcher (process or container) and its current server.
+
+    ``dir`` (``i<index>``) holds the instance's logs across launchers and servers; ``launcher``
+    and ``server`` are unique ids, so sockets and logs of two generations never collide.
+    """
 
     index: int
-    port: int
     dir: str
+    launcher: str = ""
+    control: str = ""
+    server: str = ""
+    socket: str = ""
     launcher_pid: int | None = None
     launcher_start: int | None = None
     container: str | None = None
@@ -45,6 +54,7 @@ class DeploymentRecord:
     message: str = ""
     spec: dict[str, Any] = field(default_factory=dict)
     instances: list[InstanceRecord] = field(default_factory=list)
+    pending: list[InstanceRecord] = field(default_factory=list)
 
     @property
     def path(self) -> Path:
@@ -68,13 +78,14 @@ class DeploymentRecord:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             instances = [InstanceRecord(**item) for item in data.pop("instances", [])]
-            return cls(**data, instances=instances)
+            pending = [InstanceRecord(**item) for item in data.pop("pending", [])]
+            return cls(**data, instances=instances, pending=pending)
         except (OSError, ValueError, TypeError):
             return None
 
 
 def deployment_dir(runtime_dir: Path, endpoint: str, name: str) -> Path:
-    """The folder of a deployment (short, so unix socket paths below it stay under 108 bytes)."""
+    """The folder of a deployment (short: its name also names the deployment's socket folder)."""
     digest = hashlib.sha256(f"{endpoint}/{name}".encode()).hexdigest()[:12]
     return runtime_dir / digest
 

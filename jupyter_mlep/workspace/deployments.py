@@ -7,7 +7,6 @@ waits until it is healthy; a server that never gets healthy ends Failed with the
 from __future__ import annotations
 
 import copy
-import os
 from typing import Any
 
 from starlette.responses import Response
@@ -20,7 +19,13 @@ from .lro import OperationRunner
 from .ownership import RUNTIME_KEY, apply_runtime_request, deployment_runtime
 from .resolve import check_references, resolve_deployment
 from .store import Record
-from .validation import check_deployment_body, check_deployment_name, check_sku, optional_dict
+from .validation import (
+    check_capacity,
+    check_deployment_body,
+    check_deployment_name,
+    check_sku,
+    optional_dict,
+)
 
 __all__ = [
     "DEPLOYMENT_TYPE",
@@ -93,6 +98,17 @@ async def run_deployment(ws: Workspace, endpoint: str, name: str) -> None:
     await ws.supervisor.start(spec, runtime)
 
 
+def instance_limit(ws: Workspace) -> tuple[int, str]:
+    """The most instances one deployment may run here, and why (``MLEP_MAX_INSTANCES``)."""
+    if ws.supervisor is not None:
+        settings = ws.supervisor.settings
+    else:
+        from ..runtime import RuntimeSettings
+
+        settings = RuntimeSettings.from_env()
+    return settings.max_instances, settings.max_instances_reason
+
+
 def _with_defaults(props: dict[str, Any]) -> dict[str, Any]:
     props = copy.deepcopy(props)
     props.setdefault("instanceType", "Standard_F4s_v2")
@@ -160,6 +176,7 @@ async def put_deployment(call: Call) -> Response:
         or (existing.body.get("sku") if existing else None)
         or {"name": "Default", "capacity": 1}
     )
+    check_capacity(sku.get("capacity") or 1, *instance_limit(ws))
     stored = {
         "location": body.get("location") or LOCATION,
         "tags": optional_dict(body, "tags", ""),
@@ -181,6 +198,8 @@ async def patch_deployment(call: Call) -> Response:
     ep, record = find_deployment(ws, call.params["endpoint"], call.params["deployment"])
     body = await call.body()
     check_sku(body.get("sku"), partial=True)
+    if isinstance(body.get("sku"), dict):
+        check_capacity(body["sku"].get("capacity"), *instance_limit(ws))
     ws.operations.refuse_if_busy(f"deployment '{record.name}'", ep.id, record.id)
     stored = record.body
     if "tags" in body:
@@ -282,8 +301,10 @@ async def get_logs(call: Call) -> Response:
 
 
 async def list_skus(call: Call) -> Response:
-    """``OnlineDeployments_ListSkus``: instance counts from 1 to this machine's core count."""
+    """``OnlineDeployments_ListSkus``: instance counts from 1 to this machine's limit
+    (``MLEP_MAX_INSTANCES``, by default from its cores and memory)."""
     find_deployment(call.ws, call.params["endpoint"], call.params["deployment"])
+    limit, _ = instance_limit(call.ws)
     return json_response(
         {
             "value": [
@@ -292,7 +313,7 @@ async def list_skus(call: Call) -> Response:
                     "sku": {"name": "Default", "tier": "Standard"},
                     "capacity": {
                         "minimum": 1,
-                        "maximum": max(os.cpu_count() or 1, 1),
+                        "maximum": limit,
                         "default": 1,
                         "scaleType": "Manual",
                     },

@@ -1,9 +1,10 @@
-"""A small HTTP/1.1 client for forwarding scoring requests to inference servers on loopback.
+"""A small HTTP/1.1 client for forwarding scoring requests to inference servers on Unix sockets.
 
-Each upstream connection is an asyncio protocol with an ``httptools`` response parser: a
+An inference server is addressed by the path of its Unix domain socket (nothing of a deployment
+listens on TCP). Each upstream connection is an asyncio protocol with an ``httptools`` response parser: a
 request is one write (headers and body together), the answer is parsed as it arrives
 (``Content-Length``, chunked, or until the server closes) and completes a future; the timeout
-is a timer, not a task. Connections the server keeps alive are pooled per address and reused
+is a timer, not a task. Connections the server keeps alive are pooled per socket and reused
 (the runtime's inference servers keep them alive, see ``runtime/agent/keepalive_worker.py``);
 a server that closes after each answer (gunicorn's sync worker) simply gets a new connection.
 
@@ -14,6 +15,10 @@ nothing to read on it (a closed or misbehaving connection is readable). A connec
 there is dropped before anything was written to it, and the request goes to the next pooled
 connection or a new one. A request that was written is never sent again: if the connection
 fails after that, the caller gets :class:`ForwardError` (the server may have run it).
+
+The forwarder counts the requests in flight per socket, so that a rolling update can switch the
+router to new servers and then :meth:`Forwarder.drain` the old ones: wait (bounded) until none
+of their requests is still running, and drop their pooled connections, before they are stopped.
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ from __future__ import annotations
 import asyncio
 import select
 import time
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,10 +181,12 @@ class _Upstream(asyncio.Protocol):
 
 
 class Forwarder:
-    """Sends requests to ``http://host:port`` addresses, reusing kept-alive connections."""
+    """Sends requests to inference servers by socket path, reusing kept-alive connections."""
 
     def __init__(self) -> None:
-        self._idle: defaultdict[tuple[str, int], list[_Upstream]] = defaultdict(list)
+        self._idle: defaultdict[str, list[_Upstream]] = defaultdict(list)
+        self._in_flight: Counter[str] = Counter()
+        self._quiet: defaultdict[str, list[asyncio.Future[None]]] = defaultdict(list)
         self.opened = 0  # connections opened so far (for tests and diagnostics)
 
     async def close(self) -> None:
@@ -189,32 +196,82 @@ class Forwarder:
                 conn.abort()
         self._idle.clear()
 
+    def in_flight(self, address: str) -> int:
+        """Requests sent to ``address`` whose answer has not been read yet."""
+        return self._in_flight[address]
+
+    async def drain(self, addresses: Iterable[str], timeout: float) -> bool:
+        """Wait until no request to ``addresses`` is in flight (at most ``timeout`` s), then close
+        their pooled connections; True when they all finished in time.
+
+        Call it after the router stopped choosing these addresses: requests already sent finish,
+        none is cut. Requests still running at the timeout are left to the caller (stopping the
+        server ends them).
+        """
+        addresses = set(addresses)
+        loop = asyncio.get_running_loop()
+        waiters = []
+        for address in addresses:
+            if self._in_flight[address] > 0:
+                waiter = loop.create_future()
+                self._quiet[address].append(waiter)
+                waiters.append(waiter)
+        done = True
+        if waiters:
+            _, pending = await asyncio.wait(waiters, timeout=max(timeout, 0.0))
+            done = not pending
+            for waiter in pending:
+                waiter.cancel()
+        for address in addresses:
+            for conn in self._idle.pop(address, []):
+                conn.abort()
+            if self._in_flight[address] <= 0:
+                self._in_flight.pop(address, None)
+                self._quiet.pop(address, None)
+        return done
+
     async def request(
         self,
-        host: str,
-        port: int,
+        address: str,
         method: str,
         target: str,
         headers: Sequence[tuple[bytes, bytes]],
         body: bytes,
         timeout: float,
     ) -> Reply:
-        """Send one request and read the whole answer (``TimeoutError`` after ``timeout`` s)."""
+        """Send one request to the server on socket ``address`` and read the whole answer
+        (``TimeoutError`` after ``timeout`` s)."""
+        self._in_flight[address] += 1
+        try:
+            return await self._request(address, method, target, headers, body, timeout)
+        finally:
+            self._in_flight[address] -= 1
+            if self._in_flight[address] <= 0:
+                for waiter in self._quiet.pop(address, []):
+                    if not waiter.done():
+                        waiter.set_result(None)
+
+    async def _request(
+        self,
+        address: str,
+        method: str,
+        target: str,
+        headers: Sequence[tuple[bytes, bytes]],
+        body: bytes,
+        timeout: float,
+    ) -> Reply:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         parts = [
-            f"{method} {target} HTTP/1.1\r\nhost: {host}:{port}\r\ncontent-length: {len(body)}".encode(
-                "latin-1"
-            )
+            f"{method} {target} HTTP/1.1\r\nhost: localhost\r\ncontent-length: {len(body)}".encode("latin-1")
         ]
         for name, value in headers:
             parts += (b"\r\n", name, b": ", value)
         parts += (b"\r\n\r\n", body)
         payload = b"".join(parts)
-        key = (host, port)
-        conn = self._pooled(key)
+        conn = self._pooled(address)
         if conn is None:
-            conn = await self._open(loop, key, deadline)
+            conn = await self._open(loop, address, deadline)
         waiter = conn.send(payload, method == "HEAD")
         timer = loop.call_at(deadline, _expire, waiter)
         try:
@@ -224,7 +281,7 @@ class Forwarder:
             raise
         finally:
             timer.cancel()
-        idle = self._idle[key]
+        idle = self._idle[address]
         if conn.reusable and not conn.closed and len(idle) < _MAX_IDLE:
             conn.idle_since = time.monotonic()
             idle.append(conn)
@@ -232,8 +289,8 @@ class Forwarder:
             conn.close()
         return reply
 
-    def _pooled(self, key: tuple[str, int]) -> _Upstream | None:
-        idle = self._idle.get(key)
+    def _pooled(self, address: str) -> _Upstream | None:
+        idle = self._idle.get(address)
         if not idle:
             return None
         oldest = time.monotonic() - MAX_IDLE_SECONDS
@@ -244,12 +301,11 @@ class Forwarder:
             conn.abort()  # dead or too old: dropped before anything was written to it
         return None
 
-    async def _open(
-        self, loop: asyncio.AbstractEventLoop, key: tuple[str, int], deadline: float
-    ) -> _Upstream:
+    async def _open(self, loop: asyncio.AbstractEventLoop, address: str, deadline: float) -> _Upstream:
         try:
             _, conn = await asyncio.wait_for(
-                loop.create_connection(lambda: _Upstream(loop), *key), max(0.0, deadline - loop.time())
+                loop.create_unix_connection(lambda: _Upstream(loop), address),
+                max(0.0, deadline - loop.time()),
             )
         except OSError as exc:
             raise ForwardError(exc.strerror or str(exc)) from None

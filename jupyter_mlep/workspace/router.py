@@ -9,7 +9,8 @@
   the background; the caller never waits for it nor sees its answer.
 * The deployment's status code and body come back unchanged; no running deployment gives a
   503 with an ARM-style error body.
-* Requests reach the inference servers over pooled kept-alive connections (:mod:`.forward`);
+* Requests reach the inference servers on their Unix sockets over pooled kept-alive connections
+  (:mod:`.forward`, shared with the supervisor, which drains old servers on a rolling update);
   scoring requests skip Starlette (:meth:`ScoringRouter.asgi`, unless a fault is armed), and
   hop-by-hop headers (``connection``, ``expect``, ``te``…) are not forwarded.
 """
@@ -81,7 +82,8 @@ class ScoringRouter:
 
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
-        self._forwarder = Forwarder()
+        supervisor = ws.supervisor
+        self._forwarder = supervisor.forwarder if supervisor is not None else Forwarder()
         self._cache: dict[str, tuple[int, _Route]] = {}
         self._round_robin: dict[str, itertools.count[int]] = {}
         self._background: set[asyncio.Task[None]] = set()
@@ -135,14 +137,15 @@ class ScoringRouter:
         return matches_any(token, [self.ws.admin_token])
 
     def _url(self, route: _Route, deployment: str) -> str | None:
+        """The socket of the deployment's next instance (round robin), None when none serves."""
         supervisor = self.ws.supervisor
-        urls = supervisor.urls(route.endpoint, deployment) if supervisor is not None else []
-        if not urls:
+        sockets = supervisor.sockets(route.endpoint, deployment) if supervisor is not None else ()
+        if not sockets:
             return None
-        if len(urls) == 1:
-            return urls[0]
+        if len(sockets) == 1:
+            return sockets[0]
         counter = self._round_robin.setdefault(f"{route.endpoint}/{deployment}".lower(), itertools.count())
-        return urls[next(counter) % len(urls)]
+        return sockets[next(counter) % len(sockets)]
 
     async def handle(self, request: Request, endpoint: str, target: str) -> Response:
         """Serve one scoring (``score``) or swagger (``swagger.json``) request (Starlette)."""
@@ -268,9 +271,7 @@ class ScoringRouter:
             self._mirror(route, mirror_to, method, path, headers, body, timeout)
         started = time.perf_counter()
         try:
-            reply = await self._forwarder.request(
-                "127.0.0.1", _port(url), method, path, headers, body, timeout
-            )
+            reply = await self._forwarder.request(url, method, path, headers, body, timeout)
         except asyncio.TimeoutError:
             self.ws.counters.record(route.endpoint, deployment, 408, _ms(started), mirror=False)
             raise ArmError(
@@ -298,17 +299,17 @@ class ScoringRouter:
         body: bytes,
         timeout: float,
     ) -> None:
-        url = self._url(route, deployment)
-        if url is None:
-            self.ws.counters.record(route.endpoint, deployment, 503, 0.0, mirror=True)
-            return
 
         async def copy() -> None:
+            # The socket is chosen when the copy starts, and counted in flight from then on, so
+            # a rolling update that switched meanwhile drains it like any other request.
+            address = self._url(route, deployment)
+            if address is None:
+                self.ws.counters.record(route.endpoint, deployment, 503, 0.0, mirror=True)
+                return
             started = time.perf_counter()
             try:
-                reply = await self._forwarder.request(
-                    "127.0.0.1", _port(url), method, path, headers, body, timeout
-                )
+                reply = await self._forwarder.request(address, method, path, headers, body, timeout)
                 status = reply.status
             except (ForwardError, asyncio.TimeoutError):
                 status = 0
@@ -328,10 +329,6 @@ def _draw(weights: list[tuple[str, int]]) -> str:
         if point < 0:
             return name
     return weights[-1][0]
-
-
-def _port(url: str) -> int:
-    return int(url.rsplit(":", 1)[1])
 
 
 def _ms(started: float) -> float:

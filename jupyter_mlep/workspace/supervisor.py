@@ -7,29 +7,47 @@ Each deployment runs on one runtime (``process`` or ``docker``), chosen when it 
 recorded with it; the supervisor keeps one backend object per runtime, created on first use, and
 a ledger (:class:`OwnedServers`) of the runtimes it started servers on, so that nothing it started
 is ever left without an owner.
+
+Updates are rolling. A deployment's servers are a list of Unix sockets the router picks from;
+it is replaced, never emptied, while a deployment changes. The runtime starts new servers beside
+the old ones and, once they are ready, calls back (``on_ready``, from its worker thread): the
+supervisor then switches the list to the new sockets in one assignment on the server's event
+loop, and waits until the requests in flight on the old sockets have finished (at most the
+deployment's request timeout plus a margin) before the runtime stops the old servers. Scaling
+goes the same way: up adds sockets, down drains the ones removed. When the new servers do not
+become ready, the callback never comes: the router keeps sending requests to the old servers,
+and the error reaches the operation (the deployment ends ``Failed`` with the reason).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._errors import DeploymentNotFoundError, DockerUnavailableError, MlepError, RuntimeBackendError
 from ._owned import OwnedServers
 from ._paths import WorkspacePaths
 from .arm import ArmError
+from .forward import Forwarder
 
-__all__ = ["RUNTIMES", "Supervisor"]
+if TYPE_CHECKING:
+    from ..runtime import DeploymentInfo, OnReady
+
+__all__ = ["DRAIN_MARGIN", "RUNTIMES", "Supervisor"]
 
 log = logging.getLogger("jupyter_mlep.workspace")
 _TAIL_LINES = 40
 #: The runtimes a deployment can run on.
 RUNTIMES = ("process", "docker")
+#: Seconds added to a deployment's request timeout to let requests on retired servers finish.
+DRAIN_MARGIN = 2.5
+_STOP_DRAIN = 5.0  # a deployment being stopped: requests still running get this long
 
 
 def _as_arm_error(exc: BaseException, what: str) -> ArmError:
@@ -53,12 +71,14 @@ class Supervisor:
         self._backends: dict[str, Any] = {} if backend is None else {backend.name: backend}
         self._backend_lock = threading.Lock()
         self._settings: Any = None
-        self._urls: dict[str, list[str]] = {}
+        self._sockets: dict[str, tuple[str, ...]] = {}
         self._runtimes: dict[str, str] = {}
         self._running: set[asyncio.Future[Any]] = set()
         if ledger is None and home is not None:
             ledger = WorkspacePaths.under(home).servers
         self.owned = OwnedServers(ledger)
+        #: The router's upstream connections: the supervisor drains them on every switch.
+        self.forwarder = Forwarder()
 
     # -- runtimes ----------------------------------------------------------------------------
     @property
@@ -132,23 +152,57 @@ class Supervisor:
     def _key(endpoint: str, name: str) -> str:
         return f"{endpoint}/{name}".lower()
 
-    def urls(self, endpoint: str, name: str) -> list[str]:
-        """Base URLs of the running instances of a deployment ([] when it does not run)."""
-        return self._urls.get(self._key(endpoint, name), [])
+    def sockets(self, endpoint: str, name: str) -> tuple[str, ...]:
+        """Sockets of the serving instances of a deployment (empty when none serves)."""
+        return self._sockets.get(self._key(endpoint, name), ())
 
-    def _remember(self, info: Any) -> None:
-        urls = [instance.url for instance in info.instances]
-        self._urls[self._key(info.endpoint, info.name)] = urls
+    async def switch(self, info: DeploymentInfo, drain_timeout: float) -> bool:
+        """Route the deployment to ``info.instances`` from now on, then drain the sockets no
+        longer listed (up to ``drain_timeout`` s); True when no request was left running."""
+        key = self._key(info.endpoint, info.name)
+        new = tuple(instance.socket for instance in info.instances)
+        retired = [address for address in self._sockets.get(key, ()) if address not in new]
+        self._sockets[key] = new  # one assignment: every request from now on goes to ``new``
+        if not retired:
+            return True
+        drained = await self.forwarder.drain(retired, drain_timeout)
+        if not drained:
+            log.warning(
+                "deployment %s/%s: requests still running on retired servers after %g s",
+                info.endpoint,
+                info.name,
+                drain_timeout,
+            )
+        return drained
+
+    def _on_ready(self, loop: asyncio.AbstractEventLoop, drain_timeout: float) -> OnReady:
+        """The runtime's ``on_ready``: switch on the server's loop and wait there (worker thread)."""
+
+        def on_ready(info: DeploymentInfo) -> None:
+            try:
+                done = asyncio.run_coroutine_threadsafe(self.switch(info, drain_timeout), loop)
+            except RuntimeError:  # the loop is closed (shutdown): nothing routes any more
+                return
+            try:
+                done.result(timeout=drain_timeout + 30.0)
+            except concurrent.futures.TimeoutError:
+                done.cancel()
+                log.warning("deployment %s/%s: the switch did not finish", info.endpoint, info.name)
+
+        return on_ready
 
     async def start(self, spec: Any, runtime: str) -> None:
-        """Start (or restart with the new spec) a deployment on ``runtime`` and wait until it is healthy.
+        """Start a deployment on ``runtime``, or update it (new servers beside the old, switch,
+        drain, stop the old; scaling the same way), and return once the new servers serve.
 
-        When the deployment ran on another runtime, its servers there are stopped first (a runtime
-        switch: both runtimes keep a deployment's state in the same folder).
+        On failure the previous servers (if any) keep serving and an ArmError says why. When the
+        deployment ran on another runtime, its servers there are stopped first (a runtime switch:
+        both runtimes keep a deployment's state in the same folder).
         """
-        key = self._key(spec.endpoint, spec.name)
-        self._urls.pop(key, None)
-        future = asyncio.get_running_loop().run_in_executor(None, self._start_blocking, spec, runtime)
+        loop = asyncio.get_running_loop()
+        drain_timeout = spec.request_timeout_ms / 1000.0 + DRAIN_MARGIN
+        on_ready = self._on_ready(loop, drain_timeout)
+        future = loop.run_in_executor(None, self._start_blocking, spec, runtime, on_ready)
         self._running.add(future)
         future.add_done_callback(self._running.discard)
         future.add_done_callback(lambda done: done.cancelled() or done.exception())
@@ -158,9 +212,9 @@ class Supervisor:
             info = await asyncio.shield(future)
         except (MlepError, OSError) as exc:
             raise _as_arm_error(exc, f"Deployment {spec.endpoint}/{spec.name} did not start") from None
-        self._remember(info)
+        await self.switch(info, drain_timeout)  # already done by on_ready, unless nothing changed
 
-    def _start_blocking(self, spec: Any, runtime: str) -> Any:
+    def _start_blocking(self, spec: Any, runtime: str, on_ready: OnReady) -> Any:
         backend = self._backend_of(runtime, spec.endpoint, spec.name)
         self._leave_other_runtimes(spec.endpoint, spec.name, runtime)
         self.owned.add(runtime, spec.endpoint, spec.name)
@@ -170,8 +224,8 @@ class Supervisor:
         except MlepError:
             current = None
         if current is not None and current.state == "Running":
-            return backend.update(spec)
-        return backend.start(spec)
+            return backend.update(spec, on_ready=on_ready)
+        return backend.start(spec, on_ready=on_ready)
 
     def _leave_other_runtimes(self, endpoint: str, name: str, runtime: str) -> None:
         """Stop the deployment's servers on every runtime but ``runtime`` (a switch of runtime)."""
@@ -205,8 +259,11 @@ class Supervisor:
             await asyncio.wait(set(self._running), timeout=timeout)
 
     async def stop(self, endpoint: str, name: str) -> bool:
-        """Stop a deployment's servers on every runtime it ran on; False when an engine did not answer."""
-        self._urls.pop(self._key(endpoint, name), None)
+        """Stop a deployment's servers on every runtime it ran on, once the requests in flight on
+        them have finished (at most a few seconds); False when an engine did not answer."""
+        retired = self._sockets.pop(self._key(endpoint, name), ())
+        if retired:
+            await self.forwarder.drain(retired, _STOP_DRAIN)
         return await asyncio.to_thread(self._stop_blocking, endpoint, name)
 
     def _stop_blocking(self, endpoint: str, name: str) -> bool:
@@ -228,7 +285,7 @@ class Supervisor:
             if runtime in unreachable or wanted(runtime, endpoint, name):
                 continue
             log.info("stopping %s/%s on the %s runtime: no deployment wants it", endpoint, name, runtime)
-            self._urls.pop(self._key(endpoint, name), None)
+            self._sockets.pop(self._key(endpoint, name), None)
             if not self._stop_on(runtime, endpoint, name):
                 unreachable.add(runtime)
         return unreachable
@@ -253,7 +310,7 @@ class Supervisor:
         if info.state != "Running" or not info.instances:
             return False
         self._runtimes[self._key(endpoint, name)] = runtime
-        self._remember(info)
+        self._sockets[self._key(endpoint, name)] = tuple(instance.socket for instance in info.instances)
         return True
 
     async def logs(self, endpoint: str, name: str, source: str, lines: int | None) -> str:

@@ -18,6 +18,7 @@ from .arm import bad_request
 __all__ = [
     "AUTH_MODES",
     "check_asset_name",
+    "check_capacity",
     "check_deployment_body",
     "check_deployment_name",
     "check_endpoint_body",
@@ -233,6 +234,18 @@ def check_sku(sku: object, *, partial: bool = False) -> None:
     capacity = sku.get("capacity")
     if capacity is not None:
         _spec_rule("sku.capacity", lambda: validate_instance_count(capacity, "sku.capacity"))
+
+
+def check_capacity(capacity: object, limit: int, reason: str) -> None:
+    """``sku.capacity`` (the instance count) at most ``limit``, this machine's limit (``reason``
+    says where it comes from: cores and memory, or the setting)."""
+    if isinstance(capacity, int) and not isinstance(capacity, bool) and capacity > limit:
+        raise bad_request(
+            f"sku.capacity {capacity} is above this machine's limit of {limit} instance"
+            f"{'s' if limit != 1 else ''} per deployment ({reason}). Use at most {limit}, or set "
+            "MLEP_MAX_INSTANCES for the workspace server (then restart it) to change the limit.",
+            target="sku.capacity",
+        )
 
 
 def check_job_body(body: Mapping[str, Any]) -> dict[str, Any]:

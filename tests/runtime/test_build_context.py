@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.net import post_json
 from support.samples import BASE_IMAGE, FAST_PROBE, write_script
 
 from jupyter_mlep.runtime import Backend, DeploymentSpec, EnvironmentSpec, EnvironmentWarning
+
+from .serving import post_json
 
 SCRIPT = """\
 import os
@@ -41,7 +42,7 @@ def test_docker_builds_the_context_and_adds_the_inference_server(
         "ep", "ctx", code=code, scoring_script="score.py", environment=env, readiness_probe=FAST_PROBE
     )
     info = docker_backend.start(spec)
-    assert post_json(info.scoring_uri, {}) == (200, {"marker": "from-dockerfile", "requirements": True})
+    assert post_json(info.socket, {}) == (200, {"marker": "from-dockerfile", "requirements": True})
     assert "docker build" in docker_backend.logs("ep", "ctx", source="storage-initializer")
     docker_backend.stop("ep", "ctx")
 
@@ -58,5 +59,5 @@ def test_process_backend_installs_the_requirements_of_a_context(
     )
     with pytest.warns(EnvironmentWarning, match="ignores the Dockerfile"):
         info = process_backend.start(spec)
-    assert post_json(info.scoring_uri, {}) == (200, "ok")
+    assert post_json(info.socket, {}) == (200, "ok")
     process_backend.stop("ep", "ctx")

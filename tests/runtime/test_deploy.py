@@ -10,13 +10,12 @@ from pathlib import Path
 
 import docker
 import pytest
-from support.net import get, listening_addresses, post_json
 from support.samples import EXPECTED_MODEL_1, model_1_spec, write_script
 
 from jupyter_mlep._errors import DeploymentNotFoundError, DeploymentStartError
 from jupyter_mlep.runtime import Backend, get_backend
 
-LOOPBACK_HEX = {"0100007F", "00000000000000000000000001000000"}
+from .serving import get, post_json, server_pids, tcp_listeners
 
 SCORE_ENV = """\
 import json
@@ -68,18 +67,26 @@ def _launcher_pids(home: Path) -> list[int]:
     return pids
 
 
-def test_model_1_scores_on_loopback_only(backend: Backend, model_1: Path, tmp_path: Path) -> None:
+def test_model_1_scores_on_a_private_unix_socket_only(
+    backend: Backend, model_1: Path, tmp_path: Path, isolated_settings: Path
+) -> None:
     code = write_script(tmp_path / "onlinescoring")
     info = backend.start(model_1_spec(model_1, code))
     assert info.state == "Running" and info.backend == backend.name
-    status, body = post_json(info.scoring_uri, json.loads((model_1 / "sample-request.json").read_text()))
+    status, body = post_json(info.socket, json.loads((model_1 / "sample-request.json").read_text()))
     assert status == 200
     assert body == pytest.approx(EXPECTED_MODEL_1)
-    assert get(info.url + "/")[0] == 200
-    swagger_status, swagger = get(info.url + "/swagger.json")
+    assert get(info.socket)[0] == 200
+    swagger_status, swagger = get(info.socket, "/swagger.json")
     assert swagger_status == 200 and "paths" in json.loads(swagger)
-    assert listening_addresses(info.instances[0].port) <= LOOPBACK_HEX
-    assert listening_addresses(info.instances[0].port)
+    socket = Path(info.socket)
+    assert socket.is_socket() and socket.is_relative_to(isolated_settings / "sockets")
+    assert socket.stat().st_mode & 0o777 == 0o600
+    for folder in (socket.parent, isolated_settings / "sockets"):
+        assert folder.stat().st_mode & 0o777 == 0o700
+    pids = server_pids(backend, info)
+    assert len(pids) >= 2  # the server and its worker at least
+    assert tcp_listeners(pids) == []
     assert "Init complete" in backend.logs("ep", "blue")
     assert "environment" in backend.logs("ep", "blue", source="storage-initializer")
     backend.stop("ep", "blue")
@@ -99,7 +106,7 @@ def test_azure_layout_and_settings(
         request_timeout_ms=1234, max_concurrent_requests_per_instance=2,
     )  # fmt: skip
     info = backend.start(spec)
-    status, body = post_json(info.scoring_uri, {"data": []})
+    status, body = post_json(info.socket, {"data": []})
     assert status == 200, body
     assert body["model_dir_listing"] == (["sklearn_regression_model.pkl"] if single_file else ["model"])
     assert body["entry_script"].endswith("/src/score.py")
@@ -143,17 +150,17 @@ def test_code_change_is_picked_up_without_rebuild(backend: Backend, model_1: Pat
     spec = model_1_spec(model_1, code)
     first = backend.start(spec)
     request = json.loads((model_1 / "sample-request.json").read_text())
-    assert post_json(first.scoring_uri, request)[1] == pytest.approx(EXPECTED_MODEL_1)
+    assert post_json(first.socket, request)[1] == pytest.approx(EXPECTED_MODEL_1)
     builds_before = backend.logs("ep", "blue", source="storage-initializer").count("building")
     script = (code / "score.py").read_text().replace("return model.predict(data).tolist()", "return {'v': 2}")
     (code / "score.py").write_text(script)
     started = time.monotonic()
     second = backend.update(spec)
-    assert post_json(second.scoring_uri, request) == (200, {"v": 2})
+    assert post_json(second.socket, request) == (200, {"v": 2})
     elapsed = time.monotonic() - started
     assert elapsed < 5, f"a code reload took {elapsed:.1f} s"
     assert second.environment == first.environment
-    assert second.url == first.url
+    assert second.socket != first.socket and not Path(first.socket).exists()
     assert second.instances[0].container == first.instances[0].container  # the same container (docker)
     assert backend.logs("ep", "blue", source="storage-initializer").count("building") == builds_before
     backend.stop("ep", "blue")
@@ -164,10 +171,11 @@ def test_environment_variable_change_restarts_without_rebuild(
 ) -> None:
     code = write_script(tmp_path / "src", SCORE_ENV)
     first = backend.start(model_1_spec(model_1, code, environment_variables={"GREETING": "one"}))
-    assert post_json(first.scoring_uri, {})[1]["greeting"] == "one"
+    assert post_json(first.socket, {})[1]["greeting"] == "one"
     second = backend.update(model_1_spec(model_1, code, environment_variables={"GREETING": "two"}))
-    assert post_json(second.scoring_uri, {})[1]["greeting"] == "two"
-    assert second.environment == first.environment and second.url == first.url
+    assert post_json(second.socket, {})[1]["greeting"] == "two"
+    assert second.environment == first.environment
+    assert second.socket != first.socket and not Path(first.socket).exists()
     backend.stop("ep", "blue")
 
 
@@ -189,13 +197,13 @@ def test_environment_change_rebuilds(backend: Backend, model_1: Path, tmp_path: 
     )
     spec = model_1_spec(model_1, code)
     first = backend.start(spec)
-    assert post_json(first.scoring_uri, {})[1] == "no termcolor"
+    assert post_json(first.socket, {})[1] == "no termcolor"
     env = spec.environment
     changed = model_1_spec(model_1, code, environment=type(env)(conda_file=env.conda_file, image=env.image,
                                                                 pip_requirements=("termcolor",)))  # fmt: skip
     second = backend.update(changed)
     assert second.environment != first.environment
-    assert str(post_json(second.scoring_uri, {})[1]).startswith("termcolor ")
+    assert str(post_json(second.socket, {})[1]).startswith("termcolor ")
     assert "building" in backend.logs("ep", "blue", source="storage-initializer")
     backend.stop("ep", "blue")
 
@@ -229,7 +237,7 @@ def test_rediscovery_by_a_new_runtime_object(backend: Backend, model_1: Path, tm
     again = get_backend(backend.name, reporter=None)
     found = {(d.endpoint, d.name): d for d in again.list()}
     assert found[("ep", "blue")].state == "Running"
-    assert found[("ep", "blue")].url == info.url
+    assert found[("ep", "blue")].socket == info.socket
     assert "Init complete" in again.logs("ep", "blue")
     again.stop("ep", "blue")
     assert get_backend(backend.name, reporter=None).list() == []

@@ -119,9 +119,9 @@ def _path_without_docker(tmp_path: Path) -> str:
 
 
 DEPLOY_WITHOUT_CLI = """\
-import json, shutil, sys, urllib.request
+import json, shutil, sys
 from pathlib import Path
-from jupyter_mlep.runtime import DeploymentSpec, EnvironmentSpec, ProbeSettings, get_backend
+from jupyter_mlep.runtime import DeploymentSpec, EnvironmentSpec, ProbeSettings, get_backend, uds_request
 
 model, code, image = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 spec = DeploymentSpec(
@@ -131,12 +131,12 @@ spec = DeploymentSpec(
 )
 backend = get_backend("docker", reporter=None)
 info = backend.start(spec)
-request = urllib.request.Request(
-    info.scoring_uri, data=(model / "sample-request.json").read_bytes(),
-    headers={"Content-Type": "application/json"}, method="POST",
+status, _, body = uds_request(
+    info.socket, "POST", "/score", (model / "sample-request.json").read_bytes(),
+    {"Content-Type": "application/json"}, timeout=30,
 )
-with urllib.request.urlopen(request, timeout=30) as response:
-    scores = json.loads(response.read())
+assert status == 200, body
+scores = json.loads(body)
 again = get_backend("docker", reporter=None)
 listed = [(d.endpoint, d.name, d.state) for d in again.list() if d.endpoint == "nocli"]
 logs = again.logs("nocli", "blue")

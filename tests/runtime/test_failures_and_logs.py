@@ -1,19 +1,20 @@
-"""More behaviours: a script without run(), a taken port, side-by-side deployments, followed logs."""
+"""More behaviours: a script without run(), socket paths too long, side-by-side deployments, followed logs."""
 
 from __future__ import annotations
 
 import json
-import socket
+import os
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from support.net import post_json
 from support.samples import EXPECTED_MODEL_1, model_1_spec, write_script
 
 from jupyter_mlep._errors import DeploymentStartError, RuntimeBackendError
-from jupyter_mlep.runtime import Backend, ProbeSettings
+from jupyter_mlep.runtime import Backend, ProbeSettings, RuntimeSettings, get_backend
+
+from .serving import post_json
 
 
 def test_script_without_run_fails_clearly(backend: Backend, model_1: Path, tmp_path: Path) -> None:
@@ -26,18 +27,19 @@ def test_script_without_run_fails_clearly(backend: Backend, model_1: Path, tmp_p
     backend.stop("ep", "blue")
 
 
-def test_port_already_taken(process_backend: Backend, model_1: Path, tmp_path: Path) -> None:
+def test_a_home_too_long_for_socket_paths_is_refused(model_1: Path, tmp_path: Path) -> None:
     code = write_script(tmp_path / "src")
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen(1)
-        port = taken.getsockname()[1]
-        started = time.monotonic()
-        with pytest.raises(DeploymentStartError, match=f"port {port}.*already in use"):
-            process_backend.start(model_1_spec(model_1, code), port=port)
-        assert time.monotonic() - started < 30
-    assert [d.state for d in process_backend.list()] == ["Failed"]
-    process_backend.stop("ep", "blue")
+    home = tmp_path / ("h" * 120)
+    settings = RuntimeSettings.from_env({**os.environ, "MLEP_HOME": str(home)})
+    backend = get_backend("process", settings=settings, reporter=None)
+    started = time.monotonic()
+    with pytest.raises(RuntimeBackendError, match="longer than the 107 bytes") as caught:
+        backend.start(model_1_spec(model_1, code))
+    assert "MLEP_HOME" in (caught.value.hint or "")
+    assert time.monotonic() - started < 30
+    assert [d.state for d in backend.list()] == ["Failed"]
+    backend.stop("ep", "blue")
+    assert backend.list() == []
 
 
 def test_never_healthy_gives_up_after_the_probe_deadline(
@@ -62,15 +64,15 @@ def test_two_deployments_side_by_side(process_backend: Backend, model_1: Path, t
         tmp_path / "green", "def init():\n    pass\n\ndef run(data):\n    return [0.5, 0.5]\n"
     )
     green = process_backend.start(model_1_spec(model_1, green_code, name="green"))
-    assert blue.url != green.url
+    assert blue.socket != green.socket
     request = json.loads((model_1 / "sample-request.json").read_text())
-    assert post_json(blue.scoring_uri, request)[1] == pytest.approx(EXPECTED_MODEL_1)
-    assert post_json(green.scoring_uri, request)[1] == [0.5, 0.5]
+    assert post_json(blue.socket, request)[1] == pytest.approx(EXPECTED_MODEL_1)
+    assert post_json(green.socket, request)[1] == [0.5, 0.5]
     assert sorted(d.name for d in process_backend.list()) == ["blue", "green"]
     with pytest.raises(RuntimeBackendError, match="already runs"):
         process_backend.start(model_1_spec(model_1, green_code, name="green"))
     process_backend.stop("ep", "green")
-    assert post_json(blue.scoring_uri, request)[1] == pytest.approx(EXPECTED_MODEL_1)
+    assert post_json(blue.socket, request)[1] == pytest.approx(EXPECTED_MODEL_1)
     process_backend.stop("ep", "blue")
 
 
@@ -89,7 +91,7 @@ def test_follow_the_server_log(backend: Backend, model_1: Path, tmp_path: Path) 
     thread = threading.Thread(target=reader, daemon=True)
     thread.start()
     time.sleep(0.3)
-    post_json(info.scoring_uri, {"marker": 42})
+    post_json(info.socket, {"marker": 42})
     deadline = time.monotonic() + 10
     while not any("marker" in line for line in seen) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
-from support.net import get
 from support.samples import model_1_spec, write_script
 
 from jupyter_mlep.runtime import Backend
 
+from .serving import get
 from .test_deploy import _assert_nothing_runs, _launcher_pids
 
 STARTER = """\
@@ -85,7 +85,7 @@ def test_servers_write_nothing_in_home(
     monkeypatch.setenv("HOME", str(home))
     code = write_script(tmp_path / "src")
     info = process_backend.start(model_1_spec(model_1, code))
-    assert get(info.url + "/")[0] == 200
+    assert get(info.socket)[0] == 200
     process_backend.update(model_1_spec(model_1, code))
     assert sorted(os.listdir(home)) == []
     process_backend.stop("ep", "blue")

@@ -30,6 +30,7 @@ from support.arm import (
 )
 from support.samples import EXPECTED_MODEL_1, SCORE_BROKEN, SCORE_MODEL_1, SCORE_MODEL_2, sample_request
 
+from jupyter_mlep.runtime import uds_request
 from jupyter_mlep.workspace import control
 
 from . import schemas
@@ -301,17 +302,17 @@ def test_deleting_the_endpoint_stops_its_servers(arm: Arm, sample: Sample, model
         httpx.post(scoring_uri, json={}, headers={"Authorization": f"Bearer {other_token}"}).status_code
         == 401
     )
-    server_url = _server_url(arm, endpoint, "only")
-    assert httpx.get(server_url + "/").status_code == 200
+    server_socket = _server_socket(arm, endpoint, "only")
+    assert uds_request(server_socket, "GET", "/")[0] == 200
     arm.ok(arm.delete(f"/onlineEndpoints/{endpoint}"), timeout=120)
-    with pytest.raises(httpx.TransportError):
-        httpx.get(server_url + "/", timeout=2)
+    with pytest.raises(OSError):
+        uds_request(server_socket, "GET", "/", timeout=2)
     assert httpx.post(scoring_uri, json={}, headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
-def _server_url(arm: Arm, endpoint: str, deployment: str) -> str:
+def _server_socket(arm: Arm, endpoint: str, deployment: str) -> str:
     """Where the deployment's inference server listens (from the runtime's state record)."""
-    return f"http://127.0.0.1:{_runtime_record(arm.info.home, endpoint, deployment)['instances'][0]['port']}"
+    return str(_runtime_record(arm.info.home, endpoint, deployment)["instances"][0]["socket"])
 
 
 def test_kill_9_then_restart_brings_deployments_back(sample: Sample, model_1: Path) -> None:
@@ -365,10 +366,10 @@ def _runtime_record(home: Path, endpoint: str, deployment: str) -> dict[str, Any
 
 def test_stop_stops_the_servers_and_start_brings_them_back(sample: Sample, model_1: Path) -> None:
     arm, home = sample.arm, sample.arm.info.home
-    blue_url = _server_url(arm, sample.endpoint, "blue")
+    blue_socket = _server_socket(arm, sample.endpoint, "blue")
     assert control.stop(home) is True
-    with pytest.raises(httpx.TransportError):
-        httpx.get(blue_url + "/", timeout=2)
+    with pytest.raises(OSError):
+        uds_request(blue_socket, "GET", "/", timeout=2)
     control.start(home)
     path = f"/onlineEndpoints/{sample.endpoint}/deployments/blue"
     deadline = time.monotonic() + 300
@@ -385,11 +386,11 @@ def test_finally_delete_green_then_the_endpoint(sample: Sample, model_1: Path) -
     while arm.get(green_path).json()["properties"]["provisioningState"] == "Updating":
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    green_url = _server_url(arm, sample.endpoint, "green")
+    green_socket = _server_socket(arm, sample.endpoint, "green")
     arm.ok(arm.delete(f"/onlineEndpoints/{sample.endpoint}/deployments/green"), timeout=120)
     assert arm.get(f"/onlineEndpoints/{sample.endpoint}/deployments/green").status_code == 404
-    with pytest.raises(httpx.TransportError):
-        httpx.get(green_url + "/", timeout=2)
+    with pytest.raises(OSError):
+        uds_request(green_socket, "GET", "/", timeout=2)
     assert sample.score(sample_request(model_1)).headers[HEADER] == "blue"
     assert "green" not in sample.counters()
     arm.ok(arm.delete(f"/onlineEndpoints/{sample.endpoint}"), timeout=120)

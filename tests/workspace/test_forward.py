@@ -1,13 +1,16 @@
 """The router's upstream client (``workspace/forward.py``) against small scripted HTTP servers.
 
-Each test runs an asyncio server on loopback whose behaviour is scripted per connection, and
+Each test runs an asyncio server on a Unix socket whose behaviour is scripted per connection, and
 counts connections and requests, so reuse (fewer connections) and "never sent twice" are visible.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -21,14 +24,19 @@ from jupyter_mlep.workspace.forward import Forwarder, ForwardError
 Handler = Callable[["Upstream", asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
+def socket_path() -> str:
+    """A fresh socket path in a private folder (short enough for AF_UNIX)."""
+    return os.path.join(tempfile.mkdtemp(prefix="mlep-fw-"), "up.sock")
+
+
 class Upstream:
-    """A loopback server: ``handler`` serves each connection; counts connections and requests."""
+    """A server on a Unix socket: ``handler`` serves each connection; counts connections and requests."""
 
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
         self.connections = 0
         self.requests: list[bytes] = []
-        self.port = 0
+        self.path = socket_path()
         self._server: asyncio.Server | None = None
 
     async def __aenter__(self) -> Upstream:
@@ -41,13 +49,13 @@ class Upstream:
             finally:
                 writer.close()
 
-        self._server = await asyncio.start_server(serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
+        self._server = await asyncio.start_unix_server(serve, self.path)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
         assert self._server is not None
         self._server.close()
+        shutil.rmtree(os.path.dirname(self.path), ignore_errors=True)
 
     async def read_request(self, reader: asyncio.StreamReader) -> bytes | None:
         """One request (by Content-Length), or None at the end of the connection."""
@@ -91,7 +99,7 @@ def test_kept_alive_connections_are_reused() -> None:
         async with Upstream(keep_alive) as up:
             for i in range(5):
                 reply = await forwarder.request(
-                    "127.0.0.1", up.port, "POST", "/score", [(b"x-a", b"1")], str(i).encode(), 5
+                    up.path, "POST", "/score", [(b"x-a", b"1")], str(i).encode(), 5
                 )
                 assert (reply.status, reply.body) == (200, f"echo:{i}".encode())
                 assert (b"x-test", b"yes") in reply.headers
@@ -109,9 +117,7 @@ def test_a_server_that_closes_each_connection_gets_a_new_one() -> None:
         forwarder = Forwarder()
         async with Upstream(close_each) as up:
             for i in range(3):
-                reply = await forwarder.request(
-                    "127.0.0.1", up.port, "POST", "/score", [], str(i).encode(), 5
-                )
+                reply = await forwarder.request(up.path, "POST", "/score", [], str(i).encode(), 5)
                 assert reply.body == str(i).encode()
             assert up.connections == 3
             assert len(up.requests) == 3
@@ -129,9 +135,9 @@ def test_a_pooled_connection_the_server_dropped_is_not_used() -> None:
     async def main() -> None:
         forwarder = Forwarder()
         async with Upstream(answer_once_then_drop) as up:
-            assert (await forwarder.request("127.0.0.1", up.port, "POST", "/", [], b"a", 5)).body == b"a"
+            assert (await forwarder.request(up.path, "POST", "/", [], b"a", 5)).body == b"a"
             await asyncio.sleep(0.05)
-            assert (await forwarder.request("127.0.0.1", up.port, "POST", "/", [], b"b", 5)).body == b"b"
+            assert (await forwarder.request(up.path, "POST", "/", [], b"b", 5)).body == b"b"
             assert up.connections == 2
             assert len(up.requests) == 2  # each request reached the server exactly once
         await forwarder.close()
@@ -141,8 +147,10 @@ def test_a_pooled_connection_the_server_dropped_is_not_used() -> None:
 
 def test_a_dead_pooled_connection_is_detected_before_writing() -> None:
     """The server closes an idle connection and the event loop has not run since: the poll sees it."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
+    path = socket_path()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen()
     requests: list[bytes] = []
     drop = threading.Event()
     dropped = threading.Event()
@@ -166,11 +174,11 @@ def test_a_dead_pooled_connection_is_detected_before_writing() -> None:
 
     async def main() -> None:
         forwarder = Forwarder()
-        assert (await forwarder.request("127.0.0.1", port, "POST", "/", [], b"a", 5)).body == b"a"
+        assert (await forwarder.request(path, "POST", "/", [], b"a", 5)).body == b"a"
         drop.set()
         assert dropped.wait(5)
         time.sleep(0.05)  # blocks the loop: the close reaches the socket, not yet the protocol
-        reply = await forwarder.request("127.0.0.1", port, "POST", "/", [], b"b", 5)
+        reply = await forwarder.request(path, "POST", "/", [], b"b", 5)
         assert reply.body == b"b"
         assert forwarder.opened == 2
         assert len(requests) == 2  # "b" was written once, to the new connection
@@ -181,6 +189,7 @@ def test_a_dead_pooled_connection_is_detected_before_writing() -> None:
     finally:
         listener.close()
         thread.join(5)
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)
 
 
 def test_a_written_request_is_never_sent_twice() -> None:
@@ -197,13 +206,13 @@ def test_a_written_request_is_never_sent_twice() -> None:
     async def main() -> None:
         forwarder = Forwarder()
         async with Upstream(read_then_drop) as up:
-            assert (await forwarder.request("127.0.0.1", up.port, "POST", "/", [], b"1", 5)).body == b"first"
+            assert (await forwarder.request(up.path, "POST", "/", [], b"1", 5)).body == b"first"
             with pytest.raises(ForwardError):
-                await forwarder.request("127.0.0.1", up.port, "POST", "/", [], b"2", 5)
+                await forwarder.request(up.path, "POST", "/", [], b"2", 5)
             assert len(up.requests) == 2
             assert up.connections == 1
             # the next request gets a fresh connection
-            assert (await forwarder.request("127.0.0.1", up.port, "POST", "/", [], b"3", 5)).body == b"echo:3"
+            assert (await forwarder.request(up.path, "POST", "/", [], b"3", 5)).body == b"echo:3"
         await forwarder.close()
 
     run(main())
@@ -216,7 +225,7 @@ def test_idle_connections_older_than_the_limit_are_not_reused(monkeypatch: pytes
         forwarder = Forwarder()
         async with Upstream(keep_alive) as up:
             for _ in range(3):
-                await forwarder.request("127.0.0.1", up.port, "POST", "/", [], b"x", 5)
+                await forwarder.request(up.path, "POST", "/", [], b"x", 5)
                 await asyncio.sleep(0.01)
             assert up.connections == 3
         await forwarder.close()
@@ -240,14 +249,10 @@ def test_answers_framed_by_chunks_or_by_the_close() -> None:
         forwarder = Forwarder()
         async with Upstream(chunked) as up:
             for _ in range(2):
-                assert (
-                    await forwarder.request("127.0.0.1", up.port, "GET", "/", [], b"", 5)
-                ).body == b"abcde"
+                assert (await forwarder.request(up.path, "GET", "/", [], b"", 5)).body == b"abcde"
             assert up.connections == 1
         async with Upstream(until_close) as up:
-            assert (
-                await forwarder.request("127.0.0.1", up.port, "GET", "/", [], b"", 5)
-            ).body == b"all of it"
+            assert (await forwarder.request(up.path, "GET", "/", [], b"", 5)).body == b"all of it"
         await forwarder.close()
 
     run(main())
@@ -262,12 +267,12 @@ def test_timeouts_and_unreachable_servers() -> None:
         forwarder = Forwarder()
         async with Upstream(silent) as up:
             with pytest.raises(asyncio.TimeoutError):
-                await forwarder.request("127.0.0.1", up.port, "POST", "/", [], b"x", 0.2)
-            assert not forwarder._idle[("127.0.0.1", up.port)]
-            port = up.port
+                await forwarder.request(up.path, "POST", "/", [], b"x", 0.2)
+            assert not forwarder._idle[up.path]
+            path = up.path
         await asyncio.sleep(0.05)
         with pytest.raises(ForwardError):
-            await forwarder.request("127.0.0.1", port, "POST", "/", [], b"x", 1)
+            await forwarder.request(path, "POST", "/", [], b"x", 1)
         await forwarder.close()
 
     run(main())
@@ -283,7 +288,101 @@ def test_malformed_answers_are_forward_errors() -> None:
         forwarder = Forwarder()
         async with Upstream(garbage) as up:
             with pytest.raises(ForwardError):
-                await forwarder.request("127.0.0.1", up.port, "POST", "/", [], b"x", 5)
+                await forwarder.request(up.path, "POST", "/", [], b"x", 5)
         await forwarder.close()
+
+    run(main())
+
+
+async def slow(up: Upstream, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Answers each request after the number of seconds its body gives."""
+    while (body := await up.read_request(reader)) is not None:
+        await asyncio.sleep(float(body))
+        writer.write(_answer(b"slept:" + body))
+
+
+def test_in_flight_requests_are_counted_per_socket_and_drained() -> None:
+    async def main() -> None:
+        forwarder = Forwarder()
+        async with Upstream(slow) as old, Upstream(slow) as new:
+            running = [
+                asyncio.ensure_future(forwarder.request(old.path, "POST", "/", [], b"0.4", 5))
+                for _ in range(3)
+            ]
+            elsewhere = asyncio.ensure_future(forwarder.request(new.path, "POST", "/", [], b"2", 5))
+            await asyncio.sleep(0.1)
+            assert (forwarder.in_flight(old.path), forwarder.in_flight(new.path)) == (3, 1)
+            started = time.monotonic()
+            assert await forwarder.drain([old.path], timeout=5) is True
+            waited = time.monotonic() - started
+            assert 0.2 < waited < 1.5  # until the old requests ended, not the one elsewhere
+            assert all(task.done() for task in running) and not elsewhere.done()
+            assert [task.result().body for task in running] == [b"slept:0.4"] * 3
+            assert forwarder.in_flight(old.path) == 0
+            assert not forwarder._idle.get(old.path)  # its pooled connections are closed
+            # an address with nothing in flight drains at once
+            started = time.monotonic()
+            assert await forwarder.drain([old.path, "/nonexistent/x.sock"], timeout=5) is True
+            assert time.monotonic() - started < 0.05
+            await elsewhere
+        await forwarder.close()
+
+    run(main())
+
+
+def test_a_drain_is_bounded_by_its_timeout() -> None:
+    async def main() -> None:
+        forwarder = Forwarder()
+        async with Upstream(slow) as up:
+            long = asyncio.ensure_future(forwarder.request(up.path, "POST", "/", [], b"1.0", 5))
+            await asyncio.sleep(0.05)
+            started = time.monotonic()
+            assert await forwarder.drain([up.path], timeout=0.2) is False
+            assert 0.15 < time.monotonic() - started < 0.6
+            assert forwarder.in_flight(up.path) == 1
+            assert (await long).body == b"slept:1.0"  # the drain does not cut it
+            assert forwarder.in_flight(up.path) == 0
+        await forwarder.close()
+
+    run(main())
+
+
+def test_a_real_http_server_on_a_unix_socket_is_reused_and_drained() -> None:
+    """uvicorn on a Unix socket: kept-alive connections are reused, and a drain waits for a slow answer."""
+    import uvicorn
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = (await receive()).get("body", b"")
+        if scope["path"] == "/slow":
+            await asyncio.sleep(0.3)
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]}
+        )
+        await send({"type": "http.response.body", "body": b"uvicorn:" + body})
+
+    async def main() -> None:
+        path = socket_path()
+        server = uvicorn.Server(uvicorn.Config(app, uds=path, lifespan="off", log_level="warning"))
+        serving = asyncio.ensure_future(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.01)
+        forwarder = Forwarder()
+        try:
+            for i in range(5):
+                reply = await forwarder.request(path, "POST", "/score", [], str(i).encode(), 5)
+                assert (reply.status, reply.body) == (200, f"uvicorn:{i}".encode())
+            assert forwarder.opened == 1
+            slow = asyncio.ensure_future(forwarder.request(path, "POST", "/slow", [], b"s", 5))
+            await asyncio.sleep(0.05)
+            assert forwarder.in_flight(path) == 1
+            assert await forwarder.drain([path], timeout=5) is True
+            assert slow.done() and slow.result().body == b"uvicorn:s"
+        finally:
+            await forwarder.close()
+            server.should_exit = True
+            await serving
+            shutil.rmtree(os.path.dirname(path), ignore_errors=True)
 
     run(main())

@@ -1,8 +1,10 @@
 """gunicorn configuration for the inference server started by the jupyter_mlep launcher (stdlib only).
 
 azmlinfsrv always asks gunicorn to bind 0.0.0.0. The ``on_starting`` hook, which gunicorn calls
-before it creates its listening sockets, replaces that with ``MLEP_GUNICORN_BIND`` (a loopback
-address), so the server is never reachable from outside the machine. ``post_worker_init`` records
+before it creates its listening sockets, replaces that with ``MLEP_GUNICORN_BIND`` (the runtime
+gives ``unix:<path>``, created with mode 0600 by the ``umask`` below), so the server is never
+reachable over the network; ``when_ready`` gives the socket to ``MLEP_SOCKET_OWNER`` when set
+(a container runs as root; the runtime on the host may not). ``post_worker_init`` records
 which installed modules the scoring script needed, so the launcher can import them before the next
 start. No control socket is created (``~/.gunicorn`` stays untouched).
 
@@ -20,6 +22,8 @@ import sys
 from typing import Any
 
 control_socket_disable = True
+# gunicorn creates Unix sockets under this umask: owner read and write only (0600).
+umask = 0o177
 # gunicorn's default is the working directory at the time gunicorn was imported (in a warm
 # launcher, the launcher's), and it changes to it before reading this file: use the directory the
 # server was started in (the code folder), as a freshly started azmlinfsrv would.
@@ -48,10 +52,27 @@ if _worker is not None:
 
 
 def on_starting(server: Any) -> None:
-    """Bind where the launcher says (127.0.0.1:<port>) instead of 0.0.0.0."""
+    """Bind where the launcher says (``unix:<path>``) instead of 0.0.0.0."""
     bind = os.environ.get("MLEP_GUNICORN_BIND")
     if bind:
         server.cfg.set("bind", [bind])
+
+
+def _owner() -> tuple[int, int] | None:
+    """``MLEP_SOCKET_OWNER`` (``uid:gid``): who must own the sockets (a container runs as root)."""
+    uid, sep, gid = os.environ.get("MLEP_SOCKET_OWNER", "").partition(":")
+    return (int(uid), int(gid)) if sep and uid.isdigit() and gid.isdigit() else None
+
+
+def when_ready(server: Any) -> None:
+    """Give the Unix socket to the user the runtime runs as (when it says, as in a container)."""
+    owner = _owner()
+    bind = os.environ.get("MLEP_GUNICORN_BIND", "")
+    if owner is not None and bind.startswith("unix:"):
+        try:
+            os.chown(bind[len("unix:") :], *owner)
+        except OSError as exc:
+            server.log.warning("could not give the socket to %s: %s", owner, exc)
 
 
 def post_worker_init(worker: Any) -> None:

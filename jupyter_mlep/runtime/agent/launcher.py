@@ -182,6 +182,11 @@ def main() -> None:
         os.unlink(args.control)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(args.control)
+    os.chmod(args.control, 0o600)
+    uid, sep, gid = os.environ.get("MLEP_SOCKET_OWNER", "").partition(":")
+    if sep and uid.isdigit() and gid.isdigit():  # in a container, for the runtime on the host
+        with contextlib.suppress(OSError):
+            os.chown(args.control, int(uid), int(gid))
     listener.listen(16)
     listener.settimeout(0.2)
     print(f"launcher {os.getpid()} ready on {args.control}", flush=True)

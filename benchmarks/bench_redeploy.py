@@ -111,23 +111,25 @@ def redeploys(backend: Backend, code: Path, runs: int) -> Redeploys:
     result = Redeploys()
     client = Client(info.socket)
     client.start()
-    time.sleep(2)
-    calm = time.perf_counter()
     windows = []
-    for version in range(1, runs + 1):
-        write_score(code, version)
-        started = time.perf_counter()
+    try:
+        time.sleep(2)
+        calm = time.perf_counter()
+        for version in range(1, runs + 1):
+            write_score(code, version)
+            started = time.perf_counter()
 
-        def on_ready(ready: DeploymentInfo, v: int = version, t0: float = started) -> None:
-            wait_for_version(ready.socket, v)
-            result.first_answer.append(time.perf_counter() - t0)
-            client.switch(ready)
+            def on_ready(ready: DeploymentInfo, v: int = version, t0: float = started) -> None:
+                wait_for_version(ready.socket, v)
+                result.first_answer.append(time.perf_counter() - t0)
+                client.switch(ready)
 
-        result.update.append(timed(lambda: backend.update(spec, on_ready=on_ready)))
-        windows.append((started, time.perf_counter()))
-        time.sleep(1)
-    client.stop()
-    backend.stop("bench", "bench")
+            result.update.append(timed(lambda: backend.update(spec, on_ready=on_ready)))
+            windows.append((started, time.perf_counter()))
+            time.sleep(1)
+    finally:
+        client.stop()
+        backend.stop("bench", "bench")
     result.failures = client.failures
     result.requests = len(client.samples)
     result.p99_before = _p99([lat for at, lat in client.samples if at < calm])

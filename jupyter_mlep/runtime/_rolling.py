@@ -63,6 +63,7 @@ class Rollout:
         respawn = relaunch or changed or spec.instance_count == len(old)
         self.log.write(f"deployment {spec.key}: {self._describe(relaunch, respawn, len(old))}", report=True)
         serving: list[InstanceRecord] = []
+        backend._retire(record.pending, record.instances, grace=0.0)  # left by an update killed midway
         record.pending = []
         try:
             for index in range(spec.instance_count):

@@ -60,9 +60,8 @@ def _launcher_pids(home: Path) -> list[int]:
                 environ = (entry / "environ").read_bytes()
             except OSError:
                 continue
-            if ("launcher.py" in cmdline or "azmlinfsrv" in cmdline or "gunicorn" in cmdline) and str(
-                home
-            ).encode() in environ:
+            ours = str(home) in cmdline or str(home).encode() in environ  # servers are forks of a launcher
+            if ("launcher.py" in cmdline or "azmlinfsrv" in cmdline or "gunicorn" in cmdline) and ours:
                 pids.append(int(entry.name))
     return pids
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -121,6 +122,25 @@ def test_log_tail_and_follow(tmp_path: Path) -> None:
     threading.Thread(target=writer, daemon=True).start()
     seen = list(follow(log, lines=1, stop=done.is_set, poll=0.02))
     assert seen == ["line 999\n", "new 1\n", "new 2\n"]
+
+
+def test_follow_goes_on_in_the_log_of_the_next_server(tmp_path: Path) -> None:
+    old, new, link = tmp_path / "server-a.log", tmp_path / "server-b.log", tmp_path / "server.log"
+    old.write_text("".join(f"old {i}\n" for i in range(50)))
+    link.symlink_to(old.name)
+    done = threading.Event()
+
+    def switch() -> None:
+        time.sleep(0.3)
+        new.write_text("".join(f"new {i}\n" for i in range(60)))  # longer than the old log
+        (tmp_path / "next").symlink_to(new.name)
+        os.replace(tmp_path / "next", link)
+        time.sleep(0.3)
+        done.set()
+
+    threading.Thread(target=switch, daemon=True).start()
+    seen = list(follow(link, lines=1, stop=done.is_set, poll=0.02))
+    assert seen == ["old 49\n"] + [f"new {i}\n" for i in range(60)]
 
 
 def test_registry_and_auto_without_docker(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,7 +3,8 @@
 Against a local workspace started for the run (process runtime, its own ``MLEP_HOME``), with the
 Azure ML example model ``model-1``: the environment is built once first (cold, reported), then each
 run deploys a new deployment (environment cached) and invokes it with ``--deployment``.
-Figures: the median time to the first score, and the HTTP requests a deploy makes.
+Figures: the median time to the first score, the HTTP requests a deploy makes, and the time from
+``%endpoint deploy`` of changed code to a live deployment (a rolling update) to its first new answer.
 
 Run: ``scripts/bench`` (or ``.venv/bin/python benchmarks/bench_deploy.py [--runs N]``).
 """
@@ -57,9 +58,31 @@ def main() -> None:
             assert round(answer[0], 2) == 11055.98, answer
             return elapsed, result.requests
 
+        def redeploy_code(version: int) -> float:
+            """A code change of the live deployment ``cold``: deploy, then the first new answer."""
+            changed = folder / f"src-{version}"
+            changed.mkdir()
+            (changed / "score.py").write_text(
+                f"def init():\n    pass\n\n\ndef run(raw_data):\n    return {{'version': {version}}}\n"
+            )
+            start = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                shell.run_line_magic(
+                    "endpoint",
+                    f"deploy bench-ep cold --model {MODEL_1 / 'model'} --code {changed} "
+                    f"--scoring-script score.py --env {MODEL_1 / 'environment' / 'conda.yaml'}",
+                )
+                answer = shell.run_line_magic(
+                    "endpoint", f"invoke bench-ep --deployment cold --request-file {request}"
+                )
+            elapsed = time.perf_counter() - start
+            assert answer == {"version": version}, answer
+            return elapsed
+
         try:
             cold, cold_requests = deploy_and_score("cold")
             runs = [deploy_and_score(f"run-{i}") for i in range(args.runs)]
+            redeploys = [redeploy_code(i) for i in range(args.runs)]
         finally:
             with contextlib.suppress(Exception):
                 shell.run_line_magic("endpoint", "delete bench-ep")
@@ -71,6 +94,11 @@ def main() -> None:
         [
             ("new deployment, environment cached", f"{statistics.median(times):.2f} s", "target ≤ 3 s"),
             ("HTTP requests of that deploy", f"{statistics.median([r for _, r in runs]):.0f}", ""),
+            (
+                "code redeploy of a live deployment (rolling) → first new answer",
+                f"{statistics.median(redeploys):.2f} s",
+                "target ≤ 2 s",
+            ),
             (
                 "first deployment, endpoint created, environment built",
                 f"{cold:.1f} s",

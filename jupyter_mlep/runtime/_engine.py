@@ -205,15 +205,35 @@ class LauncherBackend(Backend):
         """Stop a deployment and remove everything started for it (processes, containers, state)."""
         self._stop_record(self._require(endpoint, name))
 
+    def stop_pending(self, endpoint: str, name: str) -> int:
+        """Stop the servers an interrupted update left (``pending`` in the record); how many.
+
+        For an owner that finds a deployment again after it was killed: no switch to them will come.
+        """
+        record = self._record(endpoint, name)
+        if record is None or not record.pending:
+            return 0
+        left = len(record.pending)
+        self._retire(record.pending, record.instances, grace=0.0)
+        record.pending = []
+        record.save()
+        self._storage_log(record).write(
+            f"deployment {endpoint}/{name}: stopped {left} server(s) an interrupted update had started"
+        )
+        return left
+
     # -- shared machinery --------------------------------------------------------------------
     def _record(self, endpoint: str, name: str) -> DeploymentRecord | None:
         path = deployment_dir(self.settings.runtime_dir, endpoint, name) / "state.json"
         record = DeploymentRecord.load(path)
-        if record is None:
-            for extra in self._extra_records():
-                if (extra.endpoint, extra.name) == (endpoint, name):
-                    return extra
-        return record if record is None or record.backend == self.name else None
+        if record is not None and record.backend == self.name:
+            return record
+        # None, or another runtime's record (the deployment moved there while this one's engine
+        # did not answer): what this runtime still runs for it is found by its labels.
+        for extra in self._extra_records():
+            if (extra.endpoint, extra.name) == (endpoint, name):
+                return extra
+        return None
 
     def _require(self, endpoint: str, name: str) -> DeploymentRecord:
         record = self._record(endpoint, name)

@@ -7,7 +7,7 @@ import os
 import signal
 import time
 
-__all__ = ["alive", "kill_group", "start_time"]
+__all__ = ["alive", "kill_forks", "kill_group", "start_time"]
 
 
 def start_time(pid: int) -> int | None:
@@ -48,6 +48,38 @@ def kill_group(pid: int, started: int | None, *, grace: float = 1.0) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
     _reap(pid)
+
+
+def kill_forks(control: str, *, wait: float = 5.0) -> int:
+    """SIGKILL what a launcher forked and left (its servers and their workers keep the launcher's
+    command line, which names its control socket ``control``); how many. For after the launcher
+    is gone: a server it did not stop in time dies with it, but not that server's workers.
+    """
+    if not control:
+        return 0
+    marker = b"--control\0" + os.fsencode(control) + b"\0"
+    killed = [pid for pid in _with_cmdline(marker) if pid != os.getpid()]
+    for pid in killed:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + wait
+    while killed and time.monotonic() < deadline and any(start_time(pid) is not None for pid in killed):
+        time.sleep(0.01)
+    return len(killed)
+
+
+def _with_cmdline(marker: bytes) -> list[int]:
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as handle:
+                if marker in handle.read():
+                    found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
 
 
 def _reap(pid: int) -> None:

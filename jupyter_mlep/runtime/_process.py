@@ -18,7 +18,7 @@ from ._base import PreparedEnvironment
 from ._engine import LauncherBackend, ServerPaths
 from ._environment import venv_recipe
 from ._logs import StorageLog, tail
-from ._proc import alive, kill_group, start_time
+from ._proc import alive, kill_forks, kill_group, start_time
 from ._spec import DeploymentSpec, EnvironmentSpec
 from ._state import DeploymentRecord, InstanceRecord
 from ._venv import build_venv, venv_python
@@ -114,3 +114,4 @@ class ProcessBackend(LauncherBackend):
         kill_group(instance.launcher_pid, instance.launcher_start, grace=1.0)
         if instance.server_pid is not None:
             kill_group(instance.server_pid, start_time(instance.server_pid), grace=0.0)
+        kill_forks(instance.control)  # servers' workers left by a launcher stopped before it stopped them

@@ -3,7 +3,9 @@
 At start-up, operations that a killed server left unfinished are marked Failed (and their
 resources too, with the reason); deployments that were running are found again on the runtime
 they were created on (their servers may have survived) or started again there, each as an
-operation, or marked Failed with the reason (say, that runtime's engine does not answer). Every
+operation, or marked Failed with the reason (say, that runtime's engine does not answer). An
+update that was interrupted leaves the deployment Failed and its previous servers serving (the
+servers the update had started are stopped). Every
 server the workspace started (its ledger, and the runtime records of its deployments) that no
 deployment wants any more is stopped; servers of a runtime whose engine does not answer are
 stopped as soon as it answers again. At shutdown every server is stopped, so nothing is left
@@ -30,6 +32,8 @@ __all__ = ["recover", "shutdown_deployments"]
 log = logging.getLogger("jupyter_mlep.workspace")
 _INTERRUPTED = "The workspace server stopped while this operation was in progress; run it again."
 _BUSY_STATES = ("Creating", "Updating", "Scaling", "Deleting")
+#: Busy states of a deployment whose previous servers keep serving when the change was interrupted.
+_CHANGING_STATES = ("Updating", "Scaling")
 _BACKGROUND: set[asyncio.Task[None]] = set()
 _RETRYING: set[str] = set()
 #: Seconds between two tries to reach an engine that did not answer, to stop what runs there.
@@ -64,6 +68,10 @@ async def recover(ws: Workspace, *, run: bool = True) -> None:
             runtime = stored_runtime(dep.body)
             if state in _BUSY_STATES:
                 set_deployment_state(ws, endpoint.name, dep.name, "Failed", failure=_INTERRUPTED)
+                if state in _CHANGING_STATES and runtime is not None and run:
+                    # An interrupted update fails like any other: what served before goes on serving.
+                    wanted[_key(endpoint.name, dep.name)] = runtime
+                    _keep_serving(ws, endpoint.name, dep.name, runtime, wanted)
             elif state == "Succeeded" and run:
                 if runtime is not None:
                     wanted[_key(endpoint.name, dep.name)] = runtime
@@ -135,8 +143,18 @@ async def _stop_when_reachable(ws: Workspace, runtime: str) -> None:
         _RETRYING.discard(runtime)
 
 
-def _keep_serving(ws: Workspace, endpoint: str, name: str, runtime: str) -> None:
-    """A Failed deployment whose previous servers still run keeps serving (its state stays Failed)."""
+def _keep_serving(
+    ws: Workspace,
+    endpoint: str,
+    name: str,
+    runtime: str,
+    interrupted: dict[tuple[str, str], str] | None = None,
+) -> None:
+    """A Failed deployment whose previous servers still run keeps serving (its state stays Failed).
+
+    ``interrupted``: its change was interrupted; when nothing serves (a first start was under
+    way), what that change started is stopped (now, or once the runtime's engine answers).
+    """
     supervisor = ws.supervisor
     assert supervisor is not None
 
@@ -146,8 +164,14 @@ def _keep_serving(ws: Workspace, endpoint: str, name: str, runtime: str) -> None
                 log.info(
                     "deployment %s/%s (Failed) still serves its previous version; attached", endpoint, name
                 )
+                return
+            if interrupted is not None:
+                await supervisor.stop(endpoint, name)
         except Exception as exc:  # its engine is gone: nothing serves, the stored reason stays
             log.info("deployment %s/%s (Failed) not attached: %s", endpoint, name, exc)
+            if interrupted is not None:
+                interrupted.pop(_key(endpoint, name), None)
+                _background(_stop_when_reachable(ws, runtime))
 
     _background(attach())
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import os
 import threading
@@ -74,6 +75,7 @@ class Supervisor:
         self._sockets: dict[str, tuple[str, ...]] = {}
         self._runtimes: dict[str, str] = {}
         self._running: set[asyncio.Future[Any]] = set()
+        self._stop_locks: dict[str, threading.RLock] = {}
         if ledger is None and home is not None:
             ledger = WorkspacePaths.under(home).servers
         self.owned = OwnedServers(ledger)
@@ -216,7 +218,8 @@ class Supervisor:
 
     def _start_blocking(self, spec: Any, runtime: str, on_ready: OnReady) -> Any:
         backend = self._backend_of(runtime, spec.endpoint, spec.name)
-        self._leave_other_runtimes(spec.endpoint, spec.name, runtime)
+        with self._stop_lock(spec.endpoint, spec.name):  # a stop of its servers on another runtime ends first
+            self._leave_other_runtimes(spec.endpoint, spec.name, runtime)
         self.owned.add(runtime, spec.endpoint, spec.name)
         self._runtimes[self._key(spec.endpoint, spec.name)] = runtime
         try:
@@ -236,6 +239,13 @@ class Supervisor:
                 )
                 self._stop_on(other, owned_endpoint, owned_name)
 
+    def _stop_lock(self, endpoint: str, name: str) -> threading.RLock:
+        """The lock that keeps a stop of a deployment's servers (which removes the deployment's
+        runtime folder and socket folder, shared by both runtimes) apart from a start moving it to
+        another runtime (which fills them again)."""
+        with self._backend_lock:
+            return self._stop_locks.setdefault(self._key(endpoint, name), threading.RLock())
+
     def _stop_on(self, runtime: str, endpoint: str, name: str) -> bool:
         """Stop a deployment's servers on ``runtime`` and forget them; False when its engine does not answer."""
         try:
@@ -243,14 +253,15 @@ class Supervisor:
         except MlepError as exc:
             log.warning("cannot stop %s/%s on the %s runtime now: %s", endpoint, name, runtime, exc)
             return False
-        try:
-            backend.stop(endpoint, name)
-        except DeploymentNotFoundError:
-            pass
-        except RuntimeBackendError as exc:
-            log.warning("stopping %s/%s on the %s runtime: %s", endpoint, name, runtime, exc)
-            return False
-        self.owned.discard(runtime, endpoint, name)
+        with self._stop_lock(endpoint, name):
+            try:
+                backend.stop(endpoint, name)
+            except DeploymentNotFoundError:
+                pass
+            except RuntimeBackendError as exc:
+                log.warning("stopping %s/%s on the %s runtime: %s", endpoint, name, runtime, exc)
+                return False
+            self.owned.discard(runtime, endpoint, name)
         return True
 
     async def settle(self, timeout: float = 15.0) -> None:
@@ -285,7 +296,8 @@ class Supervisor:
             if runtime in unreachable or wanted(runtime, endpoint, name):
                 continue
             log.info("stopping %s/%s on the %s runtime: no deployment wants it", endpoint, name, runtime)
-            self._sockets.pop(self._key(endpoint, name), None)
+            if self._runtimes.get(self._key(endpoint, name), runtime) == runtime:  # not if it moved
+                self._sockets.pop(self._key(endpoint, name), None)
             if not self._stop_on(runtime, endpoint, name):
                 unreachable.add(runtime)
         return unreachable
@@ -309,6 +321,10 @@ class Supervisor:
             return False
         if info.state != "Running" or not info.instances:
             return False
+        stop_pending = getattr(backend, "stop_pending", None)
+        if stop_pending is not None:  # an update the killed workspace left midway never switches
+            with contextlib.suppress(MlepError):
+                await asyncio.to_thread(stop_pending, endpoint, name)
         self._runtimes[self._key(endpoint, name)] = runtime
         self._sockets[self._key(endpoint, name)] = tuple(instance.socket for instance in info.instances)
         return True

@@ -164,25 +164,52 @@ def _parent(pid: int) -> int:
     return int(stat.rsplit(")", 1)[1].split()[1])
 
 
-def _recorded_launchers(home: Path) -> set[int]:
+def _recorded_owners(home: Path) -> tuple[set[int], set[str]]:
+    """Launcher pids and container ids the runtime's records of ``home`` name (serving or pending)."""
     import json
 
-    pids = set()
+    pids, containers = set(), set()
     for path in (home / "runtime").glob("*/state.json"):
         data = json.loads(path.read_text())
-        pids |= {i["launcher_pid"] for i in data["instances"] if i.get("launcher_pid")}
-    return pids
+        for instance in [*data["instances"], *data.get("pending", [])]:
+            if instance.get("launcher_pid"):
+                pids.add(instance["launcher_pid"])
+            if instance.get("container"):
+                containers.add(instance["container"])
+    return pids, containers
+
+
+def _container_of(pid: int) -> str:
+    """The control groups of ``pid`` (they name the container a process runs in)."""
+    try:
+        return Path(f"/proc/{pid}/cgroup").read_text()
+    except OSError:
+        return ""
+
+
+def _describe(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return "(gone)"
 
 
 def assert_no_unowned_process(home: Path) -> None:
-    """Every process under ``home`` is a recorded launcher or runs below one."""
-    launchers = _recorded_launchers(home)
+    """Every process under ``home`` is a recorded launcher, runs below one, or runs in a recorded container
+    (a container's processes name the deployment's socket folder under ``home``)."""
+    launchers, containers = _recorded_owners(home)
     for pid in _processes(home):
+        groups = _container_of(pid)
+        if any(container in groups for container in containers):
+            continue
         chain, current = [], pid
         while current > 1 and current not in launchers:
             chain.append(current)
             current = _parent(current)
-        assert current in launchers, f"process {pid} (ancestors {chain}) is not below a recorded launcher"
+        assert current in launchers, (
+            f"process {pid} ({_describe(pid)}; ancestors {chain}) is neither below a recorded launcher "
+            "nor in a recorded container"
+        )
 
 
 @contextlib.contextmanager
@@ -389,3 +416,116 @@ def test_auto_runs_processes_when_the_base_image_cannot_be_had(
         assert refused.status_code == 400 and "mlep.runtime" in refused.text
         assert deployer.state("blue") == "Succeeded"
     assert _processes(home) == set()
+
+
+def _pending_servers(home: Path) -> list[int]:
+    """Server pids the runtime's records list as started by an update not switched to yet."""
+    import json
+
+    pids = []
+    for path in (home / "runtime").glob("*/state.json"):
+        with contextlib.suppress(OSError, ValueError):
+            data = json.loads(path.read_text())
+            pids += [i["server_pid"] for i in data.get("pending", []) if i.get("server_pid")]
+    return pids
+
+
+def _start_slow_update(deployer: Deployer, name: str, home: Path) -> int:
+    """Start an update of ``name`` whose new server never becomes ready; the pid of that server."""
+    slow = RUNTIME_SCRIPT.replace("    pass", "    import time\n\n    time.sleep(600)", 1)
+    code = register_code(deployer.arm, f"c-{uuid.uuid4().hex[:6]}", slow)
+    body = deployment_body(deployer.ids["model"], code, deployer.ids["env"])
+    accepted = deployer.arm.put(f"/onlineEndpoints/{deployer.endpoint}/deployments/{name}", body)
+    assert accepted.status_code in (200, 201, 202), accepted.text
+    deadline = time.monotonic() + 120
+    while not (pending := [pid for pid in _pending_servers(home) if _running(pid)]):
+        assert time.monotonic() < deadline, "the update started no new server"
+        time.sleep(0.05)
+    return pending[0]
+
+
+def _running(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _sockets(home: Path) -> set[str]:
+    return {path.name for path in (home / "sockets").glob("*/*")}
+
+
+def test_servers_of_an_update_killed_midway_are_stopped(
+    setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch, model_1: Path, azureml_examples: Path
+) -> None:
+    home = setup["home"]
+    monkeypatch.setenv("DOCKER_HOST", setup["absent"])  # processes: the slow server is a fork of the launcher
+    with workspace_to_kill(home) as info:
+        arm = Arm(info)
+        deployer = Deployer(arm, model_1, azureml_examples)
+        assert deployer.deploy("blue")["status"] == "Succeeded"
+        before = deployer.answer("blue")
+        serving = _sockets(home)
+        pending = _start_slow_update(deployer, "blue", home)
+        _kill_9(home, info.pid)
+        arm.close()
+    # Restarted: the old server is found again and serves; the update's server is stopped.
+    with workspace_to_kill(home) as again:
+        arm = Arm(again)
+        deployer.arm = arm
+        deadline = time.monotonic() + 30
+        while _running(pending):
+            assert time.monotonic() < deadline, "the server of the interrupted update still runs"
+            time.sleep(0.1)
+        assert deployer.state("blue") == "Failed"  # the update was interrupted; the old version serves
+        assert deployer.answer("blue") == before
+        assert _pending_servers(home) == [] and _sockets(home) == serving
+        assert_no_unowned_process(home)
+        # Killed again during an update: `workspace stop` stops the old and the new servers, and
+        # removes the deployment's socket folder.
+        pending = _start_slow_update(deployer, "blue", home)
+        _kill_9(home, again.pid)
+        arm.close()
+    assert control.stop(home) is False
+    assert {pid: _describe(pid) for pid in _processes(home)} == {}
+    assert not _running(pending)
+    assert list((home / "sockets").iterdir()) == []
+
+
+def test_docker_servers_of_a_deployment_moved_while_the_engine_was_away_are_stopped(
+    setup: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    docker_client: docker.DockerClient,
+    model_1: Path,
+    azureml_examples: Path,
+) -> None:
+    home = setup["home"]
+    with workspace_to_kill(home) as info:
+        arm = Arm(info)
+        deployer = Deployer(arm, model_1, azureml_examples)
+        assert deployer.deploy("blue")["status"] == "Succeeded"
+        assert deployer.answer("blue")["runtime"] == "docker"
+        _kill_9(home, info.pid)
+        arm.close()
+    monkeypatch.setenv("DOCKER_HOST", setup["absent"])
+    with running_workspace(home) as again, Arm(again) as arm:
+        deployer.arm = arm
+        deployer.wait_state("blue", "Failed")
+        # Moved to processes while no engine answers: it serves at once; its container waits.
+        assert deployer.deploy("blue", **{"mlep.runtime": "process"})["status"] == "Succeeded"
+        moved = deployer.answer("blue")
+        assert moved["runtime"] == "process"
+        assert len(_containers(docker_client, home)) == 1
+        forwarder = Forwarder(setup["absent_path"])
+        try:
+            deadline = time.monotonic() + 60
+            while _containers(docker_client, home):
+                assert time.monotonic() < deadline, "the container of the moved deployment still exists"
+                time.sleep(0.2)
+            assert deployer.answer("blue") == moved  # the processes (and their sockets) were spared
+            assert_no_unowned_process(home)
+        finally:
+            forwarder.close()
+    assert _processes(home) == set()
+    assert _containers(docker_client, home) == []

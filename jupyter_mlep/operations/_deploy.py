@@ -32,7 +32,7 @@ from ..rest import OperationProgress, ProgressCallback, RestClient
 from ..specs import OnlineDeployment, validate_name
 from ._assets import ended_state, local_code_folder, local_model_path, register_deployment_assets
 from ._deployments import create_or_update_deployment, get_logs
-from ._endpoints import create_endpoint
+from ._endpoints import create_endpoint, delete_endpoint
 from ._results import DeployResult
 from ._traffic import format_split, set_traffic, split_traffic
 from ._validate import validate_deployment
@@ -114,8 +114,8 @@ def _first_line(exc: BaseException) -> str:
 def _say_endpoint_stays(exc: MlepError, endpoint: str) -> None:
     """Tell, on an error after ``deploy`` created the endpoint, that the endpoint stays (as on Azure)."""
     note = (
-        f"The endpoint {endpoint} was created and stays; delete it with %endpoint delete {endpoint} "
-        f"(jupyter-mlep endpoint delete {endpoint}), or deploy again to it."
+        f"The endpoint {endpoint} was created and stays; delete it with %endpoint delete {endpoint}, "
+        "or deploy again to it."
     )
     exc.hint = f"{exc.hint}\n{note}" if exc.hint else note
 
@@ -174,13 +174,28 @@ class _StorageLog:
         self.warnings = warnings
 
 
+def _refused(exc: RestError) -> bool:
+    """True when the service refused the deployment request itself (a 4xx: nothing was started)."""
+    return exc.status is not None and 400 <= exc.status < 500
+
+
+def _take_back_endpoint(client: RestClient, exc: MlepError, endpoint: str, timeout: float | None) -> None:
+    """Delete the endpoint ``deploy`` created for a deployment the service refused at once."""
+    try:
+        delete_endpoint(client, endpoint, timeout=timeout)
+    except MlepError:
+        _say_endpoint_stays(exc, endpoint)
+        return
+    note = f"The endpoint {endpoint} that deploy had created for it was deleted again: nothing is left."
+    exc.hint = f"{exc.hint}\n{note}" if exc.hint else note
+
+
 def _interrupted_hint(endpoint: str, name: str, traffic: int) -> str:
     """How to give the deployment its traffic after Ctrl-C (magic and command line)."""
     split = f"{name}={traffic}" + ("" if traffic == 100 else " OTHER=...")
     return (
         f"The traffic was not applied ({name} was to get {traffic}%). Once the deployment is Succeeded, "
-        f"apply it: %endpoint traffic {endpoint} {split} (from a terminal: jupyter-mlep endpoint traffic "
-        f"{endpoint} {split})."
+        f"apply it: %endpoint traffic {endpoint} {split}."
     )
 
 
@@ -298,7 +313,9 @@ def deploy(
             on_accepted=accepted,
         )
     except BaseException as exc:
-        if created and isinstance(exc, MlepError):
+        if created and not submitted and isinstance(exc, RestError) and _refused(exc):
+            _take_back_endpoint(client, exc, name, timeout)
+        elif created and isinstance(exc, MlepError):
             _say_endpoint_stays(exc, name)
         if not submitted:
             phases.report("deployment", ended_state(exc), _first_line(exc))

@@ -20,6 +20,7 @@ from jupyter_mlep import _errors as errors
 from jupyter_mlep import operations as ops
 from jupyter_mlep.rest import OperationProgress, RestClient, StaticTokenCredential
 from jupyter_mlep.specs import OnlineDeployment, load_deployment
+from jupyter_mlep.verbs import cli_text
 from jupyter_mlep.workspace import WorkspaceInfo
 
 SCORE_LIGHTGBM = """\
@@ -180,7 +181,7 @@ def test_ctrl_c_during_deploy_with_traffic_says_how_to_apply_it(honest: Honest, 
     text = str(caught.value)
     assert "The traffic was not applied" in text
     assert f"%endpoint traffic {honest.endpoint} late=100" in text
-    assert f"jupyter-mlep endpoint traffic {honest.endpoint} late=100" in text
+    assert f"jupyter-mlep endpoint traffic {honest.endpoint} late=100" in cli_text(text)  # as the CLI says it
     assert ops.get_traffic(client, honest.endpoint).traffic.get("blue") == 100
     deadline = time.monotonic() + 300  # it goes on in the workspace: let it end before the next change
     while ops.get_deployment(client, honest.endpoint, "late").provisioning_state not in (

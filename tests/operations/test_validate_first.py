@@ -148,3 +148,21 @@ def test_curated_environment_deploys_and_answers(tmp_path: Path, client: RestCli
         assert ops.invoke(client, endpoint, {"data": [3]}).body == {"echo": {"data": [3]}}
     finally:
         ops.delete_endpoint(client, endpoint)
+
+
+def test_deployment_refused_by_the_service_takes_back_the_new_endpoint(
+    ip: Any, tmp_path: Path, azureml_examples: Path, client: RestClient, model_1: Path
+) -> None:
+    tree = SampleTree(tmp_path, azureml_examples, f"too-big-{uuid.uuid4().hex[:6]}")
+    env = model_1 / "environment" / "conda.yaml"
+    with pytest.raises(errors.RestError) as caught:
+        ip.run_line_magic(
+            "endpoint",
+            f"deploy {tree.endpoint} blue " + _flags(tree, model_1, str(env)) + " --instance-count 1000",
+        )
+    text = str(caught.value)
+    assert (
+        caught.value.status == 400 and "1000" in text and "limit of" in text and "MLEP_MAX_INSTANCES" in text
+    )
+    assert f"The endpoint {tree.endpoint} that deploy had created for it was deleted again" in text
+    assert client.find(client.paths.endpoint(tree.endpoint)) is None

@@ -112,9 +112,7 @@ def test_ctrl_c_while_deploying_with_traffic_says_the_traffic_was_not_applied(
             progress=interrupt,
         )
     hint = f"%endpoint traffic {tree.endpoint} blue=100"
-    assert hint in str(caught.value) and f"jupyter-mlep endpoint traffic {tree.endpoint} blue=100" in str(
-        caught.value
-    )
+    assert hint in str(caught.value)
     final = shown.outputs[-1].data[STATUS_MIME]
     assert "The traffic was not applied" in final["error"] and hint in final["error"]
     assert final["phases"]["health"]["state"] == "interrupted" and final["state"] != "Failed"

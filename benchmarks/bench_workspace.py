@@ -60,7 +60,11 @@ Target = tuple[str, str, dict[str, str]]
 
 
 class _UnixConnection(http.client.HTTPConnection):
-    """``http.client`` over a Unix domain socket."""
+    """``http.client`` over a Unix domain socket.
+
+    Not :func:`jupyter_mlep.runtime.uds_request`: that opens and closes a connection per request,
+    while these measurements reuse one kept-alive connection per client, as the router's do.
+    """
 
     def __init__(self, path: str, timeout: float) -> None:
         super().__init__("localhost", timeout=timeout)

@@ -19,6 +19,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from _common import MODEL_1, MODEL_1_SCRIPT, print_table
 
@@ -43,18 +44,22 @@ def main() -> None:
         shell = InteractiveShell.instance()
         shell.run_line_magic("load_ext", "jupyter_mlep")
 
-        def deploy_and_score(name: str) -> tuple[float, int]:
+        def deploy_and_invoke(name: str, code_folder: Path) -> tuple[float, Any, Any]:
+            """``%endpoint deploy`` of ``name`` then one invoke: (seconds, deploy result, answer)."""
             start = time.perf_counter()
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 result = shell.run_line_magic(
                     "endpoint",
-                    f"deploy bench-ep {name} --model {MODEL_1 / 'model'} --code {code} "
+                    f"deploy bench-ep {name} --model {MODEL_1 / 'model'} --code {code_folder} "
                     f"--scoring-script score.py --env {MODEL_1 / 'environment' / 'conda.yaml'}",
                 )
                 answer = shell.run_line_magic(
                     "endpoint", f"invoke bench-ep --deployment {name} --request-file {request}"
                 )
-            elapsed = time.perf_counter() - start
+            return time.perf_counter() - start, result, answer
+
+        def deploy_and_score(name: str) -> tuple[float, int]:
+            elapsed, result, answer = deploy_and_invoke(name, code)
             assert round(answer[0], 2) == 11055.98, answer
             return elapsed, result.requests
 
@@ -65,17 +70,7 @@ def main() -> None:
             (changed / "score.py").write_text(
                 f"def init():\n    pass\n\n\ndef run(raw_data):\n    return {{'version': {version}}}\n"
             )
-            start = time.perf_counter()
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                shell.run_line_magic(
-                    "endpoint",
-                    f"deploy bench-ep cold --model {MODEL_1 / 'model'} --code {changed} "
-                    f"--scoring-script score.py --env {MODEL_1 / 'environment' / 'conda.yaml'}",
-                )
-                answer = shell.run_line_magic(
-                    "endpoint", f"invoke bench-ep --deployment cold --request-file {request}"
-                )
-            elapsed = time.perf_counter() - start
+            elapsed, _, answer = deploy_and_invoke("cold", changed)
             assert answer == {"version": version}, answer
             return elapsed
 

@@ -47,7 +47,7 @@ from pathlib import Path
 import httpx
 from _common import MODEL_1, print_table
 from support.arm import API, Arm, deployment_body, register_code, register_environment, register_model
-from support.load import Load, Outcome
+from support.load import Http, Load, Outcome
 from support.samples import SCORE_MODEL_1, sample_request, score_model_1
 from support.workspace import running_workspace
 
@@ -60,7 +60,11 @@ Target = tuple[str, str, dict[str, str]]
 
 
 class _UnixConnection(http.client.HTTPConnection):
-    """``http.client`` over a Unix domain socket."""
+    """``http.client`` over a Unix domain socket.
+
+    Not :func:`jupyter_mlep.runtime.uds_request`: that opens and closes a connection per request,
+    while these measurements reuse one kept-alive connection per client, as the router's do.
+    """
 
     def __init__(self, path: str, timeout: float) -> None:
         super().__init__("localhost", timeout=timeout)
@@ -279,7 +283,7 @@ def rolling_redeploys(
     codes = [register_code(arm, f"rolling-{v}", score_model_1(version=v)) for v in range(1, redeploys + 1)]
     path = f"/onlineEndpoints/{endpoint}/deployments/blue"
     to_first: list[float] = []
-    with Load(routed, {"Authorization": f"Bearer {key}"}, body, connections=4, rate=250) as load:
+    with Load(Http(routed, {"Authorization": f"Bearer {key}"}, body), connections=4, rate=250) as load:
         time.sleep(5)
         steady = load.snapshot()
         started = time.monotonic()

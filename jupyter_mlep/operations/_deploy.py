@@ -16,7 +16,6 @@ another Python, an image the process runtime ignores, a runtime fallback) end up
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,7 +30,8 @@ from .._errors import (
 from ..rest import OperationProgress, ProgressCallback, RestClient
 from ..specs import OnlineDeployment, validate_name
 from ._assets import ended_state, local_code_folder, local_model_path, register_deployment_assets
-from ._deployments import create_or_update_deployment, get_logs
+from ._build_log import StorageLog
+from ._deployments import create_or_update_deployment
 from ._endpoints import create_endpoint, delete_endpoint
 from ._results import DeployResult
 from ._traffic import format_split, set_traffic, split_traffic
@@ -118,60 +118,6 @@ def _say_endpoint_stays(exc: MlepError, endpoint: str) -> None:
         "or deploy again to it."
     )
     exc.hint = f"{exc.hint}\n{note}" if exc.hint else note
-
-
-_STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d) (.*)$")
-_BUILDING = re.compile(r"^environment \S+: building (.*?)(?: (?:in|\(log:) .*)?$")
-_BUILT = re.compile(r"^environment \S+: (ready in .*|reusing .*|image \S+ ready)$")
-_MILESTONE = re.compile(
-    r"^\s+(Resolved \d.*|Prepared \d.*|Installed \d.*|Successfully installed.*|Step \d+/\d+.*)"
-)
-_WARNING = re.compile(r"^warning: (.+)$")
-
-
-class _StorageLog:
-    """What the deployment's storage-initializer log says about this deploy: where the environment
-    build is, and the warnings (lines written since ``since``, local time to the second)."""
-
-    INTERVAL = 1.0
-    """Seconds between two reads while the deploy waits (a read is one request)."""
-
-    def __init__(self, client: RestClient, endpoint: str, name: str, since: str) -> None:
-        self.client, self.endpoint, self.name, self.since = client, endpoint, name, since
-        self.build = ""  # "", "running" or "done"
-        self.detail = ""
-        self.warnings: list[str] = []
-        self.readable = True
-        self._last = 0.0
-
-    def read(self, *, throttle: bool = False) -> None:
-        """Read the log's end again (at most once per :attr:`INTERVAL` with ``throttle``)."""
-        now = time.monotonic()
-        if not self.readable or (throttle and now - self._last < self.INTERVAL):
-            return
-        self._last = now
-        try:
-            text = get_logs(self.client, self.endpoint, self.name, lines=400, container="storage-initializer")
-        except RestError:
-            self.readable = False  # a service without this log: the phases go on without it
-            return
-        warnings: list[str] = []
-        for line in text.splitlines():
-            stamped = _STAMP.match(line)
-            if stamped is None:
-                continue
-            stamp, said = stamped.groups()
-            if stamp < self.since:
-                continue
-            if (built := _BUILT.match(said)) is not None:
-                self.build, self.detail = "done", built.group(1)
-            elif (building := _BUILDING.match(said)) is not None:
-                self.build, self.detail = "running", f"building {building.group(1)}"
-            elif self.build == "running" and (step := _MILESTONE.match(said)) is not None:
-                self.detail = step.group(1)
-            elif (warning := _WARNING.match(said)) is not None and warning.group(1) not in warnings:
-                warnings.append(warning.group(1))
-        self.warnings = warnings
 
 
 def _refused(exc: RestError) -> bool:
@@ -267,7 +213,7 @@ def deploy(
     say(f"Deploying {spec.name} to {name}")
 
     submitted: list[str] = []
-    storage = _StorageLog(client, name, spec.name, since)
+    storage = StorageLog(client, name, spec.name, since)
 
     def built() -> None:
         """The environment phase ends once the storage log says the build is over."""

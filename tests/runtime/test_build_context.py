@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 from support.samples import BASE_IMAGE, FAST_PROBE, write_script
+from support.servers import post_json
 
 from jupyter_mlep.runtime import Backend, DeploymentSpec, EnvironmentSpec, EnvironmentWarning
-
-from .serving import post_json
 
 SCRIPT = """\
 import os

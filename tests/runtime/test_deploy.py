@@ -11,11 +11,10 @@ from pathlib import Path
 import docker
 import pytest
 from support.samples import EXPECTED_MODEL_1, model_1_spec, write_script
+from support.servers import get, post_json, server_pids, tcp_listeners
 
 from jupyter_mlep._errors import DeploymentNotFoundError, DeploymentStartError
 from jupyter_mlep.runtime import Backend, get_backend
-
-from .serving import get, post_json, server_pids, tcp_listeners
 
 SCORE_ENV = """\
 import json

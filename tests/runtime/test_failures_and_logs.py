@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 from support.samples import EXPECTED_MODEL_1, model_1_spec, write_script
+from support.servers import post_json
 
 from jupyter_mlep._errors import DeploymentStartError, RuntimeBackendError
 from jupyter_mlep.runtime import Backend, ProbeSettings, RuntimeSettings, get_backend
-
-from .serving import post_json
 
 
 def test_script_without_run_fails_clearly(backend: Backend, model_1: Path, tmp_path: Path) -> None:

@@ -14,10 +14,10 @@ from pathlib import Path
 import docker
 import pytest
 from support.samples import model_1_spec, write_script
+from support.servers import get, post_json
 
 from jupyter_mlep.runtime import Backend
 
-from .serving import get, post_json
 from .test_deploy import _assert_nothing_runs, _launcher_pids
 
 STARTER = """\

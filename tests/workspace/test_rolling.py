@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from support.arm import Arm, deployment_body, register_code, register_environment, register_model
-from support.load import Load, Outcome, check_never_back
+from support.load import Http, Load, Outcome, check_never_back
 from support.samples import AZURE_IMAGE, BASE_IMAGE
 from support.workspace import running_workspace
 
@@ -71,11 +71,9 @@ class Rolling:
             self.model, register_code(self.arm, f"code-{uuid.uuid4().hex[:8]}", code), self.env
         )
 
-    def load(self) -> Load:
+    def load(self) -> Load[Http]:
         return Load(
-            self.scoring_uri,
-            {"Authorization": f"Bearer {self.key}"},
-            b'{"data": [1]}',
+            Http(self.scoring_uri, {"Authorization": f"Bearer {self.key}"}, b'{"data": [1]}'),
             connections=CONNECTIONS,
             rate=RATE,
             max_seconds=90,
@@ -154,12 +152,12 @@ def rolling(
             _remove_images(prefix)
 
 
-def _servers(load: Load, since: float) -> set[str]:
+def _servers(load: Load[Http], since: float) -> set[str]:
     """The server processes that answered requests started since ``since``."""
     return {json.loads(o.body)["server"] for o in load.snapshot() if o.start >= since and o.status == 200}
 
 
-def _no_failures(load: Load) -> list[Outcome]:
+def _no_failures(load: Load[Http]) -> list[Outcome]:
     outcomes = load.snapshot()
     failed = load.failures()
     summary = [(o.status, o.error or o.body[:200]) for o in failed[:5]]

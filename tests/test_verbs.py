@@ -215,6 +215,7 @@ def test_settings_are_validated_when_set(ip: Any) -> None:
 
 def test_status_lists_every_setting_with_its_source(ip: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLEP_RUNTIME", "process")
+    monkeypatch.setenv("MLEP_MAX_INSTANCES", "3")
     status = ip.run_line_magic("mlep", "status")
     text = repr(status)
     for name in ("target", "home", "api_version", "arm_url", "subscription_id", "resource_group"):
@@ -224,6 +225,7 @@ def test_status_lists_every_setting_with_its_source(ip: Any, monkeypatch: pytest
         assert variable in text
     assert status.status_payload()["kind"] == "settings"
     assert status.to_dict()["runtime"]["MLEP_RUNTIME"] == {"value": "process", "from": "environment variable"}
+    assert status.to_dict()["runtime"]["MLEP_MAX_INSTANCES"] == {"value": "3", "from": "environment variable"}
 
 
 def test_cli_status_lists_the_runtime_settings(capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,6 +23,7 @@ _RUNTIME = {
     "installer": "MLEP_INSTALLER",
     "python": "MLEP_PYTHON",
     "docker_timeout": "MLEP_DOCKER_TIMEOUT",
+    "max_instances": "MLEP_MAX_INSTANCES",
 }
 _HEAD = ("setting", "value", "from")
 

@@ -88,9 +88,15 @@ def register_code(
     path = Path(path)
     digest = content_hash(path)
     versions = client.paths.asset_versions("codes", name)
+    # the service matches the hash across every code name: keep this name's versions
+    own = f"/codes/{name}/versions/".lower()
     for item in client.list(versions, params={"hash": digest, "hashVersion": HASH_VERSION}):
         stored = (item.get("properties") or {}).get("properties") or {}
-        if stored.get("hash_sha256") == digest and stored.get("hash_version") == HASH_VERSION:
+        if (
+            stored.get("hash_sha256") == digest
+            and stored.get("hash_version") == HASH_VERSION
+            and own in str(item.get("id")).lower()
+        ):
             return _asset("codes", name, item, digest, reused=True)
     version = version or _next_version(client, "codes", name)
     pending = client.post(

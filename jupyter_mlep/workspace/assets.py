@@ -8,6 +8,16 @@ answers for every name of the curated table (:mod:`jupyter_mlep.specs._curated`)
 a ``condaFile`` listing its packages; other ``AzureML-`` names are 404 (the message lists the known
 ones), and the prefix is reserved. A ``condaFile`` sent with an environment version must parse and
 name valid requirements (400 naming the line otherwise).
+
+Versions are immutable, as in Azure: a PUT of an existing version whose content is the same
+answers 200 with it (its description, tags and archive flag take the new values, and new keys of
+its ``properties`` dictionary are added); any other change is a 409 ``UserError`` ("... is already
+registered and cannot be changed"), and the client registers the container's ``nextVersion``
+instead. Containers carry ``latestVersion`` (the newest version created) and ``nextVersion``.
+
+Code versions are found by content across the workspace: ``codes/<any name>/versions?hash=…``
+answers the code versions of every name whose ``hash_sha256`` (and ``hash_version``) match, as
+the service does for the SDK, which looks anonymous code up under a fresh name.
 """
 
 from __future__ import annotations
@@ -33,6 +43,9 @@ __all__ = ["FAMILIES", "find_version"]
 
 FAMILIES = {"models": "model", "codes": "code", "environments": "environment"}
 _ENV_REQUIRED_ROUTE_FIELDS = ("path", "port")
+_MUTABLE_VERSION_FIELDS = ("description", "tags", "isArchived", "stage")
+"""Fields of an asset version that a PUT of the same version may change (besides adding properties)."""
+_SERVER_VERSION_FIELDS = ("provisioningState", "environmentType")
 
 
 def _family(call: Call) -> str:
@@ -204,22 +217,24 @@ async def delete_container(call: Call) -> Response:
 async def list_versions(call: Call) -> Response:
     """``…Versions_List`` (``version``, ``tags``, ``hash``/``hashVersion`` for codes, ``$orderBy``)."""
     family, name = _family(call), call.params["name"]
-    records = _view_filter(call, _versions(call.ws, family, name))
+    content_hash = call.query("hash")
+    if content_hash and family == "codes":
+        # this name's versions first, then those of every other code container
+        candidates = _versions(call.ws, family, name) + [
+            version
+            for container in call.ws.store.children(_container_kind(family))
+            if container.name.lower() != name.lower()
+            for version in _versions(call.ws, family, container.name)
+        ]
+    else:
+        candidates = _versions(call.ws, family, name)
+    records = _view_filter(call, candidates)
     wanted_version = call.query("version")
     if wanted_version:
         records = [r for r in records if r.name == wanted_version]
-    content_hash = call.query("hash")
     if content_hash:
         hash_version = call.query("hashVersion")
-        records = [
-            r
-            for r in records
-            if (r.body["properties"].get("properties") or {}).get("hash_sha256") == content_hash
-            and (
-                hash_version is None
-                or (r.body["properties"].get("properties") or {}).get("hash_version") == hash_version
-            )
-        ]
+        records = [r for r in records if _hash_matches(r, content_hash, hash_version)]
     tags = call.query("tags")
     if tags:
         records = [r for r in records if _matches_tags(r.body["properties"].get("tags") or {}, tags)]
@@ -227,6 +242,13 @@ async def list_versions(call: Call) -> Response:
     if order.startswith("createdtime") or order.startswith("createdat"):
         records.sort(key=lambda r: r.created_at, reverse=order.endswith("desc"))
     return json_response(page(call, records, lambda r: _render_version(call.ws, family, r)))
+
+
+def _hash_matches(record: Record, content_hash: str, hash_version: str | None) -> bool:
+    stored = record.body["properties"].get("properties") or {}
+    return str(stored.get("hash_sha256")) == content_hash and (
+        hash_version is None or str(stored.get("hash_version")) == hash_version
+    )
 
 
 def _matches_tags(tags: dict[str, Any], wanted: str) -> bool:
@@ -320,8 +342,10 @@ async def put_version(call: Call) -> Response:
         props["environmentType"] = "UserCreated"
     props["provisioningState"] = "Succeeded"
     path = f"{family}/{name}/versions/{version}"
-    existing = ws.store.get(path)
     with ws.store.transaction():
+        existing = ws.store.get(path)
+        if existing is not None:
+            props = _same_version(ws, family, name, existing, props)
         container = _ensure_container(ws, family, name)
         record = ws.store.put(
             f"{container.path}/versions/{version}",
@@ -331,6 +355,48 @@ async def put_version(call: Call) -> Response:
             {"properties": props},
         )
     return json_response(_render_version(ws, family, record), 200 if existing else 201)
+
+
+def _comparable(props: dict[str, Any]) -> dict[str, Any]:
+    """The immutable content of version properties (absent and null are the same)."""
+    skipped = (*_MUTABLE_VERSION_FIELDS, *_SERVER_VERSION_FIELDS, "properties")
+    return {k: v for k, v in props.items() if k not in skipped and v is not None}
+
+
+def _same_version(
+    ws: Workspace, family: str, name: str, existing: Record, props: dict[str, Any]
+) -> dict[str, Any]:
+    """The properties to store for a PUT of an existing version, or a 409 when its content changes.
+
+    The mutable fields take the new values; the ``properties`` dictionary keeps its keys and gains
+    the new ones (a changed value is a change of content).
+    """
+    stored = dict(existing.body["properties"])
+    old_dict: dict[str, Any] = stored.get("properties") or {}
+    new_dict: dict[str, Any] = props.get("properties") or {}
+    altered = sorted(k for k in new_dict if k in old_dict and str(new_dict[k]) != str(old_dict[k]))
+    before, after = _comparable(stored), _comparable(props)
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if changed or altered:
+        container = ws.store.get(f"{family}/{name}")
+        next_version = (
+            _render_container(ws, family, container)["properties"]["nextVersion"] if container else None
+        )
+        fields = ", ".join([*changed, *(f"properties.{k}" for k in altered)])
+        raise ArmError(
+            409,
+            "UserError",
+            f"{FAMILIES[family].capitalize()} {name} with version {existing.name} "
+            f"is already registered and cannot be changed. Changed: {fields}. Register a new version"
+            + (f" (the next one is {next_version})" if next_version else "")
+            + ", or change only description, tags or isArchived.",
+            target="version",
+        )
+    for key in _MUTABLE_VERSION_FIELDS:
+        if key in props:
+            stored[key] = props[key]
+    stored["properties"] = {**old_dict, **new_dict}
+    return stored
 
 
 async def delete_version(call: Call) -> Response:

@@ -27,9 +27,21 @@ def http_date(iso: str) -> str:
     return formatdate(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp(), usegmt=True)
 
 
-def list_blobs(request: Request, store: Store, container: str, error: ErrorFactory) -> Response:
-    """List Blobs (``prefix``, ``delimiter``, ``maxresults``, ``marker``) as Azure's XML."""
+def list_blobs(
+    request: Request,
+    store: Store,
+    container: str,
+    error: ErrorFactory,
+    *,
+    metadata: Callable[[BlobMeta], dict[str, str]] | None = None,
+) -> Response:
+    """List Blobs (``prefix``, ``delimiter``, ``maxresults``, ``marker``, ``include=metadata``) as Azure's XML.
+
+    ``metadata`` gives a blob's user metadata, listed when ``include`` names ``metadata``.
+    """
     query = request.query_params
+    include = {part.strip().lower() for part in query.get("include", "").split(",") if part.strip()}
+    with_metadata = metadata is not None and "metadata" in include
     prefix = query.get("prefix", "")
     delimiter = query.get("delimiter")
     marker = query.get("marker", "")
@@ -72,9 +84,19 @@ def list_blobs(request: Request, store: Store, container: str, error: ErrorFacto
             f"<Content-MD5>{xml_escape(item.content_md5 or '')}</Content-MD5>"
             "<BlobType>BlockBlob</BlobType><AccessTier>Hot</AccessTier><AccessTierInferred>true</AccessTierInferred>"
             "<LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState>"
-            "<ServerEncrypted>true</ServerEncrypted></Properties></Blob>"
+            "<ServerEncrypted>true</ServerEncrypted></Properties>"
+            + (_metadata_xml(metadata(item)) if metadata is not None and with_metadata else "")
+            + "</Blob>"
         )
     parts.append("</Blobs>")
     parts.append(f"<NextMarker>{xml_escape(chunk[-1][0])}</NextMarker>" if rest_items else "<NextMarker />")
     parts.append("</EnumerationResults>")
     return Response("".join(parts), media_type="application/xml", headers={"x-ms-version": STORAGE_VERSION})
+
+
+def _metadata_xml(metadata: dict[str, str]) -> str:
+    return (
+        "<Metadata>"
+        + "".join(f"<{name}>{xml_escape(value)}</{name}>" for name, value in sorted(metadata.items()))
+        + "</Metadata>"
+    )

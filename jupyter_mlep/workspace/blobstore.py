@@ -2,7 +2,11 @@
 
 Path-style addressing as Azurite uses it: ``http://127.0.0.1:<port>/mlepstore/<container>/<blob>``.
 Operations: Create Container, Get Container Properties, List Blobs, Put Blob, Put Block,
-Put Block List, Get Blob (with ranges), HEAD (Get Blob Properties), Delete Blob.
+Put Block List, Get Blob (with ranges), HEAD (Get Blob Properties), Delete Blob, Set and Get Blob
+Metadata (``comp=metadata``). User metadata (``x-ms-meta-<name>`` headers) is taken at Put Blob,
+Put Block List and Set Blob Metadata, returned on Get Blob, Get Blob Properties and Get Blob
+Metadata, and listed with ``include=metadata``; it is kept in a JSON file per blob below
+``.metadata/`` next to the blob folders (names as sent, values as strings).
 
 Authorisation: a service SAS (``sr=b``/``sr=c``) signed with the account key that
 ``listSecrets`` returns, Shared Key signatures made with that key, or the admin token as
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -39,6 +44,8 @@ __all__ = ["ACCOUNT", "DEFAULT_CONTAINER", "BlobStore", "container_sas", "handle
 _STREAM_ABOVE = 8 * 1024 * 1024
 _CHUNK = 1024 * 1024
 _CONTAINER_NAME = re.compile(r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")
+_META_PREFIX = "x-ms-meta-"
+_META_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -62,6 +69,7 @@ class BlobStore:
         self.ws = ws
         (root / DEFAULT_CONTAINER).mkdir(mode=0o700, parents=True, exist_ok=True)
         (root / ".blocks").mkdir(mode=0o700, exist_ok=True)
+        (root / ".metadata").mkdir(mode=0o700, exist_ok=True)
 
     def container_dir(self, container: str) -> Path:
         """The folder of a container."""
@@ -75,8 +83,15 @@ class BlobStore:
         """The local file or folder of a blob or blob "folder" (for deployments)."""
         return self.root / container / prefix.strip("/")
 
-    def write(self, container: str, name: str, data: bytes, content_type: str | None) -> BlobMeta:
-        """Store a blob's bytes and metadata."""
+    def write(
+        self,
+        container: str,
+        name: str,
+        data: bytes,
+        content_type: str | None,
+        metadata: dict[str, str] | None = None,
+    ) -> BlobMeta:
+        """Store a blob's bytes, properties and user metadata (replacing what it had)."""
         target = self.blob_path(container, name)
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
@@ -88,15 +103,61 @@ class BlobStore:
             len(data),
             content_type or "application/octet-stream",
             base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii"),
-            f'"0x{uuid.uuid4().hex[:15].upper()}"',
+            _new_etag(),
             now_iso(),
         )
+        self.set_metadata(container, name, metadata or {})
         self.ws.store.save_blob(meta)
         return meta
+
+    def _metadata_file(self, container: str, name: str) -> Path:
+        return self.root / ".metadata" / f"{hashlib.sha256(f'{container}/{name}'.encode()).hexdigest()}.json"
+
+    def metadata(self, container: str, name: str) -> dict[str, str]:
+        """The user metadata of a blob (empty when it has none)."""
+        try:
+            stored = json.loads(self._metadata_file(container, name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in stored.items()} if isinstance(stored, dict) else {}
+
+    def set_metadata(self, container: str, name: str, metadata: dict[str, str]) -> None:
+        """Replace the user metadata of a blob (an empty mapping removes it)."""
+        target = self._metadata_file(container, name)
+        if not metadata:
+            target.unlink(missing_ok=True)
+            return
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        tmp.write_text(json.dumps(metadata, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, target)
 
     def block_dir(self, container: str, name: str) -> Path:
         """Where uncommitted blocks of a blob wait for Put Block List."""
         return self.root / ".blocks" / hashlib.sha256(f"{container}/{name}".encode()).hexdigest()
+
+
+def _new_etag() -> str:
+    return f'"0x{uuid.uuid4().hex[:15].upper()}"'
+
+
+def _request_metadata(request: Request) -> dict[str, str] | Response:
+    """The ``x-ms-meta-*`` headers of a request as a mapping, or a 400 for a name that is not allowed."""
+    metadata: dict[str, str] = {}
+    for raw_name, raw_value in request.headers.raw:
+        header = raw_name.decode("latin-1")
+        if not header.lower().startswith(_META_PREFIX):
+            continue
+        name = header[len(_META_PREFIX) :]
+        if not _META_NAME.match(name):
+            return _error(400, "InvalidMetadata", f"The metadata name '{name}' is not a valid C# identifier.")
+        if any(existing.lower() == name.lower() for existing in metadata):
+            return _error(400, "InvalidMetadata", f"The metadata name '{name}' is given twice.")
+        metadata[name] = raw_value.decode("latin-1").strip()
+    return metadata
+
+
+def _metadata_headers(metadata: dict[str, str]) -> dict[str, str]:
+    return {f"{_META_PREFIX}{name}": value for name, value in metadata.items()}
 
 
 def _valid_blob_name(name: str) -> bool:
@@ -173,6 +234,8 @@ async def handle_blob_request(
             return await _put_block(request, store, container, blob)
         if comp == "blocklist":
             return await _put_block_list(request, store, container, blob)
+        if comp == "metadata":
+            return _set_metadata(request, store, container, blob)
         if comp is not None:
             return _error(400, "UnsupportedQueryParameter", f"comp={comp} is not supported here.")
         return await _put_blob(request, store, container, blob)
@@ -180,6 +243,10 @@ async def handle_blob_request(
         denied = _authorise(request, store, container, blob, "r")
         if denied:
             return denied
+        if comp == "metadata":
+            return _get_metadata(store, container, blob)
+        if comp is not None:
+            return _error(400, "UnsupportedQueryParameter", f"comp={comp} is not supported here.")
         return _get_blob(request, store, container, blob, head=method == "HEAD")
     if method == "DELETE":
         denied = _authorise(request, store, container, blob, "d")
@@ -189,6 +256,7 @@ async def handle_blob_request(
         if meta is None:
             return _error(404, "BlobNotFound", "The specified blob does not exist.")
         store.blob_path(container, blob).unlink(missing_ok=True)
+        store.set_metadata(container, blob, {})
         store.ws.store.delete_blob(container, blob)
         return Response(
             status_code=202, headers={"x-ms-version": STORAGE_VERSION, "x-ms-delete-type-permanent": "true"}
@@ -219,7 +287,13 @@ async def _container_request(
         denied = _authorise(request, store, container, None, "l")
         if denied:
             return denied
-        return list_blobs(request, store.ws.store, container, _error)
+        return list_blobs(
+            request,
+            store.ws.store,
+            container,
+            _error,
+            metadata=lambda meta: store.metadata(container, meta.name),
+        )
     if method in ("GET", "HEAD") and comp is None:
         denied = _authorise(request, store, container, None, "r")
         if denied:
@@ -242,13 +316,16 @@ async def _put_blob(request: Request, store: BlobStore, container: str, blob: st
         return _error(400, "InvalidHeaderValue", f"Only BlockBlob is supported, not {blob_type}.")
     if _exists_but_must_not(request, store, container, blob):
         return _error(409, "BlobAlreadyExists", "The specified blob already exists.")
+    metadata = _request_metadata(request)
+    if isinstance(metadata, Response):
+        return metadata
     data = await request.body()
     md5 = request.headers.get("content-md5")
     if md5 and md5 != base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii"):
         return _error(400, "Md5Mismatch", "The MD5 value specified in the request did not match the content.")
     content_type = request.headers.get("x-ms-blob-content-type") or request.headers.get("content-type")
     try:
-        meta = store.write(container, blob, data, content_type)
+        meta = store.write(container, blob, data, content_type, metadata)
     except (IsADirectoryError, NotADirectoryError, FileExistsError):
         return _error(409, "BlobNameConflict", "A blob name conflicts with an existing blob 'folder' here.")
     return Response(status_code=201, headers=_headers(meta))
@@ -278,6 +355,9 @@ async def _put_block(request: Request, store: BlobStore, container: str, blob: s
 async def _put_block_list(request: Request, store: BlobStore, container: str, blob: str) -> Response:
     if _exists_but_must_not(request, store, container, blob):
         return _error(409, "BlobAlreadyExists", "The specified blob already exists.")
+    metadata = _request_metadata(request)
+    if isinstance(metadata, Response):
+        return metadata
     try:
         root = ElementTree.fromstring(await request.body())
     except ElementTree.ParseError:
@@ -295,11 +375,40 @@ async def _put_block_list(request: Request, store: BlobStore, container: str, bl
         chunks.append(path.read_bytes())
     content_type = request.headers.get("x-ms-blob-content-type")
     try:
-        meta = store.write(container, blob, b"".join(chunks), content_type)
+        meta = store.write(container, blob, b"".join(chunks), content_type, metadata)
     except (IsADirectoryError, NotADirectoryError, FileExistsError):
         return _error(409, "BlobNameConflict", "A blob name conflicts with an existing blob 'folder' here.")
     shutil.rmtree(store.block_dir(container, blob), ignore_errors=True)
     return Response(status_code=201, headers=_headers(meta))
+
+
+def _set_metadata(request: Request, store: BlobStore, container: str, blob: str) -> Response:
+    """Set Blob Metadata: the ``x-ms-meta-*`` headers replace all of the blob's metadata."""
+    meta = store.ws.store.blob(container, blob)
+    if meta is None or not store.blob_path(container, blob).is_file():
+        return _error(404, "BlobNotFound", "The specified blob does not exist.")
+    metadata = _request_metadata(request)
+    if isinstance(metadata, Response):
+        return metadata
+    store.set_metadata(container, blob, metadata)
+    meta.etag, meta.modified_at = _new_etag(), now_iso()
+    store.ws.store.save_blob(meta)
+    headers = _headers(meta)
+    headers.pop("Content-MD5")
+    return Response(status_code=200, headers=headers)
+
+
+def _get_metadata(store: BlobStore, container: str, blob: str) -> Response:
+    """Get Blob Metadata: the ``x-ms-meta-*`` headers, no body."""
+    meta = store.ws.store.blob(container, blob)
+    if meta is None or not store.blob_path(container, blob).is_file():
+        return _error(404, "BlobNotFound", "The specified blob does not exist.")
+    headers = _headers(meta)
+    headers.pop("Content-MD5")
+    headers.pop("x-ms-request-server-encrypted")
+    return Response(
+        status_code=200, headers={**headers, **_metadata_headers(store.metadata(container, blob))}
+    )
 
 
 def _get_blob(request: Request, store: BlobStore, container: str, blob: str, *, head: bool) -> Response:
@@ -313,6 +422,7 @@ def _get_blob(request: Request, store: BlobStore, container: str, blob: str, *, 
         "x-ms-blob-type": "BlockBlob",
         "Accept-Ranges": "bytes",
         "x-ms-creation-time": http_date(meta.modified_at),
+        **_metadata_headers(store.metadata(container, blob)),
     }
     size = meta.size
     start, end, status = 0, size - 1, 200

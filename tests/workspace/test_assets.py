@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import uuid
 
@@ -257,3 +258,93 @@ def test_jobs_are_stored_validated_listed_and_canceled(arm: Arm) -> None:
         response = arm.put(f"/jobs/{_name('bad')}", bad)
         assert response.status_code == 400, bad
         assert response.json()["error"]["code"] == "BadArgument"
+
+
+@pytest.mark.parametrize(
+    ("family", "props", "changed"),
+    [
+        (
+            "models",
+            {"modelUri": "azureml://datastores/workspaceblobstore/paths/m/", "modelType": "custom_model"},
+            {"modelUri": "azureml://datastores/workspaceblobstore/paths/other/"},
+        ),
+        ("codes", {"codeUri": "https://blobStorage/folderName"}, {"codeUri": "https://blobStorage/other"}),
+        (
+            "environments",
+            {"image": "python:3.11-slim", "condaFile": "name: x\ndependencies: [python=3.11]\n"},
+            {"condaFile": "name: x\ndependencies: [python=3.12]\n"},
+        ),
+    ],
+)
+def test_versions_are_immutable(
+    arm: Arm, family: str, props: dict[str, str], changed: dict[str, str]
+) -> None:
+    name = _name(f"immutable-{family[:-1]}")
+    path = f"/{family}/{name}/versions/1"
+    first = arm.put(path, {"properties": {**props, "tags": {"a": "1"}, "properties": {"k": "v"}}})
+    assert first.status_code == 201, first.text
+    same = arm.put(
+        path,
+        {"properties": {**props, "description": "new words", "tags": {"b": "2"}, "properties": {"k2": "v2"}}},
+    )
+    assert same.status_code == 200, same.text
+    kept = same.json()["properties"]
+    assert kept["description"] == "new words" and kept["tags"] == {"b": "2"}
+    assert kept["properties"] == {"k": "v", "k2": "v2"}  # properties can be added, not removed
+    assert {k: kept[k] for k in props} == props
+    assert same.json()["systemData"]["createdAt"] == first.json()["systemData"]["createdAt"]
+
+    refused = arm.put(path, {"properties": {**props, **changed}})
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "UserError"
+    kind = {"models": "Model", "codes": "Code", "environments": "Environment"}[family]
+    assert error["message"].startswith(
+        f"{kind} {name} with version 1 is already registered and cannot be changed."
+    )
+    assert next(iter(changed)) in error["message"] and "the next one is 2" in error["message"]
+    altered = arm.put(path, {"properties": {**props, "properties": {"k": "other"}}})
+    assert altered.status_code == 409 and "properties.k" in altered.json()["error"]["message"]
+    stored = arm.get(path).json()["properties"]
+    assert {k: stored[k] for k in props} == props  # the refused content did not replace it
+
+    container = arm.get(f"/{family}/{name}").json()["properties"]
+    assert container["latestVersion"] == "1" and container["nextVersion"] == "2"
+    # what the SDK does next: register the container's nextVersion
+    assert arm.put(f"/{family}/{name}/versions/2", {"properties": {**props, **changed}}).status_code == 201
+    # an update of an older version keeps the newest as latestVersion
+    assert arm.put(path, {"properties": {**props, "description": "later"}}).status_code == 200
+    container = arm.get(f"/{family}/{name}").json()["properties"]
+    assert container["latestVersion"] == "2" and container["nextVersion"] == "3"
+
+
+def test_code_hash_lookup_spans_every_code_name(arm: Arm) -> None:
+    owner, other, fresh = _name("hash-owner"), _name("hash-other"), f"{uuid.uuid4()}"
+    digest = hashlib.sha256(uuid.uuid4().bytes).hexdigest()
+    for name in (owner, other):
+        created = arm.put(
+            f"/codes/{name}/versions/3",
+            {
+                "properties": {
+                    "codeUri": f"https://blobStorage/{name}",
+                    "isAnonymous": True,
+                    "properties": {"hash_sha256": digest, "hash_version": "202208"},
+                }
+            },
+        )
+        assert created.status_code == 201, created.text
+    query = {"hash": digest, "hashVersion": "202208"}
+    # the SDK looks anonymous code up under a name it has just made up
+    found = arm.get(f"/codes/{fresh}/versions", params=query)
+    assert found.status_code == 200, found.text
+    ids = [item["id"] for item in found.json()["value"]]
+    assert sorted(ids) == sorted(arm.url(f"/codes/{n}/versions/3") for n in (owner, other))
+    for item in found.json()["value"]:
+        assert item["properties"]["properties"]["hash_sha256"] == digest
+    # the name asked for comes first
+    mine = arm.get(f"/codes/{other}/versions", params=query).json()["value"]
+    assert mine[0]["id"] == arm.url(f"/codes/{other}/versions/3")
+    assert arm.get(f"/codes/{fresh}/versions", params={**query, "hashVersion": "1"}).json()["value"] == []
+    assert arm.get(f"/codes/{fresh}/versions", params={"hash": "0" * 64}).json()["value"] == []
+    # without a hash a list stays the versions of one name
+    assert arm.get(f"/codes/{fresh}/versions").json()["value"] == []

@@ -197,3 +197,93 @@ def test_delete_blob_and_containers(blob_http: httpx.Client, key: str, arm: Arm)
         assert account.get(f"/{container}", params={"restype": "container"}).status_code == 200
         assert account.get("/no-such-container/x.txt").status_code == 404
         assert account.put("/Bad_Name", params={"restype": "container"}).status_code == 400
+
+
+def test_blob_metadata_set_get_head_list_and_delete(blob_http: httpx.Client, key: str) -> None:
+    sas = make_sas(key)
+    name = f"meta/{uuid.uuid4().hex}/score.py"
+    put = blob_http.put(
+        f"/{name}?{sas}",
+        content=b"x",
+        headers={"x-ms-blob-type": "BlockBlob", "x-ms-meta-name": "code-a", "x-ms-meta-Version": "1"},
+    )
+    assert put.status_code == 201, put.text
+    head = blob_http.head(f"/{name}?{sas}")
+    assert head.headers["x-ms-meta-name"] == "code-a" and head.headers["x-ms-meta-version"] == "1"
+    assert blob_http.get(f"/{name}?{sas}").headers["x-ms-meta-name"] == "code-a"
+
+    metadata = {**qs(sas), "comp": "metadata"}
+    before = head.headers["ETag"]
+    updated = blob_http.put(
+        f"/{name}", params=metadata, headers={"x-ms-meta-upload_status": "completed", "x-ms-meta-name": "b"}
+    )
+    assert updated.status_code == 200, updated.text
+    assert updated.headers["ETag"] != before and "Last-Modified" in updated.headers
+    for method in ("GET", "HEAD"):
+        got = blob_http.request(method, f"/{name}", params=metadata)
+        assert got.status_code == 200 and got.content == b""
+        meta = {k: v for k, v in got.headers.items() if k.startswith("x-ms-meta-")}
+        assert meta == {"x-ms-meta-upload_status": "completed", "x-ms-meta-name": "b"}  # replaced, not merged
+        assert got.headers["ETag"] == updated.headers["ETag"]
+    assert blob_http.get(f"/{name}?{sas}").content == b"x"  # the content is untouched
+
+    listed = blob_http.get(
+        "", params={**qs(sas), "restype": "container", "comp": "list", "prefix": name, "include": "metadata"}
+    )
+    blob = ElementTree.fromstring(listed.content).find("Blobs/Blob")
+    assert blob is not None
+    assert {e.tag: e.text for e in blob.findall("Metadata/*")} == {"name": "b", "upload_status": "completed"}
+    plain = blob_http.get("", params={**qs(sas), "restype": "container", "comp": "list", "prefix": name})
+    assert b"<Metadata>" not in plain.content
+
+    cleared = blob_http.put(f"/{name}", params=metadata)
+    assert cleared.status_code == 200
+    assert not [k for k in blob_http.head(f"/{name}?{sas}").headers if k.startswith("x-ms-meta-")]
+
+    bad = blob_http.put(f"/{name}", params=metadata, headers={"x-ms-meta-1bad": "x"})
+    assert bad.status_code == 400 and bad.headers["x-ms-error-code"] == "InvalidMetadata"
+    missing = blob_http.put(f"/meta/{uuid.uuid4().hex}", params=metadata, headers={"x-ms-meta-a": "1"})
+    assert missing.status_code == 404 and missing.headers["x-ms-error-code"] == "BlobNotFound"
+    assert blob_http.get(f"/meta/{uuid.uuid4().hex}", params=metadata).status_code == 404
+
+    # Set Blob Metadata needs write permission, Get Blob Metadata read permission
+    read_only = {**qs(make_sas(key, permissions="r")), "comp": "metadata"}
+    refused = blob_http.put(f"/{name}", params=read_only, headers={"x-ms-meta-a": "1"})
+    assert (
+        refused.status_code == 403 and refused.headers["x-ms-error-code"] == "AuthorizationPermissionMismatch"
+    )
+    assert blob_http.get(f"/{name}", params=read_only).status_code == 200
+    write_only = {**qs(make_sas(key, permissions="w")), "comp": "metadata"}
+    assert blob_http.get(f"/{name}", params=write_only).status_code == 403
+    assert (
+        blob_http.put(f"/{name}", params={"comp": "metadata"}, headers={"x-ms-meta-a": "1"}).status_code
+        == 403
+    )
+
+    blob_http.put(f"/{name}", params=metadata, headers={"x-ms-meta-a": "1"})
+    assert blob_http.delete(f"/{name}?{sas}").status_code == 202
+    again = blob_http.put(f"/{name}?{sas}", content=b"y", headers={"x-ms-blob-type": "BlockBlob"})
+    assert again.status_code == 201
+    assert not [k for k in blob_http.head(f"/{name}?{sas}").headers if k.startswith("x-ms-meta-")]
+    assert blob_http.get(f"/{name}", params={**qs(sas), "comp": "tags"}).status_code == 400
+
+
+def test_block_list_takes_metadata(blob_http: httpx.Client, key: str) -> None:
+    sas = make_sas(key)
+    name = f"meta/{uuid.uuid4().hex}/blocks.bin"
+    block_id = base64.b64encode(b"block-1").decode()
+    assert (
+        blob_http.put(
+            f"/{name}", params={**qs(sas), "comp": "block", "blockid": block_id}, content=b"ab"
+        ).status_code
+        == 201
+    )
+    committed = blob_http.put(
+        f"/{name}",
+        params={**qs(sas), "comp": "blocklist"},
+        content=f"<BlockList><Latest>{block_id}</Latest></BlockList>".encode(),
+        headers={"x-ms-meta-upload_status": "completed"},
+    )
+    assert committed.status_code == 201, committed.text
+    head = blob_http.head(f"/{name}?{sas}")
+    assert head.headers["x-ms-meta-upload_status"] == "completed" and head.headers["Content-Length"] == "2"

@@ -16,6 +16,8 @@ What it serves (all on the same port):
   computes and jobs, with Azure's long-running-operation protocol and error bodies;
 * a blob store (``/mlepstore/<container>/<blob>``, SAS-checked) behind ``workspaceblobstore``;
 * the scoring router (``/endpoints/<name>/score`` and ``/swagger.json``);
+* the discovery document the workspace resource's ``discoveryUrl`` names (``/discovery``), see
+  :mod:`.discovery`;
 * its own namespace ``/mlep/v1/`` (``info``, ``counters``, ``faults``), see :mod:`.admin`.
 
 Where it differs from Azure, on purpose:
@@ -27,7 +29,9 @@ Where it differs from Azure, on purpose:
   account URL (path-style), since ``{protocol}://{account}.blob.{endpoint}`` does not apply;
 * asset URIs may also be ``file://`` URIs or absolute local paths (nothing to upload);
 * the admin token is the bearer token of the management plane, of the blob store (like an
-  Entra token) and of ``AADToken`` endpoints.
+  Entra token) and of ``AADToken`` endpoints;
+* the ``discoveryUrl`` carries a signature (clients fetch it without credentials, as from
+  Azure's anonymous discovery service); every service it names is this server.
 
 Faults on purpose (off by default) and router counters: see :mod:`.faults` and
 :mod:`.counters`. Start and stop from a terminal: ``jupyter-mlep workspace start|stop|status``.

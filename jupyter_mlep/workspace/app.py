@@ -4,6 +4,7 @@ Requests are dispatched by path:
 
 * ``/endpoints/<name>/score|swagger.json``: the scoring router (endpoint credentials);
 * ``/mlepstore/…``: the blob store (SAS or admin token);
+* ``/discovery``: the discovery document (its signed URL, or the admin token);
 * ``/mlep/v1/…``: the workspace's own routes (admin token);
 * everything else: the ARM management plane (admin token, then ``api-version``).
 """
@@ -37,6 +38,7 @@ from .auth import bearer, matches_any
 from .blobstore import ACCOUNT, BlobStore, handle_blob_request
 from .context import Call, Workspace
 from .deployments import render_deployment
+from .discovery import DISCOVERY_PATH, handle_discovery
 from .endpoints import DEPLOYMENT_KIND, render_endpoint
 from .faults import Fault
 from .lro import RETRY_AFTER_SECONDS, OperationRunner
@@ -139,6 +141,8 @@ async def _answer(request: Request) -> Response:
         if path == f"/{ACCOUNT}" or path.startswith(f"/{ACCOUNT}/"):
             container, _, blob = path[len(ACCOUNT) + 2 :].partition("/")
             return await handle_blob_request(request, services.blobs, container, blob or None)
+        if path == DISCOVERY_PATH:
+            return handle_discovery(request, ws)
         if not matches_any(bearer(request.headers.get("authorization")), [ws.admin_token]):
             raise ArmError(
                 401,

@@ -37,7 +37,7 @@ from .arm import WORKSPACE_PATH, ArmError, bad_request, json_response, not_found
 from .blobstore import ACCOUNT, DEFAULT_CONTAINER, container_sas
 from .context import Call, Workspace
 from .store import Record
-from .validation import check_asset_name, optional_dict
+from .validation import canonical, check_asset_name, list_view, optional_dict
 
 __all__ = ["FAMILIES", "find_version"]
 
@@ -134,11 +134,25 @@ def _render_container(ws: Workspace, family: str, record: Record) -> dict[str, A
 
 
 def _render_version(ws: Workspace, family: str, record: Record) -> dict[str, Any]:
-    return envelope(ws, record, _type(family, True))
+    body = envelope(ws, record, _type(family, True))
+    if family == "models":
+        body["properties"]["flavors"] = _flavors(body["properties"].get("flavors"))
+    return body
+
+
+def _flavors(flavors: object) -> dict[str, Any]:
+    """A model's ``flavors`` as Azure serves them: always an object (``{}`` when none), each flavor
+    ``{"data": {…}}`` (clients read ``flavor.data``)."""
+    if not isinstance(flavors, dict):
+        return {}
+    return {
+        name: {**value, "data": value.get("data") or {}} if isinstance(value, dict) else {"data": {}}
+        for name, value in flavors.items()
+    }
 
 
 def _view_filter(call: Call, records: list[Record]) -> list[Record]:
-    view = call.query("listViewType") or "ActiveOnly"
+    view = list_view(call.query("listViewType"))
     if view == "All":
         return records
     archived = view == "ArchivedOnly"
@@ -290,9 +304,9 @@ def _check_version_props(family: str, props: dict[str, Any], label: str = "") ->
                         f"'properties.inferenceConfig.{route}' needs path and port.",
                         target=f"properties.inferenceConfig.{route}",
                     )
-        os_type = props.get("osType")
-        if os_type is not None and os_type not in ("Linux", "Windows"):
-            raise bad_request(f"Unknown osType {os_type!r}.", target="properties.osType")
+        os_type = canonical(props.get("osType"), ("Linux", "Windows"), "properties.osType")
+        if os_type is not None:
+            props["osType"] = os_type
     if family == "codes" and props.get("codeUri") is not None and not isinstance(props["codeUri"], str):
         raise bad_request("'properties.codeUri' must be a string.", target="properties.codeUri")
     if family == "models" and props.get("modelUri") is not None and not isinstance(props["modelUri"], str):
@@ -412,9 +426,11 @@ async def start_pending_upload(call: Call) -> Response:
     if family != "codes":
         raise not_found("operation", "startPendingUpload")
     body = await call.body()
-    upload_type = body.get("pendingUploadType") or "TemporaryBlobReference"
-    if upload_type not in ("None", "TemporaryBlobReference"):
-        raise bad_request(f"Unknown pendingUploadType {upload_type!r}.", target="pendingUploadType")
+    upload_type = canonical(
+        body.get("pendingUploadType") or "TemporaryBlobReference",
+        ("None", "TemporaryBlobReference"),
+        "pendingUploadType",
+    )
     upload_id = body.get("pendingUploadId") or str(uuid.uuid4())
     if not isinstance(upload_id, str) or not re.match(r"^[A-Za-z0-9._-]{1,128}$", upload_id):
         raise bad_request(

@@ -102,6 +102,10 @@ class TokenSigner:
             and claim["exp"] > time.time()
         )
 
+    def signature(self, claim: str) -> str:
+        """The signature of a fixed ``claim`` (URLs that carry their own credential)."""
+        return self._sign(claim)
+
     def _sign(self, payload: str) -> str:
         digest = hmac.new(self._key, payload.encode("ascii", "replace"), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")

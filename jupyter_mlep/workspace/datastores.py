@@ -18,7 +18,7 @@ from .arm import bad_request, json_response, not_found
 from .blobstore import ACCOUNT, DEFAULT_CONTAINER
 from .context import Call, Workspace
 from .store import Record
-from .validation import check_asset_name, optional_dict
+from .validation import canonical, check_asset_name, optional_dict
 
 __all__ = ["DEFAULT_DATASTORE", "ensure_default_datastore", "resolve_datastore"]
 
@@ -124,11 +124,9 @@ async def put_datastore(call: Call) -> Response:
     if not isinstance(body.get("properties"), dict):
         raise bad_request("The field 'properties' is required.", target="properties")
     props = dict(body["properties"])
-    if props.get("datastoreType") not in _TYPES:
-        raise bad_request(
-            f"Unknown or missing datastoreType {props.get('datastoreType')!r}.",
-            target="properties.datastoreType",
-        )
+    props["datastoreType"] = canonical(
+        props.get("datastoreType"), _TYPES, "properties.datastoreType", required=True
+    )
     credentials = optional_dict(props, "credentials", "properties.")
     if not credentials.get("credentialsType"):
         raise bad_request(

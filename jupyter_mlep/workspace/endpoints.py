@@ -10,11 +10,12 @@ from starlette.responses import Response
 
 from ._render import envelope, page
 from .arm import LOCATION, ArmError, bad_request, json_response, not_found
-from .auth import new_key
+from .auth import matches_any, new_key
 from .context import Call, Workspace
 from .lro import OperationRunner
 from .store import Record
 from .validation import (
+    canonical,
     check_endpoint_body,
     check_endpoint_name,
     check_mirror_traffic,
@@ -86,7 +87,9 @@ async def list_endpoints(call: Call) -> Response:
     name = call.query("name")
     if name:
         records = [r for r in records if r.name.lower() == name.lower()]
-    order = call.query("orderBy")
+    order = canonical(
+        call.query("orderBy"), ("CreatedAtDesc", "CreatedAtAsc", "UpdatedAtDesc", "UpdatedAtAsc"), "orderBy"
+    )
     if order:
         field = "created_at" if order.startswith("CreatedAt") else "modified_at"
         records.sort(key=lambda r: getattr(r, field), reverse=order.endswith("Desc"))
@@ -253,13 +256,15 @@ async def list_keys(call: Call) -> Response:
 
 
 async def regenerate_keys(call: Call) -> Response:
-    """``OnlineEndpoints_RegenerateKeys``: 202, then the key changes."""
+    """``OnlineEndpoints_RegenerateKeys``: 202, then the key changes.
+
+    ``keyValue`` is "the value the key is set to": a value other than the current key becomes the
+    key; no value, or the current key itself (what the Azure ML SDK sends), gives a new random key.
+    """
     ws = call.ws
     record = find_endpoint(ws, call.params["endpoint"])
     body = await call.body()
-    key_type = body.get("keyType")
-    if str(key_type).lower() not in ("primary", "secondary"):
-        raise bad_request(f"'keyType' must be Primary or Secondary, not {key_type!r}.", target="keyType")
+    key_type = canonical(body.get("keyType"), ("Primary", "Secondary"), "keyType", required=True)
     value = body.get("keyValue")
     if value is not None and (not isinstance(value, str) or not value):
         raise bad_request("'keyValue' must be a non-empty string.", target="keyValue")
@@ -269,6 +274,8 @@ async def regenerate_keys(call: Call) -> Response:
         )
     ws.operations.refuse_if_busy(f"endpoint '{record.name}'", record.id)
     secret_name = f"key:{record.id}:{str(key_type).lower()}"
+    if value is not None and matches_any(value, [ws.store.secret(secret_name)]):
+        value = None  # the current key: regenerate it
 
     async def work() -> None:
         ws.store.set_secret(secret_name, value or new_key())

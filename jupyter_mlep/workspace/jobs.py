@@ -11,7 +11,7 @@ from .arm import bad_request, json_response, not_found
 from .context import Call, Workspace
 from .lro import OperationRunner
 from .store import Record
-from .validation import check_asset_name, check_job_body, optional_dict
+from .validation import check_asset_name, check_job_body, list_view, optional_dict
 
 __all__ = ["TERMINAL_STATUSES"]
 
@@ -40,7 +40,7 @@ async def list_jobs(call: Call) -> Response:
     tag = call.query("tag")
     if tag:
         records = [r for r in records if tag in (r.body["properties"].get("tags") or {})]
-    view = call.query("listViewType") or "ActiveOnly"
+    view = list_view(call.query("listViewType"))
     if view != "All":
         archived = view == "ArchivedOnly"
         records = [r for r in records if bool(r.body["properties"].get("isArchived")) == archived]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 from .._errors import SpecValidationError
 from ..specs import validate_instance_count, validate_name, validate_traffic
@@ -17,6 +17,7 @@ from .arm import bad_request
 
 __all__ = [
     "AUTH_MODES",
+    "canonical",
     "check_asset_name",
     "check_capacity",
     "check_deployment_body",
@@ -26,16 +27,23 @@ __all__ = [
     "check_job_body",
     "check_mirror_traffic",
     "check_traffic",
+    "list_view",
     "normalise_auth_mode",
     "optional_dict",
 ]
 
 AUTH_MODES = {"key": "Key", "amltoken": "AMLToken", "aadtoken": "AADToken"}
 _COMPUTE_TYPES = {"managed": "Managed", "kubernetes": "Kubernetes", "azuremlcompute": "AzureMLCompute"}
+_NETWORK_ACCESS = ("Enabled", "Disabled")
+_SCALE_TYPES = ("Default", "TargetUtilization")
+_GOALS = ("Minimize", "Maximize")
+_SAMPLING_ALGORITHMS = ("Random", "Grid", "Bayesian")
+_RANDOM_RULES = ("Random", "Sobol")
+_TERMINATION_POLICIES = ("Bandit", "MedianStopping", "TruncationSelection")
 _ASSET_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$")
 _ASSET_VERSION = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,99}$")
 _DURATION = re.compile(r"^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
-_JOB_TYPES = {"Command", "Sweep", "Pipeline", "AutoML", "Spark"}
+_JOB_TYPES = ("AutoML", "Command", "Pipeline", "Spark", "Sweep")
 
 
 def _spec_rule(target: str, check: Callable[[], object]) -> None:
@@ -44,6 +52,35 @@ def _spec_rule(target: str, check: Callable[[], object]) -> None:
         check()
     except SpecValidationError as exc:
         raise bad_request(exc.message, target=target) from None
+
+
+@overload
+def canonical(value: object, allowed: Iterable[str], field: str, *, required: Literal[True]) -> str: ...
+@overload
+def canonical(value: object, allowed: Iterable[str], field: str, *, required: bool = False) -> str | None: ...
+def canonical(value: object, allowed: Iterable[str], field: str, *, required: bool = False) -> str | None:
+    """An enum value in its canonical case: the service accepts any case (``maximize``, ``KEY``) and
+    answers with the spelling of the spec. None stays None unless ``required``; anything else
+    unknown is a 400 naming ``field`` and the allowed values."""
+    if value is None and not required:
+        return None
+    choices = list(allowed)
+    if isinstance(value, str):
+        for choice in choices:
+            if choice.lower() == value.lower():
+                return choice
+    if value is None:
+        raise bad_request(
+            f"The field '{field}' is required. Allowed values: {', '.join(choices)}.", target=field
+        )
+    raise bad_request(f"Unknown {field} {value!r}. Allowed values: {', '.join(choices)}.", target=field)
+
+
+def list_view(value: str | None) -> str:
+    """The ``listViewType`` query parameter in its canonical case (default ``ActiveOnly``)."""
+    return canonical(
+        value or "ActiveOnly", ("ActiveOnly", "ArchivedOnly", "All"), "listViewType", required=True
+    )
 
 
 def check_endpoint_name(name: str) -> None:
@@ -149,9 +186,9 @@ def check_endpoint_body(body: Mapping[str, Any]) -> dict[str, Any]:
     """An ``OnlineEndpoint`` PUT body; returns its ``properties``. Traffic is checked separately."""
     props = _properties(body)
     props["authMode"] = normalise_auth_mode(props.get("authMode"))
-    access = props.get("publicNetworkAccess")
-    if access is not None and str(access).lower() not in ("enabled", "disabled"):
-        raise bad_request(f"Unknown publicNetworkAccess '{access}'.", target="properties.publicNetworkAccess")
+    access = canonical(props.get("publicNetworkAccess"), _NETWORK_ACCESS, "properties.publicNetworkAccess")
+    if access is not None:
+        props["publicNetworkAccess"] = access
     for key in ("properties",):
         optional_dict(props, key, "properties.")
     keys = props.get("keys")
@@ -181,13 +218,18 @@ def check_deployment_body(body: Mapping[str, Any]) -> dict[str, Any]:
             "The field 'properties.endpointComputeType' is required (Managed or Kubernetes).",
             target="properties.endpointComputeType",
         )
-    canonical = _COMPUTE_TYPES.get(str(compute).lower())
-    if canonical is None:
+    compute_type = _COMPUTE_TYPES.get(str(compute).lower())
+    if compute_type is None:
         raise bad_request(
             f"Unknown endpointComputeType '{compute}'. Allowed values: Managed, Kubernetes, AzureMLCompute.",
             target="properties.endpointComputeType",
         )
-    props["endpointComputeType"] = canonical
+    props["endpointComputeType"] = compute_type
+    egress = canonical(
+        props.get("egressPublicNetworkAccess"), _NETWORK_ACCESS, "properties.egressPublicNetworkAccess"
+    )
+    if egress is not None:
+        props["egressPublicNetworkAccess"] = egress
     code = props.get("codeConfiguration")
     if code is not None and (
         not isinstance(code, dict)
@@ -214,10 +256,9 @@ def check_deployment_body(body: Mapping[str, Any]) -> dict[str, Any]:
     for field in ("requestTimeout", "maxQueueWait"):
         _check_duration(request.get(field), f"properties.requestSettings.{field}")
     scale = optional_dict(props, "scaleSettings", "properties.")
-    if scale and scale.get("scaleType") not in ("Default", "TargetUtilization"):
-        raise bad_request(
-            f"Unknown scaleSettings.scaleType {scale.get('scaleType')!r}. Allowed values: Default, TargetUtilization.",
-            target="properties.scaleSettings.scaleType",
+    if scale:
+        scale["scaleType"] = canonical(
+            scale.get("scaleType"), _SCALE_TYPES, "properties.scaleSettings.scaleType", required=True
         )
     check_sku(body.get("sku"))
     return props
@@ -251,12 +292,8 @@ def check_capacity(capacity: object, limit: int, reason: str) -> None:
 def check_job_body(body: Mapping[str, Any]) -> dict[str, Any]:
     """A ``JobBase`` PUT body: ``jobType`` and the fields its type requires."""
     props = _properties(body)
-    job_type = props.get("jobType")
-    if job_type not in _JOB_TYPES:
-        raise bad_request(
-            f"Unknown or missing jobType {job_type!r}. Allowed values: {', '.join(sorted(_JOB_TYPES))}.",
-            target="properties.jobType",
-        )
+    job_type = canonical(props.get("jobType"), _JOB_TYPES, "properties.jobType", required=True)
+    props["jobType"] = job_type
     required = {
         "Command": ("command", "environmentId"),
         "Sweep": ("objective", "samplingAlgorithm", "searchSpace", "trial"),
@@ -269,14 +306,35 @@ def check_job_body(body: Mapping[str, Any]) -> dict[str, Any]:
             )
     if job_type == "Sweep":
         objective = props["objective"]
-        if (
-            not isinstance(objective, dict)
-            or objective.get("goal") not in ("Minimize", "Maximize")
-            or not objective.get("primaryMetric")
-        ):
+        if not isinstance(objective, dict) or not objective.get("primaryMetric"):
             raise bad_request(
                 "'properties.objective' needs goal (Minimize or Maximize) and primaryMetric.",
                 target="properties.objective",
+            )
+        objective["goal"] = canonical(
+            objective.get("goal"), _GOALS, "properties.objective.goal", required=True
+        )
+        algorithm = props["samplingAlgorithm"]
+        if not isinstance(algorithm, dict):
+            raise bad_request(
+                "'properties.samplingAlgorithm' must be an object.", target="properties.samplingAlgorithm"
+            )
+        algorithm["samplingAlgorithmType"] = canonical(
+            algorithm.get("samplingAlgorithmType"),
+            _SAMPLING_ALGORITHMS,
+            "properties.samplingAlgorithm.samplingAlgorithmType",
+            required=True,
+        )
+        rule = canonical(algorithm.get("rule"), _RANDOM_RULES, "properties.samplingAlgorithm.rule")
+        if rule is not None:
+            algorithm["rule"] = rule
+        policy = optional_dict(props, "earlyTermination", "properties.")
+        if policy:
+            policy["policyType"] = canonical(
+                policy.get("policyType"),
+                _TERMINATION_POLICIES,
+                "properties.earlyTermination.policyType",
+                required=True,
             )
         trial = props["trial"]
         if not isinstance(trial, dict) or not trial.get("command") or not trial.get("environmentId"):

@@ -372,9 +372,10 @@ async def put_version(call: Call) -> Response:
 
 
 def _comparable(props: dict[str, Any]) -> dict[str, Any]:
-    """The immutable content of version properties (absent and null are the same)."""
+    """The immutable content of version properties (absent, null and an empty object are the same:
+    a model stored without flavors is rendered with ``flavors: {}``, which a client may send back)."""
     skipped = (*_MUTABLE_VERSION_FIELDS, *_SERVER_VERSION_FIELDS, "properties")
-    return {k: v for k, v in props.items() if k not in skipped and v is not None}
+    return {k: v for k, v in props.items() if k not in skipped and v is not None and v != {}}
 
 
 def _same_version(

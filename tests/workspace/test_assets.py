@@ -318,6 +318,18 @@ def test_versions_are_immutable(
     assert container["latestVersion"] == "2" and container["nextVersion"] == "3"
 
 
+def test_a_model_sent_back_as_rendered_is_the_same_version(arm: Arm) -> None:
+    path = f"/models/{_name('round-trip')}/versions/1"
+    props = {"modelUri": "azureml://datastores/workspaceblobstore/paths/m/", "modelType": "custom_model"}
+    assert arm.put(path, {"properties": props}).status_code == 201
+    rendered = arm.get(path).json()["properties"]
+    assert rendered["flavors"] == {}  # stored without flavors, rendered with an empty object
+    again = arm.put(path, {"properties": {**props, "flavors": rendered["flavors"]}})
+    assert again.status_code == 200, again.text
+    flavored = arm.put(path, {"properties": {**props, "flavors": {"python_function": {"data": {}}}}})
+    assert flavored.status_code == 409, flavored.text
+
+
 def test_code_hash_lookup_spans_every_code_name(arm: Arm) -> None:
     owner, other, fresh = _name("hash-owner"), _name("hash-other"), f"{uuid.uuid4()}"
     digest = hashlib.sha256(uuid.uuid4().bytes).hexdigest()

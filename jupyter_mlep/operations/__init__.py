@@ -12,7 +12,7 @@ with the endpoint's key or token) are the high-level calls; each result renders 
 :func:`get_swagger` reads an endpoint's OpenAPI document.
 """
 
-from ._assets import DeploymentAssets, register_deployment_assets, register_environment
+from ._assets import DeploymentAssets, register_data, register_deployment_assets, register_environment
 from ._connect import connect
 from ._counters import (
     CountersWindow,
@@ -127,6 +127,7 @@ __all__ = [
     "parse_interval",
     "parse_steps",
     "regenerate_key",
+    "register_data",
     "register_deployment_assets",
     "register_environment",
     "rollout",

@@ -1,4 +1,5 @@
-"""Registering a deployment's inline assets: a model path, a code folder, an inline environment.
+"""Registering a deployment's inline assets (a model path, a code folder, an inline environment),
+and data assets (:func:`register_data`).
 
 ``azureml:name:version`` references are kept as they are (the spec turns them into ids).
 """
@@ -10,15 +11,26 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .._errors import OperationTimeoutError, SpecValidationError
-from ..rest import RegisteredAsset, RestClient, register_code, register_model
-from ..specs import Environment, Model, OnlineDeployment, require_local_path
+from ..rest import (
+    HASH_TAG,
+    RegisteredAsset,
+    RestClient,
+    content_hash,
+    datastore_container,
+    default_datastore,
+    register_code,
+    register_model,
+)
+from ..specs import Data, Environment, Model, OnlineDeployment, require_local_path
 
 __all__ = [
     "DeploymentAssets",
     "local_code_folder",
     "local_model_path",
+    "register_data",
     "register_deployment_assets",
     "register_environment",
 ]
@@ -68,6 +80,110 @@ def register_environment(client: RestClient, environment: Environment, *, name: 
         return str(existing["id"])
     created = client.put(client.paths.environment_version(name, version), body)
     return str(created["id"])
+
+
+def register_data(
+    client: RestClient,
+    spec: Data,
+    *,
+    datastore: str | None = None,
+    on_file: Callable[[str, int], None] | None = None,
+) -> RegisteredAsset:
+    """Register a data asset; a local file or folder is uploaded first.
+
+    A local ``path`` goes to ``datastore`` (default: the workspace's default datastore) below
+    ``LocalUpload/<content hash>/<name>`` and the version is registered by its datastore URI, with
+    the content hash in the tag ``mlep.contentHash``: the same files under the same name are found
+    again and not uploaded twice. A datastore URI or an https/wasbs URL is registered as given.
+    Without ``version`` the container's ``nextVersion`` is used; an existing version with other
+    content is refused by the service (409).
+    """
+    if not spec.name:
+        raise SpecValidationError(
+            "The data asset has no name.", hint="Set name: in the YAML file (or --set name=…)."
+        )
+    spec.check(complete=True)
+    name = spec.name
+    local = spec.local_path
+    digest = ""
+    if local is not None:
+        local = require_local_path(local, "data path", spec.source)
+        _check_local_data(spec, local)
+        digest = content_hash(local)
+        versions = client.paths.asset_versions("data", name)
+        for item in client.list(versions, params={"tags": f"{HASH_TAG}={digest}"}):
+            if spec.version in (None, item.get("name")) and _tags(item).get(HASH_TAG) == digest:
+                return _data_asset(name, item, digest, reused=True)
+    elif spec.version is not None:
+        existing = client.find(client.paths.asset_version("data", name, spec.version))
+        wanted = spec.to_rest()["properties"]
+        if isinstance(existing, dict) and all(
+            (existing.get("properties") or {}).get(key) == wanted[key] for key in ("dataType", "dataUri")
+        ):
+            return _data_asset(name, existing, digest, reused=True)
+    sent = 0
+    data_uri = None
+    if local is not None:
+        store = client.get(client.paths.datastore(datastore)) if datastore else default_datastore(client)
+        base = f"LocalUpload/{digest[:32]}"
+        with datastore_container(client, store) as container:
+            sent = sum(
+                container.upload(
+                    local, base if local.is_file() else f"{base}/{local.name}", on_file=on_file
+                ).values()
+            )
+        data_uri = f"azureml://datastores/{store.get('name')}/paths/{base}/{local.name}" + (
+            "" if local.is_file() else "/"
+        )
+    body = spec.to_rest(data_uri=data_uri)
+    if digest:
+        body["properties"]["tags"] = {**(body["properties"].get("tags") or {}), HASH_TAG: digest}
+    version = spec.version or _next_data_version(client, name)
+    created = client.put(client.paths.asset_version("data", name, version), body)
+    return _data_asset(name, created, digest, reused=False, size=sent)
+
+
+def _check_local_data(spec: Data, path: Path) -> None:
+    """A uri_file is a file; a uri_folder or mltable is a folder (an mltable holds an MLTable file)."""
+    if spec.type == "uri_file" and not path.is_file():
+        raise SpecValidationError(
+            f"The data asset {spec.name!r} is a uri_file, but {path} is a folder.",
+            hint="Set type: uri_folder, or point path: at one file.",
+        )
+    if spec.type != "uri_file" and not path.is_dir():
+        raise SpecValidationError(
+            f"The data asset {spec.name!r} is a {spec.type}, but {path} is a file.",
+            hint="Set type: uri_file, or point path: at a folder.",
+        )
+    if spec.type == "mltable" and not (path / "MLTable").is_file():
+        raise SpecValidationError(
+            f"The mltable data asset {spec.name!r} has no MLTable file in {path}.",
+            hint="An mltable folder holds a file named MLTable that describes the table.",
+        )
+
+
+def _tags(item: dict[str, Any]) -> dict[str, Any]:
+    return (item.get("properties") or {}).get("tags") or {}
+
+
+def _next_data_version(client: RestClient, name: str) -> str:
+    container = client.find(client.paths.asset("data", name))
+    value = (container.get("properties") or {}).get("nextVersion") if isinstance(container, dict) else None
+    return str(value) if value else "1"
+
+
+def _data_asset(
+    name: str, body: dict[str, Any], digest: str, *, reused: bool, size: int = 0
+) -> RegisteredAsset:
+    return RegisteredAsset(
+        name=name,
+        version=str(body.get("name")),
+        id=str(body.get("id")),
+        uri=str((body.get("properties") or {}).get("dataUri")),
+        content_hash=digest,
+        reused=reused,
+        uploaded_bytes=size,
+    )
 
 
 def register_deployment_assets(

@@ -1,7 +1,7 @@
 """Azure ML CLI v2 YAML specs, both ways: YAML files ⇄ typed objects ⇄ REST bodies (api-version 2026-07-01).
 
 Read a file with :func:`load_spec` (or ``load_endpoint``, ``load_deployment``, ``load_model``,
-``load_environment``, ``load_code``, ``load_job``; ``overrides`` are the CLI's ``--set``, see
+``load_environment``, ``load_code``, ``load_data``, ``load_job``; ``overrides`` are the CLI's ``--set``, see
 :func:`parse_overrides`), or build a spec from a mapping with :func:`spec_from_dict`. Build a
 request body with ``spec.to_rest(...)``, read one back with ``Class.from_rest(body)``, and write
 CLI-style YAML with ``spec.to_yaml_dict()``. ``spec.check(complete=...)`` applies the rules the
@@ -26,6 +26,7 @@ Decisions:
 
 from ._assets import Code, CodeConfiguration, Model
 from ._base import require_local_path
+from ._data import Data
 from ._deployment import KubernetesOnlineDeployment, ManagedOnlineDeployment, OnlineDeployment
 from ._deployment_settings import (
     DataCollector,
@@ -52,6 +53,7 @@ from ._load import (
     SPEC_CLASSES,
     Spec,
     load_code,
+    load_data,
     load_deployment,
     load_endpoint,
     load_environment,
@@ -76,6 +78,7 @@ __all__ = [
     "CodeConfiguration",
     "CommandJob",
     "CommandJobLimits",
+    "Data",
     "DataCollector",
     "DeploymentCollection",
     "Distribution",
@@ -113,6 +116,7 @@ __all__ = [
     "detect_kind",
     "format_duration",
     "load_code",
+    "load_data",
     "load_deployment",
     "load_endpoint",
     "load_environment",

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from .._errors import SpecError
 from ._assets import Code, Model
 from ._base import TopLevelSpec, parse_spec
+from ._data import Data
 from ._deployment import KubernetesOnlineDeployment, ManagedOnlineDeployment, OnlineDeployment
 from ._endpoint import KubernetesOnlineEndpoint, ManagedOnlineEndpoint, OnlineEndpoint
 from ._environment import Environment
@@ -27,6 +28,7 @@ __all__ = [
     "SPEC_CLASSES",
     "Spec",
     "load_code",
+    "load_data",
     "load_deployment",
     "load_endpoint",
     "load_environment",
@@ -36,7 +38,7 @@ __all__ = [
     "spec_from_dict",
 ]
 
-Spec = OnlineEndpoint | OnlineDeployment | Model | Environment | Code | Job
+Spec = OnlineEndpoint | OnlineDeployment | Model | Environment | Code | Data | Job
 S = TypeVar("S", bound=TopLevelSpec)
 
 #: The spec class of each kind (as named in ``$schema``).
@@ -50,6 +52,7 @@ SPEC_CLASSES: dict[str, type[TopLevelSpec]] = {
         Model,
         Environment,
         Code,
+        Data,
         CommandJob,
         SweepJob,
     )
@@ -127,6 +130,11 @@ def load_environment(path: str | Path, *, overrides: Mapping[str, Any] | None = 
 def load_code(path: str | Path, *, overrides: Mapping[str, Any] | None = None) -> Code:
     """Load a code asset YAML file."""
     return _load_as(Code, path, overrides)
+
+
+def load_data(path: str | Path, *, overrides: Mapping[str, Any] | None = None) -> Data:
+    """Load a data asset YAML file (uri_file, uri_folder or mltable)."""
+    return _load_as(Data, path, overrides)
 
 
 def load_job(path: str | Path, *, overrides: Mapping[str, Any] | None = None) -> Job:

@@ -29,6 +29,7 @@ KINDS = (
     "model",
     "environment",
     "code",
+    "data",
     "commandJob",
     "sweepJob",
 )
@@ -42,6 +43,9 @@ _TYPE_KINDS = {
     "command": "commandJob",
     "kubernetes": "kubernetesOnlineDeployment",
     "managed": "managedOnlineDeployment",
+    "uri_file": "data",
+    "uri_folder": "data",
+    "mltable": "data",
 }
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

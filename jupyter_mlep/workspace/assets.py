@@ -1,7 +1,13 @@
-"""Models, codes and environments: containers and versions (synchronous, as at workspace scope).
+"""Models, codes, environments and data: containers and versions (synchronous, as at workspace scope).
 
-Paths: ``{ws}/{models|codes|environments}[/{name}[/versions[/{version}]]]`` and
-``{ws}/codes/{name}/versions/{version}/startPendingUpload``.
+Paths: ``{ws}/{models|codes|environments|data}[/{name}[/versions[/{version}]]]`` and
+``{ws}/codes/{name}/versions/{version}/startPendingUpload`` (at workspace scope only code versions
+have it; data and models are uploaded to a datastore and registered by URI).
+
+A data version needs ``dataType`` (``uri_file``, ``uri_folder`` or ``mltable``, any case; stored in
+the spec's case) and ``dataUri``: a datastore URI (``azureml://datastores/<name>/paths/…``, or the
+long form ``azureml://subscriptions/…/workspaces/…/datastores/<name>/paths/…``) naming a datastore
+of this workspace, or an ``https``/``wasbs`` URL, stored as given.
 
 Curated environments are read-only, as in an Azure workspace: ``environments/AzureML-<name>``
 answers for every name of the curated table (:mod:`jupyter_mlep.specs._curated`), any version, with
@@ -32,6 +38,7 @@ from starlette.responses import Response
 from .._errors import SpecValidationError
 from ..specs._conda import check_conda, load_conda_text
 from ..specs._curated import CURATED_PREFIX, curated_conda, curated_environment, known_curated_text
+from ..specs._data import DATA_TYPES, DATA_URL_SCHEMES, datastore_of
 from ._render import envelope, page
 from .arm import WORKSPACE_PATH, ArmError, bad_request, json_response, not_found, now_iso
 from .blobstore import ACCOUNT, DEFAULT_CONTAINER, container_sas
@@ -41,7 +48,7 @@ from .validation import canonical, check_asset_name, list_view, optional_dict
 
 __all__ = ["FAMILIES", "find_version"]
 
-FAMILIES = {"models": "model", "codes": "code", "environments": "environment"}
+FAMILIES = {"models": "model", "codes": "code", "environments": "environment", "data": "data"}
 _ENV_REQUIRED_ROUTE_FIELDS = ("path", "port")
 _MUTABLE_VERSION_FIELDS = ("description", "tags", "isArchived", "stage")
 """Fields of an asset version that a PUT of the same version may change (besides adding properties)."""
@@ -311,6 +318,35 @@ def _check_version_props(family: str, props: dict[str, Any], label: str = "") ->
         raise bad_request("'properties.codeUri' must be a string.", target="properties.codeUri")
     if family == "models" and props.get("modelUri") is not None and not isinstance(props["modelUri"], str):
         raise bad_request("'properties.modelUri' must be a string.", target="properties.modelUri")
+    if family == "data":
+        props["dataType"] = canonical(props.get("dataType"), DATA_TYPES, "properties.dataType", required=True)
+
+
+def _check_data_uri(ws: Workspace, props: dict[str, Any]) -> None:
+    """400 unless ``dataUri`` is a datastore URI of an existing datastore, or an https/wasbs URL."""
+    uri = props.get("dataUri")
+    if not isinstance(uri, str) or not uri.strip():
+        raise bad_request(
+            "The field 'properties.dataUri' is required: a datastore URI "
+            "(azureml://datastores/<name>/paths/<path>) or an https or wasbs URL.",
+            target="properties.dataUri",
+        )
+    datastore = datastore_of(uri)
+    if datastore is not None:
+        if ws.store.get(f"datastores/{datastore}") is None:
+            raise bad_request(
+                f"The datastore '{datastore}' of dataUri {uri!r} does not exist in this workspace. "
+                "Create it first, or use workspaceblobstore.",
+                target="properties.dataUri",
+            )
+        return
+    scheme = uri.partition("://")[0].lower() if "://" in uri else ""
+    if scheme not in DATA_URL_SCHEMES:
+        raise bad_request(
+            f"Unsupported dataUri {uri!r}: give azureml://datastores/<name>/paths/<path>, "
+            "or an https:// or wasbs:// URL.",
+            target="properties.dataUri",
+        )
 
 
 def _check_conda_text(text: str, label: str) -> None:
@@ -346,6 +382,8 @@ async def put_version(call: Call) -> Response:
         raise bad_request("The field 'properties' is required.", target="properties")
     props = dict(body["properties"])
     _check_version_props(family, props, f"{name}:{version}")
+    if family == "data":
+        _check_data_uri(ws, props)
     for key in ("tags", "properties"):
         props[key] = optional_dict(props, key, "properties.")
     props.setdefault("isAnonymous", False)

@@ -26,7 +26,7 @@ OPERATION_PATH = re.compile(
 
 _EP = r"/onlineEndpoints/(?P<endpoint>[^/]+)"
 _DEP = _EP + r"/deployments/(?P<deployment>[^/]+)"
-_ASSET = r"/(?P<family>models|codes|environments)"
+_ASSET = r"/(?P<family>models|codes|environments|data)"
 _NAME = r"/(?P<name>[^/]+)"
 _VERSION = _ASSET + _NAME + r"/versions/(?P<version>[^/]+)"
 

@@ -31,6 +31,10 @@ def _name(prefix: str) -> str:
             "environments",
             {"image": "python:3.11-slim", "condaFile": "name: x\ndependencies: [python=3.11]\n"},
         ),
+        (
+            "data",
+            {"dataType": "uri_file", "dataUri": "azureml://datastores/workspaceblobstore/paths/d/x.csv"},
+        ),
     ],
 )
 def test_versions_and_containers(arm: Arm, family: str, props: dict[str, str]) -> None:
@@ -274,6 +278,11 @@ def test_jobs_are_stored_validated_listed_and_canceled(arm: Arm) -> None:
             {"image": "python:3.11-slim", "condaFile": "name: x\ndependencies: [python=3.11]\n"},
             {"condaFile": "name: x\ndependencies: [python=3.12]\n"},
         ),
+        (
+            "data",
+            {"dataType": "uri_folder", "dataUri": "https://example.org/data/"},
+            {"dataUri": "wasbs://c@account.blob.core.windows.net/other/"},
+        ),
     ],
 )
 def test_versions_are_immutable(
@@ -298,7 +307,7 @@ def test_versions_are_immutable(
     assert refused.status_code == 409, refused.text
     error = refused.json()["error"]
     assert error["code"] == "UserError"
-    kind = {"models": "Model", "codes": "Code", "environments": "Environment"}[family]
+    kind = {"models": "Model", "codes": "Code", "environments": "Environment", "data": "Data"}[family]
     assert error["message"].startswith(
         f"{kind} {name} with version 1 is already registered and cannot be changed."
     )

@@ -39,6 +39,8 @@ ROUTES = [
     ("GET", "/codes/c/versions/1"),
     ("POST", "/codes/c/versions/1/startPendingUpload"),
     ("GET", "/environments/e/versions"),
+    ("GET", "/data"),
+    ("PUT", "/data/d/versions/1"),
     ("GET", "/datastores"),
     ("GET", "/datastores/workspaceblobstore"),
     ("PUT", "/datastores/other"),

@@ -1,9 +1,9 @@
-"""Computes: one compute describing this machine (list and get)."""
+"""Computes: one Kubernetes compute standing for this machine (list and get); Kubernetes online
+endpoints name it in ``properties.compute`` (see :mod:`.kubernetes`)."""
 
 from __future__ import annotations
 
 import os
-import re
 import socket
 from typing import Any
 
@@ -11,17 +11,17 @@ from starlette.responses import Response
 
 from .arm import LOCATION, json_response, not_found, system_data
 from .context import Call, Workspace
+from .kubernetes import KUBERNETES_COMPUTE, compute_properties
 
 __all__ = ["compute_name", "render_compute"]
 
 TYPE = "Microsoft.MachineLearningServices/workspaces/computes"
-_PATTERN = re.compile(r"^[a-zA-Z](?![a-zA-Z0-9-]*-\d+$)[a-zA-Z0-9\-]{2,23}$")
 
 
 def compute_name() -> str:
-    """This machine's host name made into a valid compute name (else ``local-machine``)."""
-    cleaned = re.sub(r"[^a-zA-Z0-9-]", "-", socket.gethostname().split(".")[0])[:24].strip("-")
-    return cleaned if _PATTERN.match(cleaned) else "local-machine"
+    """The name of this machine's compute: ``inferencecompute``, as the azureml-examples Kubernetes
+    endpoint YAML names its compute."""
+    return KUBERNETES_COMPUTE
 
 
 def _memory_gb() -> float | None:
@@ -45,7 +45,7 @@ def render_compute(ws: Workspace) -> dict[str, Any]:
         "tags": {},
         "systemData": system_data(started, started),
         "properties": {
-            "computeType": "VirtualMachine",
+            "computeType": "Kubernetes",
             "computeLocation": LOCATION,
             "description": f"This machine ({socket.gethostname()}): {cores} cores"
             + (f", {memory} GB memory" if memory else ""),
@@ -54,11 +54,7 @@ def render_compute(ws: Workspace) -> dict[str, Any]:
             "modifiedOn": started,
             "isAttachedCompute": True,
             "disableLocalAuth": False,
-            "properties": {
-                "virtualMachineSize": f"Local_{cores}cores",
-                "address": "127.0.0.1",
-                "isNotebookInstanceCompute": False,
-            },
+            "properties": compute_properties(),
         },
     }
 

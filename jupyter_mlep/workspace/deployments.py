@@ -14,7 +14,8 @@ from starlette.responses import Response
 from ._render import envelope, page
 from .arm import LOCATION, ArmError, bad_request, json_response, not_found
 from .context import Call, Workspace
-from .endpoints import DEPLOYMENT_KIND, ENDPOINT_KIND, endpoint_path, find_endpoint
+from .endpoints import DEPLOYMENT_KIND, ENDPOINT_KIND, endpoint_path, find_endpoint, is_kubernetes
+from .kubernetes import check_container_resources, check_instance_type
 from .lro import OperationRunner
 from .ownership import RUNTIME_KEY, apply_runtime_request, deployment_runtime
 from .resolve import check_references, resolve_deployment
@@ -41,6 +42,13 @@ _REQUEST_DEFAULTS = {
     "maxConcurrentRequestsPerInstance": 1,
     "requestTimeout": "PT5S",
     "maxQueueWait": "PT0.5S",
+}
+_TARGET_UTILIZATION = {
+    "scaleType": "TargetUtilization",
+    "minInstances": 1,
+    "maxInstances": 1,
+    "pollingInterval": "PT1S",
+    "targetUtilizationPercentage": 70,
 }
 _LOG_SOURCES = {"inferenceserver": "inference-server", "storageinitializer": "storage-initializer"}
 
@@ -111,10 +119,13 @@ def instance_limit(ws: Workspace) -> tuple[int, str]:
 
 def _with_defaults(props: dict[str, Any]) -> dict[str, Any]:
     props = copy.deepcopy(props)
-    props.setdefault("instanceType", "Standard_F4s_v2")
+    if props["endpointComputeType"] == "Kubernetes":
+        props.setdefault("scaleSettings", dict(_TARGET_UTILIZATION))
+    else:
+        props.setdefault("instanceType", "Standard_F4s_v2")
+        props.setdefault("egressPublicNetworkAccess", "Enabled")
+        props.setdefault("scaleSettings", {"scaleType": "Default"})
     props.setdefault("appInsightsEnabled", False)
-    props.setdefault("egressPublicNetworkAccess", "Enabled")
-    props.setdefault("scaleSettings", {"scaleType": "Default"})
     props["requestSettings"] = {**_REQUEST_DEFAULTS, **(props.get("requestSettings") or {})}
     for probe in ("livenessProbe", "readinessProbe"):
         props[probe] = {**_PROBE_DEFAULTS, **(props.get(probe) or {})}
@@ -158,6 +169,7 @@ async def put_deployment(call: Call) -> Response:
     check_deployment_name(name)
     body = await call.body()
     props = check_deployment_body(body)
+    _check_compute_type(ws, ep, props)
     check_references(ws, props)
     path = deployment_path(ep.name, name)
     existing = ws.store.get(path)
@@ -180,7 +192,7 @@ async def put_deployment(call: Call) -> Response:
     stored = {
         "location": body.get("location") or LOCATION,
         "tags": optional_dict(body, "tags", ""),
-        "kind": body.get("kind") or "Managed",
+        "kind": body.get("kind") or props["endpointComputeType"],
         "sku": {**sku, "capacity": sku.get("capacity") or 1},
         "properties": stored_props,
     }
@@ -190,6 +202,23 @@ async def put_deployment(call: Call) -> Response:
     record = ws.store.put(path, DEPLOYMENT_KIND, ep.id, existing.name if existing else name, stored)
     headers = _start(call, ep, record, "update" if existing else "create")
     return json_response(render_deployment(ws, record), 200 if existing else 201, headers=headers)
+
+
+def _check_compute_type(ws: Workspace, ep: Record, props: dict[str, Any]) -> None:
+    """A deployment's ``endpointComputeType`` agrees with its endpoint's kind; a Kubernetes
+    deployment's ``instanceType`` exists on the compute (set to its canonical name, the compute's
+    default when none is given) and its ``containerResourceRequirements`` are valid."""
+    expected = "Kubernetes" if is_kubernetes(ws, ep) else "Managed"
+    given = props["endpointComputeType"]
+    if given != expected:
+        raise bad_request(
+            f"Deployment endpointComputeType {given} does not match endpoint '{ep.name}', a {expected} "
+            f"endpoint. Use endpointComputeType {expected} (type: {expected.lower()} in the deployment YAML).",
+            target="properties.endpointComputeType",
+        )
+    if given == "Kubernetes":
+        props["instanceType"] = check_instance_type(props.get("instanceType"))
+        check_container_resources(props.get("containerResourceRequirements"))
 
 
 async def patch_deployment(call: Call) -> Response:

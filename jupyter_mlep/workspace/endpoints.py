@@ -12,6 +12,7 @@ from ._render import envelope, page
 from .arm import LOCATION, ArmError, bad_request, json_response, not_found
 from .auth import matches_any, new_key
 from .context import Call, Workspace
+from .kubernetes import KUBERNETES_COMPUTE, check_endpoint_compute, is_compute_reference
 from .lro import OperationRunner
 from .store import Record
 from .validation import (
@@ -29,6 +30,8 @@ __all__ = [
     "endpoint_keys",
     "endpoint_path",
     "find_endpoint",
+    "is_kubernetes",
+    "kubernetes_compute_id",
     "render_endpoint",
     "set_endpoint_state",
 ]
@@ -128,14 +131,15 @@ async def put_endpoint(call: Call) -> Response:
         "publicNetworkAccess": str(props.get("publicNetworkAccess") or "Enabled").capitalize(),
         "provisioningState": "Updating" if existing else "Creating",
     }
-    if props.get("compute"):
-        stored_props["compute"] = props["compute"]
+    compute = _endpoint_compute(ws, body, props, existing)
+    if compute:
+        stored_props["compute"] = compute
     if existing is None:
         stored_props["properties"].setdefault("azureml.onlineendpointid", ws.arm_id(path))
     stored: dict[str, Any] = {
         "location": body.get("location") or LOCATION,
         "tags": optional_dict(body, "tags", ""),
-        "kind": body.get("kind") or "Managed",
+        "kind": body.get("kind") or ("Kubernetes" if compute == kubernetes_compute_id(ws) else "Managed"),
         "identity": _identity(body.get("identity"), existing),
         "properties": stored_props,
     }
@@ -160,6 +164,50 @@ async def put_endpoint(call: Call) -> Response:
     )
     headers = OperationRunner.headers(op, ws.base_url, call.api_version)
     return json_response(render_endpoint(ws, record), 200 if existing else 201, headers=headers)
+
+
+def is_kubernetes(ws: Workspace, record: Record) -> bool:
+    """Whether a stored endpoint is a Kubernetes endpoint (its compute is the Kubernetes compute)."""
+    compute = record.body["properties"].get("compute")
+    return isinstance(compute, str) and compute.lower() == kubernetes_compute_id(ws).lower()
+
+
+def kubernetes_compute_id(ws: Workspace) -> str:
+    """The ARM id of the Kubernetes compute standing for this machine."""
+    return ws.arm_id(f"computes/{KUBERNETES_COMPUTE}")
+
+
+def _endpoint_compute(
+    ws: Workspace, body: dict[str, Any], props: dict[str, Any], existing: Record | None
+) -> str | None:
+    """``properties.compute`` as stored: the Kubernetes compute's ARM id for a Kubernetes endpoint.
+
+    An endpoint is a Kubernetes endpoint when ``kind`` is Kubernetes or ``compute`` refers to a
+    compute (an ARM id ``…/computes/<name>``, ``azureml:<name>`` or a compute's name); that compute
+    must be the Kubernetes compute (400 otherwise). Another ``compute`` value with another kind
+    (the REST examples' placeholder ``"string"``) is kept as given and the endpoint stays managed.
+    The compute is set at creation: an update may leave it out (it is kept), not change it."""
+    old = existing.body["properties"].get("compute") if existing else None
+    given = props.get("compute")
+    wants_kubernetes = str(body.get("kind") or "").lower() == "kubernetes"
+    if given is None:
+        if old is None and wants_kubernetes:
+            raise bad_request(
+                "A Kubernetes endpoint needs 'properties.compute', the id of a Kubernetes compute "
+                f"(here: {kubernetes_compute_id(ws)}).",
+                target="properties.compute",
+            )
+        return old if isinstance(old, str) else None
+    compute = given
+    if wants_kubernetes or is_compute_reference(given):
+        compute = check_endpoint_compute(given, kubernetes_compute_id(ws))
+    if existing is not None and str(old or "").lower() != str(compute).lower():
+        raise bad_request(
+            f"The compute of endpoint '{existing.name}' cannot be changed "
+            f"({old or 'managed'} → {compute}); delete the endpoint and create it again.",
+            target="properties.compute",
+        )
+    return str(compute)
 
 
 def _identity(given: object, existing: Record | None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from .._errors import EnvironmentBuildError
+from ..specs._conda import yaml_error_text
 
 __all__ = ["CondaMapping", "EnvironmentWarning", "map_conda", "read_conda_file"]
 
@@ -56,19 +57,12 @@ def read_conda_file(source: Path | Mapping[str, Any]) -> dict[str, Any]:
         raise EnvironmentBuildError(f"Cannot read the conda file {source}: {exc}") from None
     except yaml.YAMLError as exc:
         raise EnvironmentBuildError(
-            f"The conda file {source} is not valid YAML: {_yaml_problem(exc)}.",
+            f"The conda file {source} is not valid YAML: {yaml_error_text(exc)}.",
             hint="Fix the file at that line (a conda file holds name:, channels: and dependencies:).",
         ) from None
     if not isinstance(data, dict):
         raise EnvironmentBuildError(f"The conda file {source} must hold a mapping with 'dependencies'.")
     return data
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """``line 4, column 3: <problem>``: PyYAML's own text names the stream, not the file."""
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or type(exc).__name__
-    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark is not None else str(problem)
 
 
 def map_conda(conda: Mapping[str, Any], *, python_version: str, emit: bool = True) -> CondaMapping:

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .._errors import WorkspaceError, WorkspaceStartError
 from ._identity import WORKSPACE_PATH
@@ -216,34 +215,8 @@ def _stop_server(resolved: Path, paths: WorkspacePaths, timeout: float) -> bool:
 
 def _stop_owned_servers(home: Path, paths: WorkspacePaths) -> list[str]:
     """Stop what the workspace's ledger still names (no server runs); lines saying what happened."""
-    from .._errors import DeploymentNotFoundError, MlepError
-    from ._owned import OwnedServers
+    from .supervisor import Supervisor
 
-    owned = OwnedServers(paths.servers)
-    entries = sorted(owned.entries())
-    if not entries:
-        return []
-    from ..runtime import RuntimeSettings, get_backend
-
-    lines = []
-    backends: dict[str, Any] = {}
-    for runtime, endpoint, name in entries:
-        try:
-            if runtime not in backends:
-                settings = RuntimeSettings.from_env(
-                    {**os.environ, "MLEP_HOME": str(home), "MLEP_RUNTIME": runtime}
-                )
-                backends[runtime] = get_backend(runtime, settings=settings, reporter=None)
-            try:
-                backends[runtime].stop(endpoint, name)
-            except DeploymentNotFoundError:
-                owned.discard(runtime, endpoint, name)
-                continue
-        except MlepError as exc:
-            lines.append(
-                f"could not stop the servers of {endpoint}/{name} ({runtime} runtime): {exc.message}"
-            )
-            continue
-        owned.discard(runtime, endpoint, name)
-        lines.append(f"stopped the servers of {endpoint}/{name} ({runtime} runtime) left by the workspace")
+    lines: list[str] = []
+    Supervisor(home, ledger=paths.servers).stop_unwanted(lambda *_: False, lines.append)
     return lines

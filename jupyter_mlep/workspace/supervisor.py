@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._errors import DeploymentNotFoundError, DockerUnavailableError, MlepError, RuntimeBackendError
+from .._errors import DeploymentNotFoundError, DockerUnavailableError, MlepError
 from ._owned import OwnedServers
 from ._paths import WorkspacePaths
 from .arm import ArmError
@@ -48,7 +48,8 @@ _TAIL_LINES = 40
 RUNTIMES = ("process", "docker")
 #: Seconds added to a deployment's request timeout to let requests on retired servers finish.
 DRAIN_MARGIN = 2.5
-_STOP_DRAIN = 5.0  # a deployment being stopped: requests still running get this long
+_STOP_DRAIN = 5.0
+Report = Callable[[str], None]  # a deployment being stopped: requests still running get this long
 
 
 def _as_arm_error(exc: BaseException, what: str) -> ArmError:
@@ -246,22 +247,23 @@ class Supervisor:
         with self._backend_lock:
             return self._stop_locks.setdefault(self._key(endpoint, name), threading.RLock())
 
-    def _stop_on(self, runtime: str, endpoint: str, name: str) -> bool:
-        """Stop a deployment's servers on ``runtime`` and forget them; False when its engine does not answer."""
+    def _stop_on(self, runtime: str, endpoint: str, name: str, report: Report | None = None) -> bool:
+        """Stop a deployment's servers on ``runtime`` and forget them; False when its engine does not
+        answer. ``report`` gets a line saying what happened."""
+        what = f"the servers of {endpoint}/{name} ({runtime} runtime)"
         try:
             backend = self.backend_for(runtime)
+            with self._stop_lock(endpoint, name):
+                with contextlib.suppress(DeploymentNotFoundError):
+                    backend.stop(endpoint, name)
+                self.owned.discard(runtime, endpoint, name)
         except MlepError as exc:
-            log.warning("cannot stop %s/%s on the %s runtime now: %s", endpoint, name, runtime, exc)
+            log.warning("cannot stop %s now: %s", what, exc)
+            if report is not None:
+                report(f"could not stop {what}: {exc.message}")
             return False
-        with self._stop_lock(endpoint, name):
-            try:
-                backend.stop(endpoint, name)
-            except DeploymentNotFoundError:
-                pass
-            except RuntimeBackendError as exc:
-                log.warning("stopping %s/%s on the %s runtime: %s", endpoint, name, runtime, exc)
-                return False
-            self.owned.discard(runtime, endpoint, name)
+        if report is not None:
+            report(f"stopped {what} left by the workspace")
         return True
 
     async def settle(self, timeout: float = 15.0) -> None:
@@ -288,9 +290,12 @@ class Supervisor:
             self._runtimes.pop(self._key(endpoint, name), None)
         return done
 
-    def stop_unwanted(self, wanted: Callable[[str, str, str], bool]) -> set[str]:
+    def stop_unwanted(
+        self, wanted: Callable[[str, str, str], bool], report: Report | None = None
+    ) -> set[str]:
         """Stop (blocking) every server the workspace started that ``wanted(runtime, endpoint, name)``
-        rejects; returns the runtimes that could not be reached (their servers wait in the ledger)."""
+        rejects; returns the runtimes that could not be reached (their servers wait in the ledger).
+        ``report`` gets a line per deployment stopped or not."""
         unreachable: set[str] = set()
         for runtime, endpoint, name in sorted(self.owned.entries()):
             if runtime in unreachable or wanted(runtime, endpoint, name):
@@ -298,7 +303,7 @@ class Supervisor:
             log.info("stopping %s/%s on the %s runtime: no deployment wants it", endpoint, name, runtime)
             if self._runtimes.get(self._key(endpoint, name), runtime) == runtime:  # not if it moved
                 self._sockets.pop(self._key(endpoint, name), None)
-            if not self._stop_on(runtime, endpoint, name):
+            if not self._stop_on(runtime, endpoint, name, report):
                 unreachable.add(runtime)
         return unreachable
 

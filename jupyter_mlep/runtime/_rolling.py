@@ -71,7 +71,9 @@ class Rollout:
                     serving.append(old[index])  # scaling only: the running instance stays
                     continue
                 if index < len(old) and not relaunch:
-                    instance = dataclasses.replace(old[index])  # the same launcher, a new server
+                    # The same launcher, a new server: listed without the old server's identity, so
+                    # an owner finding this update interrupted never stops the server still serving.
+                    instance = dataclasses.replace(old[index], server="", socket="", server_pid=None)
                     record.pending.append(instance)
                     record.save()
                     backend._spawn(spec, prepared, record, instance, current=False)

@@ -468,6 +468,7 @@ def test_servers_of_an_update_killed_midway_are_stopped(
         before = deployer.answer("blue")
         serving = _sockets(home)
         pending = _start_slow_update(deployer, "blue", home)
+        assert pending != before["pid"]  # the update's new server is listed, never the serving one
         _kill_9(home, info.pid)
         arm.close()
     # Restarted: the old server is found again and serves; the update's server is stopped.

@@ -1,7 +1,7 @@
 """Azure ML CLI v2 YAML specs, both ways: YAML files ⇄ typed objects ⇄ REST bodies (api-version 2026-07-01).
 
 Read a file with :func:`load_spec` (or ``load_endpoint``, ``load_deployment``, ``load_model``,
-``load_environment``, ``load_code``, ``load_data``, ``load_job``; ``overrides`` are the CLI's ``--set``, see
+``load_environment``, ``load_code``, ``load_data``, ``load_compute``, ``load_job``; ``overrides`` are the CLI's ``--set``, see
 :func:`parse_overrides`), or build a spec from a mapping with :func:`spec_from_dict`. Build a
 request body with ``spec.to_rest(...)``, read one back with ``Class.from_rest(body)``, and write
 CLI-style YAML with ``spec.to_yaml_dict()``. ``spec.check(complete=...)`` applies the rules the
@@ -26,6 +26,7 @@ Decisions:
 
 from ._assets import Code, CodeConfiguration, Model
 from ._base import require_local_path
+from ._compute import AmlCompute, Compute, ComputeInstance, validate_compute_name
 from ._data import Data
 from ._deployment import KubernetesOnlineDeployment, ManagedOnlineDeployment, OnlineDeployment
 from ._deployment_settings import (
@@ -53,6 +54,7 @@ from ._load import (
     SPEC_CLASSES,
     Spec,
     load_code,
+    load_compute,
     load_data,
     load_deployment,
     load_endpoint,
@@ -72,12 +74,15 @@ __all__ = [
     "KINDS",
     "MAX_MIRROR_PERCENT",
     "SPEC_CLASSES",
+    "AmlCompute",
     "AssetReference",
     "BuildContext",
     "Code",
     "CodeConfiguration",
     "CommandJob",
     "CommandJobLimits",
+    "Compute",
+    "ComputeInstance",
     "Data",
     "DataCollector",
     "DeploymentCollection",
@@ -116,6 +121,7 @@ __all__ = [
     "detect_kind",
     "format_duration",
     "load_code",
+    "load_compute",
     "load_data",
     "load_deployment",
     "load_endpoint",
@@ -128,6 +134,7 @@ __all__ = [
     "read_yaml",
     "require_local_path",
     "spec_from_dict",
+    "validate_compute_name",
     "validate_instance_count",
     "validate_name",
     "validate_traffic",

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from .._errors import SpecError
 from ._assets import Code, Model
 from ._base import TopLevelSpec, parse_spec
+from ._compute import AmlCompute, Compute, ComputeInstance
 from ._data import Data
 from ._deployment import KubernetesOnlineDeployment, ManagedOnlineDeployment, OnlineDeployment
 from ._endpoint import KubernetesOnlineEndpoint, ManagedOnlineEndpoint, OnlineEndpoint
@@ -28,6 +29,7 @@ __all__ = [
     "SPEC_CLASSES",
     "Spec",
     "load_code",
+    "load_compute",
     "load_data",
     "load_deployment",
     "load_endpoint",
@@ -38,7 +40,7 @@ __all__ = [
     "spec_from_dict",
 ]
 
-Spec = OnlineEndpoint | OnlineDeployment | Model | Environment | Code | Data | Job
+Spec = OnlineEndpoint | OnlineDeployment | Model | Environment | Code | Data | Compute | Job
 S = TypeVar("S", bound=TopLevelSpec)
 
 #: The spec class of each kind (as named in ``$schema``).
@@ -53,6 +55,8 @@ SPEC_CLASSES: dict[str, type[TopLevelSpec]] = {
         Environment,
         Code,
         Data,
+        AmlCompute,
+        ComputeInstance,
         CommandJob,
         SweepJob,
     )
@@ -61,6 +65,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "endpoint": ("managedOnlineEndpoint", "kubernetesOnlineEndpoint"),
     "deployment": ("managedOnlineDeployment", "kubernetesOnlineDeployment"),
     "job": ("commandJob", "sweepJob"),
+    "compute": ("amlCompute", "computeInstance"),
 }
 
 
@@ -135,6 +140,15 @@ def load_code(path: str | Path, *, overrides: Mapping[str, Any] | None = None) -
 def load_data(path: str | Path, *, overrides: Mapping[str, Any] | None = None) -> Data:
     """Load a data asset YAML file (uri_file, uri_folder or mltable)."""
     return _load_as(Data, path, overrides)
+
+
+def load_compute(path: str | Path, *, overrides: Mapping[str, Any] | None = None) -> Compute:
+    """Load a compute cluster (``type: amlcompute``) or compute instance (``type: computeinstance``)
+    YAML file."""
+    path = Path(path)
+    data = read_yaml(path, overrides=overrides)
+    kind = _kind_in_group(data, path, "compute", default=None)
+    return _build(SPEC_CLASSES[kind], data, path)  # type: ignore[return-value]
 
 
 def load_job(path: str | Path, *, overrides: Mapping[str, Any] | None = None) -> Job:

@@ -30,6 +30,8 @@ KINDS = (
     "environment",
     "code",
     "data",
+    "amlCompute",
+    "computeInstance",
     "commandJob",
     "sweepJob",
 )
@@ -46,6 +48,8 @@ _TYPE_KINDS = {
     "uri_file": "data",
     "uri_folder": "data",
     "mltable": "data",
+    "amlcompute": "amlCompute",
+    "computeinstance": "computeInstance",
 }
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -1,5 +1,14 @@
-"""Computes: one Kubernetes compute standing for this machine (list and get); Kubernetes online
-endpoints name it in ``properties.compute`` (see :mod:`.kubernetes`)."""
+"""Computes: the Kubernetes compute standing for this machine (``inferencecompute``; Kubernetes online
+endpoints name it in ``properties.compute``, see :mod:`.kubernetes`), and the compute clusters
+(``AmlCompute``) and compute instances (``ComputeInstance``) users create.
+
+``Compute_CreateOrUpdate`` (PUT) answers 201 with ``Azure-AsyncOperation`` for a new compute and
+200 for a replaced one, then provisions it in the background (``provisioningState`` Creating →
+Succeeded); ``Compute_Delete`` (DELETE, ``underlyingResourceAction=Delete|Detach``) answers 202 and
+removes it. A compute's ``vmSize`` must be a size of :data:`VM_SIZES` (any case, as Azure); an
+unknown compute is a 404. Nothing is allocated: the local workspace runs everything on this
+machine, and a compute only bounds how many jobs run at once (:func:`compute_concurrency`).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +18,17 @@ from typing import Any
 
 from starlette.responses import Response
 
-from .arm import LOCATION, json_response, not_found, system_data
+from .._errors import SpecError
+from ..specs import parse_duration, validate_compute_name
+from ._render import envelope, page
+from .arm import LOCATION, ArmError, bad_request, json_response, not_found, system_data
 from .context import Call, Workspace
 from .kubernetes import KUBERNETES_COMPUTE, compute_properties
+from .lro import OperationRunner
+from .store import Record
+from .validation import _spec_rule, canonical, optional_dict
 
-__all__ = ["compute_name", "render_compute"]
+__all__ = ["VM_SIZES", "compute_concurrency", "compute_name", "find_compute", "render_compute"]
 
 TYPE = "Microsoft.MachineLearningServices/workspaces/computes"
 
@@ -59,13 +74,321 @@ def render_compute(ws: Workspace) -> dict[str, Any]:
     }
 
 
+KIND = "compute"
+COMPUTE_TYPES = ("AmlCompute", "ComputeInstance")
+"""The compute types users create here (the Kubernetes compute is this machine's own)."""
+
+VM_SIZES: dict[str, tuple[int, float]] = {
+    "Standard_DS1_v2": (1, 3.5),
+    "Standard_DS2_v2": (2, 7),
+    "Standard_DS3_v2": (4, 14),
+    "Standard_DS4_v2": (8, 28),
+    "Standard_DS5_v2": (16, 56),
+    "Standard_DS11_v2": (2, 14),
+    "Standard_DS12_v2": (4, 28),
+    "Standard_DS13_v2": (8, 56),
+    "Standard_DS14_v2": (16, 112),
+    "Standard_D1_v2": (1, 3.5),
+    "Standard_D2_v2": (2, 7),
+    "Standard_D3_v2": (4, 14),
+    "Standard_D4_v2": (8, 28),
+    "Standard_D11_v2": (2, 14),
+    "Standard_D12_v2": (4, 28),
+    "Standard_D13_v2": (8, 56),
+    "Standard_D2_v3": (2, 8),
+    "Standard_D4_v3": (4, 16),
+    "Standard_D8_v3": (8, 32),
+    "Standard_D16_v3": (16, 64),
+    "Standard_D2s_v3": (2, 8),
+    "Standard_D4s_v3": (4, 16),
+    "Standard_D8s_v3": (8, 32),
+    "Standard_D16s_v3": (16, 64),
+    "Standard_D2as_v4": (2, 8),
+    "Standard_D4as_v4": (4, 16),
+    "Standard_D2ds_v4": (2, 8),
+    "Standard_D4ds_v4": (4, 16),
+    "Standard_E2s_v3": (2, 16),
+    "Standard_E4s_v3": (4, 32),
+    "Standard_E8s_v3": (8, 64),
+    "Standard_E4ds_v4": (4, 32),
+    "Standard_F2s_v2": (2, 4),
+    "Standard_F4s_v2": (4, 8),
+    "Standard_F8s_v2": (8, 16),
+    "Standard_F16s_v2": (16, 32),
+    "Standard_F32s_v2": (32, 64),
+    "Standard_NC6s_v3": (6, 112),
+    "Standard_NC12s_v3": (12, 224),
+    "Standard_NC24s_v3": (24, 448),
+    "Standard_NC4as_T4_v3": (4, 28),
+    "Standard_NC8as_T4_v3": (8, 56),
+    "Standard_NC16as_T4_v3": (16, 110),
+    "Standard_NC24ads_A100_v4": (24, 220),
+    "Standard_ND96asr_v4": (96, 900),
+}
+"""The VM sizes computes may have here: name → (vCPUs, memory in GB), as Azure documents them."""
+
+
+def _machine_cores() -> int:
+    return os.cpu_count() or 1
+
+
+def _size(value: object) -> str:
+    """The VM size in its canonical spelling (any case, as Azure accepts it); 400 when unknown."""
+    if isinstance(value, str):
+        for name in VM_SIZES:
+            if name.lower() == value.strip().lower():
+                return name
+    raise bad_request(
+        f"The VM size {value!r} is not supported. Supported sizes: {', '.join(VM_SIZES)}.",
+        target="properties.properties.vmSize",
+        code="InvalidVmSize",
+    )
+
+
+def compute_path(name: str) -> str:
+    """The path of a compute below the workspace."""
+    return f"computes/{name}"
+
+
+def find_compute(ws: Workspace, name: str) -> Record | None:
+    """The stored compute ``name`` (AmlCompute or ComputeInstance), or None."""
+    return ws.store.get(compute_path(name))
+
+
+def compute_concurrency(ws: Workspace, name: str) -> int | None:
+    """How many jobs the compute ``name`` may run at once on this machine; None when the workspace has
+    no such compute (the job's compute does not exist: Azure fails such a job).
+
+    * a compute cluster (AmlCompute): one job per node, ``maxNodeCount`` nodes;
+    * a compute instance: one job per vCPU of its ``vmSize`` (:data:`VM_SIZES`);
+    * the Kubernetes compute ``inferencecompute``: one job per core of this machine.
+
+    Every figure is bounded by this machine's cores (``os.cpu_count()``) and is at least 1. The
+    name is matched case-insensitively, as ARM does; a compute still being created or deleted
+    counts as it is stored.
+    """
+    cores = _machine_cores()
+    if name.lower() == compute_name().lower():
+        return cores
+    record = find_compute(ws, name)
+    if record is None:
+        return None
+    props = record.body["properties"]
+    inner = props.get("properties") or {}
+    if props.get("computeType") == "AmlCompute":
+        wanted = int((inner.get("scaleSettings") or {}).get("maxNodeCount") or 1)
+    else:
+        wanted = VM_SIZES.get(str(inner.get("vmSize")), (1, 0.0))[0]
+    return max(1, min(wanted, cores))
+
+
+def _render_stored(ws: Workspace, record: Record) -> dict[str, Any]:
+    body = envelope(ws, record, TYPE)
+    props = body["properties"]
+    inner = props.get("properties") or {}
+    if props.get("computeType") == "AmlCompute":
+        scale = inner.get("scaleSettings") or {}
+        inner.update(
+            {
+                "allocationState": "Steady",
+                "allocationStateTransitionTime": record.modified_at,
+                "currentNodeCount": scale.get("minNodeCount", 0),
+                "targetNodeCount": scale.get("minNodeCount", 0),
+                "nodeStateCounts": {
+                    "idleNodeCount": scale.get("minNodeCount", 0),
+                    "runningNodeCount": 0,
+                    "preparingNodeCount": 0,
+                    "unusableNodeCount": 0,
+                    "leavingNodeCount": 0,
+                    "preemptedNodeCount": 0,
+                },
+                "errors": None,
+            }
+        )
+    else:
+        inner["state"] = "Running" if props.get("provisioningState") == "Succeeded" else "Creating"
+        inner.setdefault(
+            "connectivityEndpoints", {"publicIpAddress": "127.0.0.1", "privateIpAddress": "127.0.0.1"}
+        )
+    props["properties"] = inner
+    props["createdOn"] = record.created_at
+    props["modifiedOn"] = record.modified_at
+    return body
+
+
+def _duration(value: object, target: str) -> None:
+    try:
+        if not isinstance(value, str):
+            raise SpecError("not text")
+        parse_duration(value)
+    except SpecError:
+        raise bad_request(
+            f"'{target}' must be an ISO 8601 duration such as PT2M (got {value!r}).", target=target
+        ) from None
+
+
+def _check_body(body: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """(computeType, properties, properties.properties) of a PUT body; 400 when invalid."""
+    props = optional_dict(body, "properties", "")
+    if not props:
+        raise bad_request("The field 'properties' is required.", target="properties")
+    kind = props.get("computeType")
+    if isinstance(kind, str) and kind.lower() == "kubernetes":
+        raise bad_request(
+            f"Kubernetes computes are attached, not created: this workspace has one, '{compute_name()}' "
+            "(this machine).",
+            target="properties.computeType",
+        )
+    kind = canonical(kind, COMPUTE_TYPES, "properties.computeType", required=True)
+    inner = dict(optional_dict(props, "properties", "properties."))
+    inner["vmSize"] = _size(inner.get("vmSize") or "Standard_DS3_v2")
+    if kind == "AmlCompute":
+        scale = optional_dict(inner, "scaleSettings", "properties.properties.")
+        if not scale:
+            raise bad_request(
+                "An AmlCompute needs 'properties.properties.scaleSettings' with 'maxNodeCount'.",
+                target="properties.properties.scaleSettings",
+            )
+        counts = {}
+        for key, default in (("maxNodeCount", None), ("minNodeCount", 0)):
+            value = scale.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise bad_request(
+                    f"'scaleSettings.{key}' must be a whole number of 0 or more (got {value!r}).",
+                    target=f"properties.properties.scaleSettings.{key}",
+                )
+            counts[key] = value
+        if counts["minNodeCount"] > counts["maxNodeCount"]:
+            raise bad_request(
+                f"'scaleSettings.minNodeCount' ({counts['minNodeCount']}) is more than 'maxNodeCount' "
+                f"({counts['maxNodeCount']}).",
+                target="properties.properties.scaleSettings",
+            )
+        idle = scale.get("nodeIdleTimeBeforeScaleDown")
+        if idle is not None:
+            _duration(idle, "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown")
+        inner["scaleSettings"] = {**scale, **counts}
+        inner["vmPriority"] = canonical(
+            inner.get("vmPriority") or "Dedicated", ("Dedicated", "LowPriority"), "vmPriority"
+        )
+        if inner.get("osType") is not None:
+            inner["osType"] = canonical(inner["osType"], ("Linux", "Windows"), "osType")
+    else:
+        policy = inner.get("applicationSharingPolicy") or "Shared"
+        inner["applicationSharingPolicy"] = canonical(
+            policy, ("Personal", "Shared"), "applicationSharingPolicy"
+        )
+        idle = inner.get("idleTimeBeforeShutdown")
+        if idle is not None:
+            _duration(idle, "properties.properties.idleTimeBeforeShutdown")
+    return kind, props, inner
+
+
+def _set_state(ws: Workspace, name: str, state: str) -> None:
+    record = find_compute(ws, name)
+    if record is not None:
+        record.body["properties"]["provisioningState"] = state
+        ws.store.put(record.path, KIND, "", record.name, record.body)
+
+
 async def list_computes(call: Call) -> Response:
-    """``Compute_List``: this machine."""
-    return json_response({"value": [render_compute(call.ws)]})
+    """``Compute_List``: this machine's Kubernetes compute, then the computes created here."""
+    records = call.ws.store.children(KIND)
+    body = page(call, records, lambda r: _render_stored(call.ws, r))
+    if call.query("$skip") in (None, "0"):
+        body["value"].insert(0, render_compute(call.ws))
+    return json_response(body)
 
 
 async def get_compute(call: Call) -> Response:
     """``Compute_Get``."""
-    if call.params["name"].lower() != compute_name().lower():
-        raise not_found("compute", call.params["name"])
-    return json_response(render_compute(call.ws))
+    name = call.params["name"]
+    if name.lower() == compute_name().lower():
+        return json_response(render_compute(call.ws))
+    record = find_compute(call.ws, name)
+    if record is None:
+        raise not_found("compute", name)
+    return json_response(_render_stored(call.ws, record))
+
+
+async def put_compute(call: Call) -> Response:
+    """``Compute_CreateOrUpdate``: 201 (create) or 200 (replace), then an LRO that provisions it."""
+    ws, name = call.ws, call.params["name"]
+    _spec_rule("computeName", lambda: validate_compute_name(name))
+    if name.lower() == compute_name().lower():
+        raise ArmError(
+            409,
+            "Conflict",
+            f"Compute '{name}' is this machine's Kubernetes compute; it cannot be replaced.",
+        )
+    body = await call.body()
+    kind, props, inner = _check_body(body)
+    existing = find_compute(ws, name)
+    if existing is not None:
+        name = existing.name
+        ws.operations.refuse_if_busy(f"compute '{name}'", existing.id)
+        old_kind = existing.body["properties"].get("computeType")
+        if old_kind != kind:
+            raise ArmError(
+                409,
+                "Conflict",
+                f"Compute '{name}' is a {old_kind}; it cannot become a {kind}. Delete it first or choose "
+                "another name.",
+            )
+    stored: dict[str, Any] = {
+        "location": body.get("location") or LOCATION,
+        "tags": optional_dict(body, "tags", ""),
+        "identity": body.get("identity"),
+        "properties": {
+            "computeType": kind,
+            "computeLocation": props.get("computeLocation") or body.get("location") or LOCATION,
+            "description": props.get("description"),
+            "provisioningState": "Updating" if existing else "Creating",
+            "provisioningErrors": None,
+            "isAttachedCompute": False,
+            "disableLocalAuth": bool(props.get("disableLocalAuth", False)),
+            "properties": inner,
+        },
+    }
+    if body.get("sku") is not None:
+        stored["sku"] = body["sku"]
+    record = ws.store.put(compute_path(name), KIND, "", name, stored)
+
+    async def work() -> None:
+        _set_state(ws, name, "Succeeded")
+
+    op = ws.operations.start(
+        record.id,
+        "create" if existing is None else "update",
+        work,
+        prefix="cp",
+        on_failure=lambda _error: _set_state(ws, name, "Failed"),
+    )
+    headers = OperationRunner.headers(op, ws.base_url, call.api_version)
+    return json_response(_render_stored(ws, record), 200 if existing else 201, headers=headers)
+
+
+async def delete_compute(call: Call) -> Response:
+    """``Compute_Delete``: 202, then the compute is gone (``underlyingResourceAction`` is required)."""
+    ws, name = call.ws, call.params["name"]
+    canonical(
+        call.query("underlyingResourceAction"),
+        ("Delete", "Detach"),
+        "underlyingResourceAction",
+        required=True,
+    )
+    if name.lower() == compute_name().lower():
+        raise ArmError(
+            409, "Conflict", f"Compute '{name}' is this machine's Kubernetes compute; it cannot be deleted."
+        )
+    record = find_compute(ws, name)
+    if record is None:
+        raise not_found("compute", name)
+    ws.operations.refuse_if_busy(f"compute '{record.name}'", record.id)
+    _set_state(ws, record.name, "Deleting")
+
+    async def work() -> None:
+        ws.store.delete(record.id)
+
+    op = ws.operations.start(record.id, "delete", work, prefix="cp")
+    return Response(status_code=202, headers=OperationRunner.headers(op, ws.base_url, call.api_version))

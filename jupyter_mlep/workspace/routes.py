@@ -76,7 +76,10 @@ _TABLE: list[tuple[str, dict[str, Handler]]] = [
     ),
     ("/datastores" + _NAME + "/listSecrets", {"POST": datastores.list_secrets}),
     ("/computes", {"GET": computes.list_computes}),
-    ("/computes" + _NAME, {"GET": computes.get_compute}),
+    (
+        "/computes" + _NAME,
+        {"GET": computes.get_compute, "PUT": computes.put_compute, "DELETE": computes.delete_compute},
+    ),
     ("/jobs", {"GET": jobs.list_jobs}),
     ("/jobs" + _NAME, {"GET": jobs.get_job, "PUT": jobs.put_job, "DELETE": jobs.delete_job}),
     ("/jobs" + _NAME + "/cancel", {"POST": jobs.cancel_job}),

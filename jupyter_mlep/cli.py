@@ -15,7 +15,7 @@ from types import ModuleType
 from ._arguments import ArgumentParser, HelpShown
 from ._errors import MlepError, UsageError
 from ._version import __version__
-from .verbs import cli_text, group
+from .verbs import MLEP, add_top_level_verbs, cli_text, group
 
 __all__ = ["main"]
 
@@ -40,6 +40,7 @@ def _parser() -> ArgumentParser:
     for name, help_text in _COMMANDS.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
         _command_module(name).add_arguments(sub)
+    add_top_level_verbs(commands, MLEP)  # create -f FILE, show, list, delete
     return parser
 
 
@@ -51,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     try:
         args = _parser().parse_args(argv)
+        if args.command in MLEP.verbs:
+            return int(_command_module("mlep").run(args))
         return int(_command_module(args.command).run(args))
     except HelpShown:
         return 0

@@ -158,11 +158,17 @@ class MlepMagics(Magics):
     @no_var_expand
     @line_magic
     def mlep(self, line: str) -> Any:
-        """Show or change jupyter_mlep settings.
+        """Show or change jupyter_mlep settings; create, show, list and delete workspace resources.
 
         %mlep status
         %mlep use local
         %mlep use azure --subscription SUB --resource-group RG --workspace WS [--api-version V] [--arm-url URL]
+        %mlep create -f FILE.yml [--set KEY=VALUE]... [--name NAME] [--endpoint-name E] [--all-traffic]
+        %mlep show KIND NAME [--version V] [--endpoint-name E]
+        %mlep list KIND [--name NAME] [--endpoint-name E]
+        %mlep delete KIND NAME [--version V] [--endpoint-name E]
+
+        KIND: model, environment, data, code, compute, online-endpoint, online-deployment, datastore, job.
         """
         return self._dispatch("mlep", line)
 

@@ -1,13 +1,14 @@
-"""``%mlep status`` and ``%mlep use local|azure …``."""
+"""``%mlep status`` and ``%mlep use local|azure …``; ``%mlep create|show|list|delete`` are the verbs of
+:data:`jupyter_mlep.verbs.MLEP`, run through the verb registry."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._arguments import ArgumentParser, HelpShown
 from .._errors import SettingsError, UsageError
 from ..targets import get_target, target_names
-from ..verbs import SettingsStatus, expand_words, split_line
+from ..verbs import MLEP, SettingsStatus, expand_words, split_line
 
 if TYPE_CHECKING:
     from . import MlepMagics
@@ -23,6 +24,8 @@ def _parser() -> ArgumentParser:
     use.add_argument("--resource-group", dest="resource_group", help="the Azure resource group")
     use.add_argument("--workspace", dest="workspace_name", help="the Azure ML workspace")
     use.add_argument("--api-version", dest="api_version", help="the Azure ML REST api-version")
+    for name in MLEP.verbs:  # listed in -h; a line naming one is run by the verb registry
+        verbs.add_parser(name, help=MLEP.verb(name).help)
     use.add_argument(
         "--arm-url",
         dest="arm_url",
@@ -32,8 +35,12 @@ def _parser() -> ArgumentParser:
     return parser
 
 
-def run(magics: MlepMagics, line: str) -> SettingsStatus | None:
-    """Run ``%mlep``; returns the resulting settings with where each came from."""
+def run(magics: MlepMagics, line: str) -> Any:
+    """Run ``%mlep``: ``status`` and ``use`` return the resulting settings with where each came from;
+    the workspace verbs (``create``, ``show``, ``list``, ``delete``) return their results."""
+    verb = next((word for word in split_line(line, "%mlep") if not word.startswith("-")), None)
+    if verb in MLEP.verbs:
+        return magics.run_verbs(MLEP.name, line, None, {})
     namespace = magics.shell.user_ns if magics.shell is not None else {}
     words, _ = expand_words(split_line(line, "%mlep"), namespace)
     try:

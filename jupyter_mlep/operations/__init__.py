@@ -9,7 +9,9 @@ with the endpoint's key or token) are the high-level calls; each result renders 
 :class:`jupyter_mlep.rendering.Result`). Traffic has one owner (:mod:`._traffic`): the splitter
 (:func:`split_traffic`), the wait until the endpoint reports a split, and :func:`format_split`.
 :func:`rollout` moves traffic to a deployment step by step behind gates (see :mod:`._rollout`).
-:func:`get_swagger` reads an endpoint's OpenAPI document.
+:func:`get_swagger` reads an endpoint's OpenAPI document. :func:`create_resource` creates what any
+supported Azure ML CLI v2 YAML file describes; :func:`show_resource`, :func:`list_resources` and
+:func:`delete_resource` take a kind (an az ml noun) and a name.
 """
 
 from ._assets import DeploymentAssets, register_data, register_deployment_assets, register_environment
@@ -47,6 +49,17 @@ from ._endpoints import (
 )
 from ._gates import Gate, GateCheck, Measurement, parse_gate, parse_gates, parse_interval, parse_steps
 from ._invoke import invoke
+from ._resources import (
+    CREATABLE_KINDS,
+    RESOURCE_KINDS,
+    ResourceList,
+    ResourceResult,
+    create_resource,
+    delete_resource,
+    list_resources,
+    resource_kind,
+    show_resource,
+)
 from ._results import (
     DeployResult,
     EndpointDetails,
@@ -73,8 +86,10 @@ from ._traffic import (
 )
 
 __all__ = [
+    "CREATABLE_KINDS",
     "DEPLOY_PHASES",
     "LOG_CONTAINERS",
+    "RESOURCE_KINDS",
     "CountersWindow",
     "DeployResult",
     "DeployStep",
@@ -92,6 +107,8 @@ __all__ = [
     "LogsResult",
     "Measurement",
     "PhaseCallback",
+    "ResourceList",
+    "ResourceResult",
     "RolloutEvent",
     "RolloutResult",
     "RolloutStep",
@@ -104,8 +121,10 @@ __all__ = [
     "counters_marker",
     "create_endpoint",
     "create_or_update_deployment",
+    "create_resource",
     "delete_deployment",
     "delete_endpoint",
+    "delete_resource",
     "deploy",
     "describe_endpoint",
     "format_split",
@@ -122,6 +141,7 @@ __all__ = [
     "list_all",
     "list_deployments",
     "list_endpoints",
+    "list_resources",
     "parse_gate",
     "parse_gates",
     "parse_interval",
@@ -130,10 +150,12 @@ __all__ = [
     "register_data",
     "register_deployment_assets",
     "register_environment",
+    "resource_kind",
     "rollout",
     "same_split",
     "scale_deployment",
     "set_traffic",
+    "show_resource",
     "split_traffic",
     "update_traffic",
     "wait_for_traffic",

@@ -94,6 +94,13 @@ class Compute(TopLevelSpec):
     def check(self, *, complete: bool = False) -> None:
         validate_compute_name(self.name)
 
+    def to_rest(self, *, location: str | None = None) -> dict[str, Any]:
+        """The ``ComputeResource`` body (for the compute types this package creates)."""
+        raise SpecError(
+            f"Compute {self.name!r} is a {self.type_name} compute; it cannot be created from a spec.",
+            hint="Create compute clusters (type: amlcompute) or compute instances (type: computeinstance).",
+        )
+
     def _envelope(self, properties: dict[str, Any], *, location: str | None) -> dict[str, Any]:
         body: dict[str, Any] = {
             "location": self.location or location,

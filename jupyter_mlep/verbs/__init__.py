@@ -17,8 +17,8 @@ from .._arguments import HelpShown
 from ._context import Context, parse_split
 from ._docs import cheat_sheet, cli_text, docstring, overview
 from ._expand import expand_words, is_json_text
-from ._parse import add_verbs, check_objects, group_parser, no_verb, split_line
-from ._registry import GROUPS, Group, Verb, group
+from ._parse import add_top_level_verbs, add_verbs, check_objects, group_parser, no_verb, split_line
+from ._registry import GROUPS, MLEP, TOP_LEVEL, Group, Verb, group
 from ._status import SettingsStatus
 
 if TYPE_CHECKING:
@@ -27,10 +27,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GROUPS",
+    "MLEP",
+    "TOP_LEVEL",
     "Context",
     "Group",
     "SettingsStatus",
     "Verb",
+    "add_top_level_verbs",
     "add_verbs",
     "cheat_sheet",
     "cli_text",

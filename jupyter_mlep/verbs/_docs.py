@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from ._registry import GROUPS, Group, Verb
+from ._registry import GROUPS, TOP_LEVEL, Group, Verb
 
 __all__ = ["cheat_sheet", "cli_text", "docstring", "examples_text", "overview"]
 
@@ -22,6 +22,9 @@ def cli_text(text: str) -> str:
     """``text`` with magic syntax turned into command-line syntax."""
     for name in GROUPS:
         text = re.sub(rf"(?:\w+ = )?%{name}\b", f"jupyter-mlep {name}", text)
+    for top in TOP_LEVEL.values():
+        verbs = "|".join(top.verbs)
+        text = re.sub(rf"(?:\w+ = )?%{top.name} ({verbs})\b", r"jupyter-mlep \1", text)
     return text.replace("%mlep status", "jupyter-mlep status")
 
 

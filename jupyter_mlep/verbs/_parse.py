@@ -22,6 +22,7 @@ from ._registry import Group, Verb
 
 __all__ = [
     "VerbParser",
+    "add_top_level_verbs",
     "add_verbs",
     "check_objects",
     "group_parser",
@@ -101,6 +102,21 @@ def add_verbs(parser: argparse.ArgumentParser, group: Group, *, cli: bool) -> No
         )
         verb.arguments(sub)
         _add_common(sub, cli=cli, after_verb=True)
+
+
+def add_top_level_verbs(commands: Any, group: Group) -> None:
+    """The verbs of a top-level group (``create``, ``show``…) as commands of ``jupyter-mlep`` itself:
+    ``commands`` is the command line's sub-parsers action; each verb takes ``--local`` and ``--output``."""
+    for verb in group.all():
+        sub = commands.add_parser(
+            verb.name,
+            help=verb.help,
+            description=f"{verb.help[0].upper()}{verb.help[1:]}.",
+            epilog=examples_text(group, verb, cli=True),
+            formatter_class=_formatter,
+        )
+        verb.arguments(sub)
+        _add_common(sub, cli=True, after_verb=False)
 
 
 def group_parser(group: Group, *, cli: bool = False) -> ArgumentParser:

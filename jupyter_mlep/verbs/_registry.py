@@ -1,5 +1,7 @@
 """The verb registry: a :class:`Verb` per module, a :class:`Group` per magic (``%endpoint``; later
-``%job``, ``%batch``: one more entry in :data:`GROUPS`).
+``%job``, ``%batch``: one more entry in :data:`GROUPS`), and the verbs of ``%mlep`` (:data:`MLEP`:
+``create -f FILE``, ``show``, ``list``, ``delete`` by kind), which the command line offers at its
+top level (``jupyter-mlep create -f FILE``).
 
 A verb module declares, once, ``VERB = Verb(name, help, examples, arguments, run)``. The magic's
 router, its docstring (``%endpoint?``), ``jupyter-mlep endpoint --help`` and the README's
@@ -19,7 +21,7 @@ from .._errors import UsageError
 if TYPE_CHECKING:
     from ._context import Context
 
-__all__ = ["GROUPS", "Group", "Verb", "group"]
+__all__ = ["GROUPS", "MLEP", "TOP_LEVEL", "Group", "Verb", "group"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class Group:
     verbs: tuple[str, ...]
     tour: tuple[tuple[str, int], ...] = ()
     footer: str = ""
+    top_level: bool = False
+    """Its verbs are commands of ``jupyter-mlep`` itself (``jupyter-mlep create``), not of
+    ``jupyter-mlep <group>``."""
     _cache: dict[str, Verb] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -64,8 +69,8 @@ class Group:
 
     @property
     def command(self) -> str:
-        """``jupyter-mlep endpoint``."""
-        return f"jupyter-mlep {self.name}"
+        """``jupyter-mlep endpoint`` (``jupyter-mlep`` for a top-level group)."""
+        return "jupyter-mlep" if self.top_level else f"jupyter-mlep {self.name}"
 
     def verb(self, name: str) -> Verb:
         """The verb ``name`` (its module is imported on first use)."""
@@ -126,10 +131,36 @@ ENDPOINT = Group(
     footer="Every verb takes --local (the local workspace whatever the current target) and -h.",
 )
 
+MLEP = Group(
+    name="mlep",
+    description="Any Azure ML CLI v2 YAML file, and what it made: the create, show, list and delete of "
+    "az ml model|environment|data|code|compute|online-endpoint|online-deployment.",
+    package="jupyter_mlep.verbs.mlep",
+    verbs=("create", "show", "list", "delete"),
+    tour=(
+        ("create", 0),
+        ("create", 1),
+        ("create", 2),
+        ("create", 3),
+        ("show", 0),
+        ("list", 0),
+        ("list", 1),
+        ("delete", 0),
+        ("delete", 1),
+    ),
+    footer="Kinds: model, environment, data, code, compute, online-endpoint, online-deployment, datastore, "
+    "job. Every verb takes --local (the local workspace whatever the current target) and -h.",
+    top_level=True,
+)
+
 GROUPS: dict[str, Group] = {ENDPOINT.name: ENDPOINT}
-"""Every verb group by magic name."""
+"""Every verb group that is a magic of its own, by magic name."""
+
+TOP_LEVEL: dict[str, Group] = {MLEP.name: MLEP}
+"""Verb groups of the ``%mlep`` magic (next to its ``status`` and ``use``), whose verbs are
+top-level commands of ``jupyter-mlep``."""
 
 
 def group(name: str) -> Group:
-    """The verb group of the magic ``name`` (``"endpoint"``)."""
-    return GROUPS[name]
+    """The verb group of the magic ``name`` (``"endpoint"``, ``"mlep"``)."""
+    return GROUPS[name] if name in GROUPS else TOP_LEVEL[name]

@@ -19,8 +19,9 @@ from support.samples import EXPECTED_MODEL_1, MODEL_1, SampleTree, close_to
 import jupyter_mlep
 from jupyter_mlep import NotFoundError, PlaceholderError, SpecError, SpecValidationError, UsageError
 from jupyter_mlep import operations as ops
+from jupyter_mlep.cli import main
 from jupyter_mlep.rest import RestClient
-from jupyter_mlep.verbs import MLEP, cli_text
+from jupyter_mlep.verbs import MLEP, cheat_sheet, cli_text
 from jupyter_mlep.verbs.mlep._kinds import KINDS
 
 pytestmark = pytest.mark.usefixtures("use_workspace")
@@ -58,6 +59,24 @@ def test_kinds_are_the_operations_kinds() -> None:
         == "jupyter-mlep create -f m.yml and jupyter-mlep status"
     )
     assert MLEP.command == "jupyter-mlep"
+
+
+def test_readme_cheat_sheet_and_help_come_from_the_registry(
+    ip: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### `%mlep create -f`: any Azure ML CLI v2 YAML\n", 1)[1]
+    assert cheat_sheet(MLEP) in section
+    assert {verb for verb, _ in MLEP.tour} == set(MLEP.verbs)
+    for verb in MLEP.all():
+        assert all(example.startswith(f"%mlep {verb.name} ") for example in verb.examples)
+    assert main(["--help"]) == 0
+    top = capsys.readouterr().out
+    assert all(f"    {verb}" in top for verb in MLEP.verbs)
+    assert main(["create", "--help"]) == 0
+    assert "jupyter-mlep create -f model.yml" in capsys.readouterr().out
+    assert mlep(ip, "-h") is None and "create" in capsys.readouterr().out
+    assert "%mlep create -f FILE.yml" in ip.find_line_magic("mlep").__doc__
 
 
 def test_models_from_the_examples(ip: Any, azureml_examples: Path) -> None:

@@ -41,7 +41,7 @@ VERB = Verb(
     help="delete a resource: an asset version (or the whole asset), a compute, an endpoint or a deployment",
     examples=(
         "%mlep delete compute cpu-cluster",
-        "%mlep delete data iris --version 1",
+        "%mlep delete data requests --version 1",
     ),
     arguments=_arguments,
     run=_run,

@@ -28,7 +28,7 @@ VERB = Verb(
     help="list the workspace's resources of one kind (or the versions of one asset)",
     examples=(
         "%mlep list compute",
-        "%mlep list data --name iris  # its versions",
+        "%mlep list data --name requests  # the versions of one asset",
     ),
     arguments=_arguments,
     run=_run,

@@ -218,7 +218,10 @@ def _file_kind(data: Mapping[str, Any], path: Path) -> str:
                 f"Supported: {_schemas()}.",
             ) from None
     else:
-        kind = detect_kind(data, path)
+        try:
+            kind = detect_kind(data, path)
+        except SpecError as exc:
+            raise SpecError(exc.message, hint=f"create -f supports: {_schemas()}.") from None
     if _SPEC_NOUNS[kind] == "job":
         raise SpecError(
             f"{path} is a {kind} spec: create -f makes assets, computes, endpoints and deployments, "
@@ -314,6 +317,7 @@ def _create_asset(client: RestClient, spec: Spec, say: Callable[[str], None]) ->
                 description=spec.description,
                 datastore=spec.datastore,
             )
+            _add_labels(client, family, name, asset.version, spec.tags, spec.properties)
             return _asset_result(
                 client, noun, family, name, asset.version, asset.reused, asset.uploaded_bytes
             )
@@ -324,6 +328,7 @@ def _create_asset(client: RestClient, spec: Spec, say: Callable[[str], None]) ->
             asset = register_code(
                 client, local, name=name, version=spec.version, description=spec.description
             )
+            _add_labels(client, family, name, asset.version, spec.tags, spec.properties)
             return _asset_result(
                 client, noun, family, name, asset.version, asset.reused, asset.uploaded_bytes
             )
@@ -342,6 +347,26 @@ def _create_asset(client: RestClient, spec: Spec, say: Callable[[str], None]) ->
     version, reused = _put_version(client, family, name, getattr(spec, "version", None), body)
     say(f"{noun} {name}:{version} " + ("(unchanged)" if reused else "registered"))
     return _asset_result(client, noun, family, name, version, reused, 0)
+
+
+def _add_labels(
+    client: RestClient,
+    family: str,
+    name: str,
+    version: str,
+    tags: Mapping[str, str] | None,
+    properties: Mapping[str, str] | None,
+) -> None:
+    """Give an uploaded version the file's tags and properties (mutable fields: the same content
+    with other tags is the same version)."""
+    if not tags and not properties:
+        return
+    path = client.paths.asset_version(family, name, version)
+    body = client.get(path)
+    props = body.get("properties") or {}
+    props["tags"] = {**(props.get("tags") or {}), **(tags or {})}
+    props["properties"] = {**(props.get("properties") or {}), **(properties or {})}
+    client.put(path, {"properties": props})
 
 
 def _environment_body(client: RestClient, spec: Environment, name: str) -> dict[str, Any]:
@@ -423,7 +448,11 @@ def _asset_version_result(noun: str, name: str, body: dict[str, Any], *, note: s
 def _create_compute(
     client: RestClient, spec: Compute, *, wait: bool, progress: ProgressCallback | None
 ) -> ResourceResult:
-    body = spec.to_rest()
+    location = spec.location
+    if location is None:  # a compute lives where its workspace is
+        workspace = client.find(client.paths.workspace)
+        location = workspace.get("location") if isinstance(workspace, dict) else None
+    body = spec.to_rest(location=location)
     path = client.paths.compute(spec.name)
     operation = client.begin("PUT", path, body)
     if wait:

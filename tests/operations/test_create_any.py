@@ -86,8 +86,9 @@ def test_models_from_the_examples(ip: Any, azureml_examples: Path) -> None:
     assert isinstance(created, ops.ResourceResult) and created.resource_kind == "model"
     assert (created.name, created.version) == (name, "1") and created.fields["type"] == "CustomModel"
     assert created.fields["path"].endswith("/model.pkl")
-    again = mlep(ip, f"create -f {assets / 'local-file.yml'} --name {name}")
+    again = mlep(ip, f"create -f {assets / 'local-file.yml'} --name {name} --set tags.stage=dev")
     assert again.version == "1" and again.note.startswith("unchanged")
+    assert again.fields["tags"] == {"stage": "dev"}  # tags are not content: the same version
 
     mlflow = unique("mlflow")
     created = mlep(ip, f"create -f {assets / 'local-mlflow.yml'} --name {mlflow} --set version=3")
@@ -202,8 +203,9 @@ def test_refusals_before_any_request(ip: Any, tmp_path: Path, azureml_examples: 
         mlep(ip, f"create -f {bare}")
     assert "model.schema.json" in unknown.value.hint and "computeInstance.schema.json" in unknown.value.hint
     odd = write(tmp_path, "odd.yml", SCHEMA.format("batchEndpoint") + "name: b\n")
-    with pytest.raises(SpecError, match="not a kind jupyter_mlep reads"):
+    with pytest.raises(SpecError, match="not a kind jupyter_mlep reads") as other:
         mlep(ip, f"create -f {odd}")
+    assert "amlCompute.schema.json" in other.value.hint and "commandJob" not in other.value.hint
     missing = write(tmp_path, "model.yml", SCHEMA.format("model") + f"name: {unique('m')}\npath: nowhere\n")
     with pytest.raises(SpecError, match="does not exist"):
         mlep(ip, f"create -f {missing}")

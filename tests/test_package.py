@@ -209,6 +209,7 @@ SUBPACKAGE_API = {
     "specs": [
         "AmlCompute",
         "AssetReference",
+        "AzureBlobDatastore",
         "BuildContext",
         "Code",
         "CodeConfiguration",
@@ -218,6 +219,7 @@ SUBPACKAGE_API = {
         "ComputeInstance",
         "Data",
         "DataCollector",
+        "DatastoreCredentials",
         "DeploymentCollection",
         "Distribution",
         "EarlyTerminationPolicy",

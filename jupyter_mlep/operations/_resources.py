@@ -2,7 +2,7 @@
 name: the operations behind ``%mlep create -f FILE`` (``az ml <kind> create -f FILE``).
 
 Kinds are the az ml nouns (:data:`RESOURCE_KINDS`): ``model``, ``environment``, ``data``, ``code``,
-``compute``, ``online-endpoint``, ``online-deployment``, ``datastore`` and ``job``. A file's kind is
+``compute``, ``online-endpoint``, ``online-deployment``, ``datastore`` (Azure Blob) and ``job``. A file's kind is
 read from its ``$schema`` (or ``type:``). Every call validates the whole file (its spec, its names
 and the local paths it uploads) before its first request. Online endpoints and deployments go
 through :func:`~jupyter_mlep.operations.create_endpoint` and :func:`~jupyter_mlep.operations.deploy`
@@ -25,6 +25,7 @@ from .._errors import ConflictError, SpecError, SpecValidationError, UsageError
 from ..rendering import Table, TableResult
 from ..rest import ProgressCallback, RestClient, register_code, register_model
 from ..specs import (
+    AzureBlobDatastore,
     Code,
     Compute,
     Data,
@@ -80,6 +81,7 @@ _SPEC_NOUNS = {
     "code": "code",
     "amlCompute": "compute",
     "computeInstance": "compute",
+    "azureBlob": "datastore",
     "managedOnlineEndpoint": "online-endpoint",
     "kubernetesOnlineEndpoint": "online-endpoint",
     "managedOnlineDeployment": "online-deployment",
@@ -282,6 +284,8 @@ def create_resource(
         return deploy(client, spec, traffic=traffic, wait=wait, progress=progress, on_step=say)
     if isinstance(spec, Compute):
         return _create_compute(client, spec, wait=wait, progress=progress)
+    if isinstance(spec, AzureBlobDatastore):
+        return _datastore_result(client.put(client.paths.datastore(spec.name), spec.to_rest()))
     return _create_asset(client, spec, say)
 
 

@@ -28,6 +28,7 @@ from ._assets import Code, CodeConfiguration, Model
 from ._base import require_local_path
 from ._compute import AmlCompute, Compute, ComputeInstance, validate_compute_name
 from ._data import Data
+from ._datastore import AzureBlobDatastore, DatastoreCredentials
 from ._deployment import KubernetesOnlineDeployment, ManagedOnlineDeployment, OnlineDeployment
 from ._deployment_settings import (
     DataCollector,
@@ -76,6 +77,7 @@ __all__ = [
     "SPEC_CLASSES",
     "AmlCompute",
     "AssetReference",
+    "AzureBlobDatastore",
     "BuildContext",
     "Code",
     "CodeConfiguration",
@@ -85,6 +87,7 @@ __all__ = [
     "ComputeInstance",
     "Data",
     "DataCollector",
+    "DatastoreCredentials",
     "DeploymentCollection",
     "Distribution",
     "EarlyTerminationPolicy",

@@ -18,6 +18,7 @@ from ._assets import Code, Model
 from ._base import TopLevelSpec, parse_spec
 from ._compute import AmlCompute, Compute, ComputeInstance
 from ._data import Data
+from ._datastore import AzureBlobDatastore
 from ._deployment import KubernetesOnlineDeployment, ManagedOnlineDeployment, OnlineDeployment
 from ._endpoint import KubernetesOnlineEndpoint, ManagedOnlineEndpoint, OnlineEndpoint
 from ._environment import Environment
@@ -40,7 +41,9 @@ __all__ = [
     "spec_from_dict",
 ]
 
-Spec = OnlineEndpoint | OnlineDeployment | Model | Environment | Code | Data | Compute | Job
+Spec = (
+    OnlineEndpoint | OnlineDeployment | Model | Environment | Code | Data | Compute | AzureBlobDatastore | Job
+)
 S = TypeVar("S", bound=TopLevelSpec)
 
 #: The spec class of each kind (as named in ``$schema``).
@@ -57,6 +60,7 @@ SPEC_CLASSES: dict[str, type[TopLevelSpec]] = {
         Data,
         AmlCompute,
         ComputeInstance,
+        AzureBlobDatastore,
         CommandJob,
         SweepJob,
     )

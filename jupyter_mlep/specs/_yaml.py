@@ -32,6 +32,7 @@ KINDS = (
     "data",
     "amlCompute",
     "computeInstance",
+    "azureBlob",
     "commandJob",
     "sweepJob",
 )
@@ -50,6 +51,7 @@ _TYPE_KINDS = {
     "mltable": "data",
     "amlcompute": "amlCompute",
     "computeinstance": "computeInstance",
+    "azure_blob": "azureBlob",
 }
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

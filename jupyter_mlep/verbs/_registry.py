@@ -134,7 +134,7 @@ ENDPOINT = Group(
 MLEP = Group(
     name="mlep",
     description="Any Azure ML CLI v2 YAML file, and what it made: the create, show, list and delete of "
-    "az ml model|environment|data|code|compute|online-endpoint|online-deployment.",
+    "az ml model|environment|data|code|compute|datastore|online-endpoint|online-deployment.",
     package="jupyter_mlep.verbs.mlep",
     verbs=("create", "show", "list", "delete"),
     tour=(

@@ -169,6 +169,42 @@ def test_environment_data_and_compute(ip: Any, tmp_path: Path, capsys: pytest.Ca
         mlep(ip, f"delete data {data_name}")
 
 
+def test_code_and_datastore(ip: Any, tmp_path: Path, client: RestClient) -> None:
+    code, store = unique("src"), unique("blobs").replace("-", "_")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.py").write_text("print('hello')\n")
+    code_file = write(
+        tmp_path, "code.yml", SCHEMA.format("code") + f"name: {code}\npath: src\ntags: {{team: ml}}\n"
+    )
+    made = mlep(ip, f"create -f {code_file}")
+    assert (made.resource_kind, made.version, made.fields["tags"]) == ("code", "1", {"team": "ml"})
+    assert mlep(ip, f"create -f {code_file}").note.startswith("unchanged")
+
+    blob = write(
+        tmp_path,
+        "blob.yml",
+        SCHEMA.format("azureBlob")
+        + f"name: {store}\ntype: azure_blob\naccount_name: mlepstore\ncontainer_name: data\n"
+        "credentials:\n  account_key: c2VjcmV0\n",
+    )
+    made = mlep(ip, f"create -f {blob}")
+    assert (made.resource_kind, made.fields["type"], made.fields["container"]) == (
+        "datastore",
+        "AzureBlob",
+        "data",
+    )
+    assert "c2VjcmV0" not in made.text()
+    assert client.post(client.paths.datastore(store, "listSecrets"), {}) == {
+        "secretsType": "AccountKey",
+        "key": "c2VjcmV0",
+    }
+    assert store in [row[0] for row in mlep(ip, "list datastore").rows]
+    mlep(ip, f"delete datastore {store}")
+    with pytest.raises(NotFoundError):
+        mlep(ip, f"show datastore {store}")
+    mlep(ip, f"delete code {code}")
+
+
 def test_online_endpoint_and_deployment_from_the_examples(
     ip: Any, tmp_path: Path, azureml_examples: Path, client: RestClient
 ) -> None:

@@ -50,7 +50,7 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
 VERB = Verb(
     name="create",
     help="create what an Azure ML CLI v2 YAML file describes (model, environment, data, code, compute, "
-    "online endpoint or deployment)",
+    "datastore, online endpoint or deployment)",
     examples=(
         "%mlep create -f model.yml  # az ml model create -f model.yml",
         "%mlep create -f environment.yml",

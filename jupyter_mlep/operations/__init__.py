@@ -12,7 +12,13 @@ with the endpoint's key or token) are the high-level calls; each result renders 
 :func:`get_swagger` reads an endpoint's OpenAPI document.
 """
 
-from ._assets import DeploymentAssets, register_data, register_deployment_assets, register_environment
+from ._assets import (
+    DeploymentAssets,
+    register_data,
+    register_deployment_assets,
+    register_environment,
+    upload_local,
+)
 from ._connect import connect
 from ._counters import (
     CountersWindow,
@@ -47,6 +53,8 @@ from ._endpoints import (
 )
 from ._gates import Gate, GateCheck, Measurement, parse_gate, parse_gates, parse_interval, parse_steps
 from ._invoke import invoke
+from ._job_results import JobDetails, JobList
+from ._jobs import cancel_job, create_job, get_job, list_jobs, wait_for_job
 from ._results import (
     DeployResult,
     EndpointDetails,
@@ -87,6 +95,8 @@ __all__ = [
     "Gate",
     "GateCheck",
     "InvokeResult",
+    "JobDetails",
+    "JobList",
     "KeysResult",
     "LogFollower",
     "LogsResult",
@@ -98,11 +108,13 @@ __all__ = [
     "SwaggerResult",
     "TrafficResult",
     "WindowCounters",
+    "cancel_job",
     "check_container",
     "check_deployment_script",
     "connect",
     "counters_marker",
     "create_endpoint",
+    "create_job",
     "create_or_update_deployment",
     "delete_deployment",
     "delete_endpoint",
@@ -113,6 +125,7 @@ __all__ = [
     "get_counters_since",
     "get_deployment",
     "get_endpoint",
+    "get_job",
     "get_keys",
     "get_logs",
     "get_swagger",
@@ -122,6 +135,7 @@ __all__ = [
     "list_all",
     "list_deployments",
     "list_endpoints",
+    "list_jobs",
     "parse_gate",
     "parse_gates",
     "parse_interval",
@@ -136,5 +150,7 @@ __all__ = [
     "set_traffic",
     "split_traffic",
     "update_traffic",
+    "upload_local",
+    "wait_for_job",
     "wait_for_traffic",
 ]

@@ -1,5 +1,5 @@
-"""The verb registry: a :class:`Verb` per module, a :class:`Group` per magic (``%endpoint``; later
-``%job``, ``%batch``: one more entry in :data:`GROUPS`).
+"""The verb registry: a :class:`Verb` per module, a :class:`Group` per magic (``%endpoint``,
+``%job``; later ``%batch``: one more entry in :data:`GROUPS`).
 
 A verb module declares, once, ``VERB = Verb(name, help, examples, arguments, run)``. The magic's
 router, its docstring (``%endpoint?``), ``jupyter-mlep endpoint --help`` and the README's
@@ -55,6 +55,8 @@ class Group:
     verbs: tuple[str, ...]
     tour: tuple[tuple[str, int], ...] = ()
     footer: str = ""
+    cell_verb: str | None = None
+    """The verb a cell magic runs (``%%job NAME …`` is ``%job run NAME …`` with the cell as its script)."""
     _cache: dict[str, Verb] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -126,7 +128,17 @@ ENDPOINT = Group(
     footer="Every verb takes --local (the local workspace whatever the current target) and -h.",
 )
 
-GROUPS: dict[str, Group] = {ENDPOINT.name: ENDPOINT}
+JOB = Group(
+    name="job",
+    description="Training jobs: the verbs of az ml job, and %%job to run a cell as a command job.",
+    package="jupyter_mlep.verbs.job",
+    verbs=("run", "create", "show", "list", "cancel"),
+    tour=(("run", 0), ("show", 0), ("list", 0), ("create", 0), ("cancel", 0)),
+    footer="Every verb takes --local (the local workspace whatever the current target) and -h.",
+    cell_verb="run",
+)
+
+GROUPS: dict[str, Group] = {ENDPOINT.name: ENDPOINT, JOB.name: JOB}
 """Every verb group by magic name."""
 
 

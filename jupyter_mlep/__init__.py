@@ -61,9 +61,12 @@ if TYPE_CHECKING:
         delete_deployment,
         delete_endpoint,
         deploy,
+        download_job_outputs,
         get_deployment,
         get_endpoint,
         get_job,
+        get_job_logs,
+        get_job_metrics,
         get_keys,
         get_logs,
         get_swagger,
@@ -74,8 +77,10 @@ if TYPE_CHECKING:
         list_endpoints,
         list_jobs,
         regenerate_key,
+        register_job_model,
         rollout,
         scale_deployment,
+        stream_job,
         update_traffic,
         wait_for_job,
     )
@@ -87,6 +92,11 @@ if TYPE_CHECKING:
 
 # Public names imported on first access (module, attribute).
 _LAZY = {
+    "download_job_outputs": ("operations", "download_job_outputs"),
+    "get_job_logs": ("operations", "get_job_logs"),
+    "get_job_metrics": ("operations", "get_job_metrics"),
+    "register_job_model": ("operations", "register_job_model"),
+    "stream_job": ("operations", "stream_job"),
     "JobDetails": ("operations", "JobDetails"),
     "JobList": ("operations", "JobList"),
     "cancel_job": ("operations", "cancel_job"),
@@ -182,9 +192,12 @@ __all__ = [
     "delete_deployment",
     "delete_endpoint",
     "deploy",
+    "download_job_outputs",
     "get_deployment",
     "get_endpoint",
     "get_job",
+    "get_job_logs",
+    "get_job_metrics",
     "get_keys",
     "get_logs",
     "get_swagger",
@@ -202,13 +215,16 @@ __all__ = [
     "load_model",
     "load_spec",
     "regenerate_key",
+    "register_job_model",
     "resolve_settings",
     "rollout",
     "scale_deployment",
     "smoke_test_score_script",
+    "stream_job",
     "unload_ipython_extension",
     "update_traffic",
     "wait_for_job",
+
 ]
 
 

@@ -53,7 +53,8 @@ from ._endpoints import (
 )
 from ._gates import Gate, GateCheck, Measurement, parse_gate, parse_gates, parse_interval, parse_steps
 from ._invoke import invoke
-from ._job_results import JobDetails, JobList
+from ._job_results import JobDetails, JobList, JobLogs, JobMetrics, JobOutputs, RegisteredModel
+from ._job_runs import download_job_outputs, get_job_logs, get_job_metrics, register_job_model, stream_job
 from ._jobs import cancel_job, create_job, get_job, list_jobs, wait_for_job
 from ._results import (
     DeployResult,
@@ -97,11 +98,15 @@ __all__ = [
     "InvokeResult",
     "JobDetails",
     "JobList",
+    "JobLogs",
+    "JobMetrics",
+    "JobOutputs",
     "KeysResult",
     "LogFollower",
     "LogsResult",
     "Measurement",
     "PhaseCallback",
+    "RegisteredModel",
     "RolloutEvent",
     "RolloutResult",
     "RolloutStep",
@@ -120,12 +125,15 @@ __all__ = [
     "delete_endpoint",
     "deploy",
     "describe_endpoint",
+    "download_job_outputs",
     "format_split",
     "get_counters",
     "get_counters_since",
     "get_deployment",
     "get_endpoint",
     "get_job",
+    "get_job_logs",
+    "get_job_metrics",
     "get_keys",
     "get_logs",
     "get_swagger",
@@ -144,11 +152,13 @@ __all__ = [
     "register_data",
     "register_deployment_assets",
     "register_environment",
+    "register_job_model",
     "rollout",
     "same_split",
     "scale_deployment",
     "set_traffic",
     "split_traffic",
+    "stream_job",
     "update_traffic",
     "upload_local",
     "wait_for_job",

@@ -24,6 +24,7 @@ from ..rest import (
     register_code,
     register_model,
 )
+from ..rest._uploads import next_version
 from ..specs import Data, Environment, Model, OnlineDeployment, require_local_path
 
 __all__ = [
@@ -129,7 +130,7 @@ def register_data(
     body = spec.to_rest(data_uri=data_uri)
     if digest:
         body["properties"]["tags"] = {**(body["properties"].get("tags") or {}), HASH_TAG: digest}
-    version = spec.version or _next_data_version(client, name)
+    version = spec.version or next_version(client, "data", name)
     created = client.put(client.paths.asset_version("data", name, version), body)
     return _data_asset(name, created, digest, reused=False, size=sent)
 
@@ -181,12 +182,6 @@ def _check_local_data(spec: Data, path: Path) -> None:
 
 def _tags(item: dict[str, Any]) -> dict[str, Any]:
     return (item.get("properties") or {}).get("tags") or {}
-
-
-def _next_data_version(client: RestClient, name: str) -> str:
-    container = client.find(client.paths.asset("data", name))
-    value = (container.get("properties") or {}).get("nextVersion") if isinstance(container, dict) else None
-    return str(value) if value else "1"
 
 
 def _data_asset(

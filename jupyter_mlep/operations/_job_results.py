@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
-from ..rendering import Table, TableResult
+from ..rendering import Result, Table, TableResult
 
-__all__ = ["TERMINAL_STATUSES", "JobDetails", "JobList"]
+__all__ = [
+    "TERMINAL_STATUSES",
+    "JobDetails",
+    "JobList",
+    "JobLogs",
+    "JobMetrics",
+    "JobOutputs",
+    "RegisteredModel",
+]
 
 TERMINAL_STATUSES = ("Completed", "Failed", "Canceled")
 """The statuses after which a job never changes again."""
@@ -169,3 +178,133 @@ class JobList(TableResult):
 
     def to_dict(self) -> dict[str, Any]:
         return {"jobs": [job.to_dict() for job in self.jobs]}
+
+
+@dataclass(repr=False)
+class JobLogs(Result):
+    """A job's own logs (``user_logs/std_log.txt``, one per process for distributed jobs)."""
+
+    kind: ClassVar[str] = "job-logs"
+
+    name: str
+    status: str
+    logs: dict[str, str]
+
+    def text(self) -> str:
+        if not self.logs:
+            return f"Job {self.name} ({self.status}) has written no log yet."
+        if len(self.logs) == 1:
+            return next(iter(self.logs.values()))
+        return "\n".join(f"==> {log} <==\n{text}" for log, text in self.logs.items())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "logs": self.logs}
+
+
+@dataclass(repr=False)
+class JobMetrics(TableResult):
+    """A job's metrics (every value logged, by step) and parameters, as MLflow recorded them."""
+
+    kind: ClassVar[str] = "job-metrics"
+
+    name: str
+    metrics: dict[str, list[tuple[int, float]]]
+    params: dict[str, str] = field(default_factory=dict)
+
+    def title(self) -> str:
+        return f"Job {self.name}: {len(self.metrics)} metric(s), {len(self.params)} parameter(s)"
+
+    def tables(self) -> list[Table]:
+        rows = [
+            [
+                key,
+                _number(points[-1][1]),
+                str(len(points)),
+                _number(min(v for _, v in points)),
+                _number(max(v for _, v in points)),
+            ]
+            for key, points in self.metrics.items()
+            if points
+        ]
+        tables: list[Table] = [(["metric", "last", "values", "min", "max"], rows)]
+        if self.params:
+            tables.append(
+                (["parameter", "value"], [[key, value] for key, value in sorted(self.params.items())])
+            )
+        return tables
+
+    def html(self) -> str:
+        from ..charts import metric_charts_html
+
+        return super().html()[: -len("</div>")] + metric_charts_html(self.metrics) + "</div>"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "metrics": {
+                key: [{"step": s, "value": v} for s, v in points] for key, points in self.metrics.items()
+            },
+            "params": self.params,
+        }
+
+
+def _number(value: float) -> str:
+    return f"{value:.6g}"
+
+
+@dataclass(repr=False)
+class JobOutputs(TableResult):
+    """The files of a job's outputs, downloaded."""
+
+    kind: ClassVar[str] = "job-outputs"
+
+    name: str
+    files: dict[str, list[Path]]
+
+    def title(self) -> str:
+        count = sum(len(paths) for paths in self.files.values())
+        return f"Job {self.name}: {count} file(s) downloaded"
+
+    def tables(self) -> list[Table]:
+        return [
+            (["output", "file"], [[key, str(path)] for key, paths in self.files.items() for path in paths])
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "files": {key: [str(p) for p in paths] for key, paths in self.files.items()},
+        }
+
+
+@dataclass(repr=False)
+class RegisteredModel(Result):
+    """A model registered from a job's output."""
+
+    kind: ClassVar[str] = "model"
+
+    name: str
+    version: str
+    path: str
+    model_type: str
+    job: str = ""
+
+    @property
+    def reference(self) -> str:
+        """``azureml:NAME:VERSION``, what ``--model`` of ``%endpoint deploy`` takes."""
+        return f"azureml:{self.name}:{self.version}"
+
+    def text(self) -> str:
+        return (
+            f"Model {self.reference} ({self.model_type}) from {self.path}\n"
+            f"Deploy it with: %endpoint deploy ENDPOINT DEPLOYMENT --model {self.reference} …"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "path": self.path,
+            "type": self.model_type,
+            "job": self.job,
+        }

@@ -74,7 +74,7 @@ class Group:
         if name not in self.verbs:
             raise UsageError(f"{self.magic} has no verb {name!r}.", hint="Verbs: " + ", ".join(self.verbs))
         if name not in self._cache:
-            module = importlib.import_module(f"{self.package}.{name}")
+            module = importlib.import_module(f"{self.package}.{name.replace('-', '_')}")
             verb: Verb = module.VERB
             self._cache[name] = verb
         return self._cache[name]
@@ -132,8 +132,30 @@ JOB = Group(
     name="job",
     description="Training jobs: the verbs of az ml job, and %%job to run a cell as a command job.",
     package="jupyter_mlep.verbs.job",
-    verbs=("run", "create", "show", "list", "cancel"),
-    tour=(("run", 0), ("show", 0), ("list", 0), ("create", 0), ("cancel", 0)),
+    verbs=(
+        "run",
+        "create",
+        "show",
+        "list",
+        "stream",
+        "logs",
+        "metrics",
+        "download",
+        "register-model",
+        "cancel",
+    ),
+    tour=(
+        ("run", 0),
+        ("stream", 0),
+        ("metrics", 0),
+        ("register-model", 0),
+        ("download", 0),
+        ("show", 0),
+        ("list", 0),
+        ("logs", 0),
+        ("create", 0),
+        ("cancel", 0),
+    ),
     footer="Every verb takes --local (the local workspace whatever the current target) and -h.",
     cell_verb="run",
 )

@@ -53,6 +53,7 @@ __all__ = [
     "DeploymentStartError",
     "DockerUnavailableError",
     "EnvironmentBuildError",
+    "JobFailedError",
     "MlepError",
     "NotFoundError",
     "OperationFailedError",
@@ -212,6 +213,14 @@ class RolloutError(MlepError):
 
 class RolloutInterruptedError(RolloutError, KeyboardInterrupt):
     """Raised on Ctrl-C during a rollout, once the original split is restored (also a KeyboardInterrupt)."""
+
+
+class JobFailedError(MlepError):
+    """Raised when a job waited for ends ``Failed`` or ``Canceled``; ``job`` is its last description."""
+
+    def __init__(self, message: str, *, job: Any = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.job = job
 
 
 class RecipeError(MlepError):

@@ -15,15 +15,16 @@ from types import ModuleType
 from ._arguments import ArgumentParser, HelpShown
 from ._errors import MlepError, UsageError
 from ._version import __version__
-from .verbs import MLEP, add_top_level_verbs, cli_text, group
+from .commands._verbs import add_group_arguments, run_group, run_top_level
+from .verbs import GROUPS, TOP_LEVEL, add_top_level_verbs, cli_text
 
 __all__ = ["main"]
 
-# sub-command name -> module under jupyter_mlep.commands with add_arguments(parser) and run(args) -> int
+# sub-command name -> module under jupyter_mlep.commands with add_arguments(parser) and run(args) -> int;
+# each verb group (``endpoint``, ``job``) is a sub-command too, run by jupyter_mlep.commands._verbs
 _COMMANDS = {
     "check-score": "check a scoring script (and optionally smoke-test it)",
     "demo": "run the quickstart recipe against the local workspace and print what it did",
-    "endpoint": "online endpoints: " + ", ".join(group("endpoint").verbs),
     "recipe": "run a notebook recipe with papermill and summarise it (exits 1 naming the failed step)",
     "status": "show the active target and where each setting came from",
     "workspace": "start, stop or describe the local workspace server",
@@ -40,7 +41,11 @@ def _parser() -> ArgumentParser:
     for name, help_text in _COMMANDS.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
         _command_module(name).add_arguments(sub)
-    add_top_level_verbs(commands, MLEP)  # create -f FILE, show, list, delete
+    for name, verbs in GROUPS.items():
+        help_text = f"{verbs.description.split(':', 1)[0].lower()}: " + ", ".join(verbs.verbs)
+        add_group_arguments(commands.add_parser(name, help=help_text, description=help_text), verbs)
+    for verbs in TOP_LEVEL.values():
+        add_top_level_verbs(commands, verbs)  # create -f FILE, show, list, delete
     return parser
 
 
@@ -52,8 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     try:
         args = _parser().parse_args(argv)
-        if args.command in MLEP.verbs:
-            return int(_command_module("mlep").run(args))
+        if args.command in GROUPS:
+            return run_group(args, GROUPS[args.command])
+        for verbs in TOP_LEVEL.values():
+            if args.command in verbs.verbs:
+                return run_top_level(args, verbs)
         return int(_command_module(args.command).run(args))
     except HelpShown:
         return 0

@@ -82,7 +82,7 @@ def test_a_second_group_is_one_registry_entry(
 ) -> None:
     from jupyter_mlep.magics import MlepMagics
 
-    assert list(GROUPS) == ["endpoint"] and GROUPS["endpoint"] is ENDPOINT
+    assert list(GROUPS) == ["endpoint", "job"] and GROUPS["endpoint"] is ENDPOINT
     monkeypatch.setitem(GROUPS, "demo", replace(ENDPOINT, name="demo", _cache={}))
     ip.register_magics(MlepMagics(shell=ip))
     assert ip.run_line_magic("demo", "") is None and "%demo VERB -h" in capsys.readouterr().out
@@ -94,7 +94,7 @@ def test_a_second_group_is_one_registry_entry(
 @pytest.mark.parametrize(
     "code",
     [
-        "import jupyter_mlep.commands, jupyter_mlep.commands.endpoint, jupyter_mlep.cli",
+        "import jupyter_mlep.commands, jupyter_mlep.commands._verbs, jupyter_mlep.cli",
         "from jupyter_mlep.cli import main\ntry:\n    main(['endpoint', '--help'])\nexcept SystemExit:\n    pass",
         "from jupyter_mlep.cli import _parser\n_parser().parse_args(['endpoint', 'invoke', 'x', '--data', '{}', '-o', 'json'])",
         "from jupyter_mlep.verbs import group\n[v.run for v in group('endpoint').all()]",

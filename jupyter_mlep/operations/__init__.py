@@ -14,7 +14,13 @@ supported Azure ML CLI v2 YAML file describes; :func:`show_resource`, :func:`lis
 :func:`delete_resource` take a kind (an az ml noun) and a name.
 """
 
-from ._assets import DeploymentAssets, register_data, register_deployment_assets, register_environment
+from ._assets import (
+    DeploymentAssets,
+    register_data,
+    register_deployment_assets,
+    register_environment,
+    upload_local,
+)
 from ._connect import connect
 from ._counters import (
     CountersWindow,
@@ -49,6 +55,9 @@ from ._endpoints import (
 )
 from ._gates import Gate, GateCheck, Measurement, parse_gate, parse_gates, parse_interval, parse_steps
 from ._invoke import invoke
+from ._job_results import JobDetails, JobList, JobLogs, JobMetrics, JobOutputs, RegisteredModel
+from ._job_runs import download_job_outputs, get_job_logs, get_job_metrics, register_job_model, stream_job
+from ._jobs import cancel_job, create_job, get_job, list_jobs, wait_for_job
 from ._resources import (
     CREATABLE_KINDS,
     RESOURCE_KINDS,
@@ -102,11 +111,17 @@ __all__ = [
     "Gate",
     "GateCheck",
     "InvokeResult",
+    "JobDetails",
+    "JobList",
+    "JobLogs",
+    "JobMetrics",
+    "JobOutputs",
     "KeysResult",
     "LogFollower",
     "LogsResult",
     "Measurement",
     "PhaseCallback",
+    "RegisteredModel",
     "ResourceList",
     "ResourceResult",
     "RolloutEvent",
@@ -115,11 +130,13 @@ __all__ = [
     "SwaggerResult",
     "TrafficResult",
     "WindowCounters",
+    "cancel_job",
     "check_container",
     "check_deployment_script",
     "connect",
     "counters_marker",
     "create_endpoint",
+    "create_job",
     "create_or_update_deployment",
     "create_resource",
     "delete_deployment",
@@ -127,11 +144,15 @@ __all__ = [
     "delete_resource",
     "deploy",
     "describe_endpoint",
+    "download_job_outputs",
     "format_split",
     "get_counters",
     "get_counters_since",
     "get_deployment",
     "get_endpoint",
+    "get_job",
+    "get_job_logs",
+    "get_job_metrics",
     "get_keys",
     "get_logs",
     "get_swagger",
@@ -141,6 +162,7 @@ __all__ = [
     "list_all",
     "list_deployments",
     "list_endpoints",
+    "list_jobs",
     "list_resources",
     "parse_gate",
     "parse_gates",
@@ -150,6 +172,7 @@ __all__ = [
     "register_data",
     "register_deployment_assets",
     "register_environment",
+    "register_job_model",
     "resource_kind",
     "rollout",
     "same_split",
@@ -157,6 +180,9 @@ __all__ = [
     "set_traffic",
     "show_resource",
     "split_traffic",
+    "stream_job",
     "update_traffic",
+    "upload_local",
+    "wait_for_job",
     "wait_for_traffic",
 ]

@@ -24,6 +24,7 @@ from ..rest import (
     register_code,
     register_model,
 )
+from ..rest._uploads import next_version
 from ..specs import Data, Environment, Model, OnlineDeployment, require_local_path
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "register_data",
     "register_deployment_assets",
     "register_environment",
+    "upload_local",
 ]
 
 
@@ -124,23 +126,39 @@ def register_data(
     sent = 0
     data_uri = None
     if local is not None:
-        store = client.get(client.paths.datastore(datastore)) if datastore else default_datastore(client)
-        base = f"LocalUpload/{digest[:32]}"
-        with datastore_container(client, store) as container:
-            sent = sum(
-                container.upload(
-                    local, base if local.is_file() else f"{base}/{local.name}", on_file=on_file
-                ).values()
-            )
-        data_uri = f"azureml://datastores/{store.get('name')}/paths/{base}/{local.name}" + (
-            "" if local.is_file() else "/"
-        )
+        data_uri, sent = upload_local(client, local, datastore=datastore, digest=digest, on_file=on_file)
     body = spec.to_rest(data_uri=data_uri)
     if digest:
         body["properties"]["tags"] = {**(body["properties"].get("tags") or {}), HASH_TAG: digest}
-    version = spec.version or _next_data_version(client, name)
+    version = spec.version or next_version(client, "data", name)
     created = client.put(client.paths.asset_version("data", name, version), body)
     return _data_asset(name, created, digest, reused=False, size=sent)
+
+
+def upload_local(
+    client: RestClient,
+    local: Path,
+    *,
+    datastore: str | None = None,
+    digest: str | None = None,
+    on_file: Callable[[str, int], None] | None = None,
+) -> tuple[str, int]:
+    """Upload a local file or folder to ``datastore`` (default: the workspace's default datastore)
+    below ``LocalUpload/<content hash>/<its name>``, as the Azure ML CLI does; its datastore URI
+    (a folder's ends with ``/``) and the bytes sent."""
+    digest = digest or content_hash(local)
+    store = client.get(client.paths.datastore(datastore)) if datastore else default_datastore(client)
+    base = f"LocalUpload/{digest[:32]}"
+    with datastore_container(client, store) as container:
+        sent = sum(
+            container.upload(
+                local, base if local.is_file() else f"{base}/{local.name}", on_file=on_file
+            ).values()
+        )
+    uri = f"azureml://datastores/{store.get('name')}/paths/{base}/{local.name}" + (
+        "" if local.is_file() else "/"
+    )
+    return uri, sent
 
 
 def _check_local_data(spec: Data, path: Path) -> None:
@@ -164,12 +182,6 @@ def _check_local_data(spec: Data, path: Path) -> None:
 
 def _tags(item: dict[str, Any]) -> dict[str, Any]:
     return (item.get("properties") or {}).get("tags") or {}
-
-
-def _next_data_version(client: RestClient, name: str) -> str:
-    container = client.find(client.paths.asset("data", name))
-    value = (container.get("properties") or {}).get("nextVersion") if isinstance(container, dict) else None
-    return str(value) if value else "1"
 
 
 def _data_asset(

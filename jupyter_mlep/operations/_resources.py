@@ -30,6 +30,7 @@ from ..specs import (
     Compute,
     Data,
     Environment,
+    Job,
     Model,
     OnlineDeployment,
     OnlineEndpoint,
@@ -46,6 +47,8 @@ from ._assets import register_data
 from ._deploy import deploy
 from ._deployments import delete_deployment, get_deployment, list_deployments
 from ._endpoints import create_endpoint, delete_endpoint, get_endpoint
+from ._job_results import JobDetails, JobList
+from ._jobs import create_job, get_job, list_jobs
 from ._results import DeployResult, EndpointDetails, EndpointList
 from ._traffic import describe_endpoint, list_all
 
@@ -89,8 +92,8 @@ _SPEC_NOUNS = {
     "commandJob": "job",
     "sweepJob": "job",
 }
-CREATABLE_KINDS = tuple(kind for kind in KINDS if _SPEC_NOUNS[kind] != "job")
-"""The ``$schema`` kinds :func:`create_resource` creates (jobs are read by ``load_job``, not submitted here)."""
+CREATABLE_KINDS = tuple(KINDS)
+"""The ``$schema`` kinds :func:`create_resource` creates (a job file creates a job: :func:`create_job`)."""
 
 _FAMILIES = {"model": "models", "environment": "environments", "data": "data", "code": "codes"}
 _COMPUTE_DELETE = {"underlyingResourceAction": "Delete"}
@@ -224,13 +227,6 @@ def _file_kind(data: Mapping[str, Any], path: Path) -> str:
             kind = detect_kind(data, path)
         except SpecError as exc:
             raise SpecError(exc.message, hint=f"create -f supports: {_schemas()}.") from None
-    if _SPEC_NOUNS[kind] == "job":
-        raise SpecError(
-            f"{path} is a {kind} spec: create -f makes assets, computes, endpoints and deployments, "
-            "and does not submit jobs.",
-            hint=f"Check the job file with jupyter_mlep.load_job({str(path)!r}). "
-            f"create -f supports: {_schemas()}.",
-        )
     return kind
 
 
@@ -248,7 +244,7 @@ def create_resource(
     wait: bool = True,
     progress: ProgressCallback | None = None,
     on_step: Callable[[str], None] | None = None,
-) -> ResourceResult | EndpointDetails | DeployResult:
+) -> ResourceResult | EndpointDetails | DeployResult | JobDetails:
     """Create (or update) what an Azure ML CLI v2 YAML file describes, on ``client``'s workspace.
 
     ``source`` is the file (or a spec already loaded); ``overrides`` are the CLI's ``--set``
@@ -269,7 +265,7 @@ def create_resource(
                 hint="Change the spec with spec.model_copy(update={...}) instead.",
             )
         spec = source
-        if _SPEC_NOUNS.get(type(spec).kind) in (None, "job"):
+        if _SPEC_NOUNS.get(type(spec).kind) is None:
             raise SpecError(
                 f"create_resource does not create {type(spec).kind} specs.", hint=f"Supported: {_schemas()}."
             )
@@ -286,6 +282,8 @@ def create_resource(
         return _create_compute(client, spec, wait=wait, progress=progress)
     if isinstance(spec, AzureBlobDatastore):
         return _datastore_result(client.put(client.paths.datastore(spec.name), spec.to_rest()))
+    if isinstance(spec, Job):
+        return create_job(client, spec, on_step=say)
     return _create_asset(client, spec, say)
 
 
@@ -512,7 +510,7 @@ def show_resource(
     *,
     version: str | None = None,
     endpoint_name: str | None = None,
-) -> ResourceResult | EndpointDetails:
+) -> ResourceResult | EndpointDetails | JobDetails:
     """One resource of ``kind`` (an az ml noun): an asset's ``version`` (default its latest), a
     compute, a datastore, a job, an endpoint with its deployments, or one deployment of
     ``endpoint_name``."""
@@ -534,7 +532,7 @@ def show_resource(
         return _compute_result(client.get(client.paths.compute(name)))
     if noun == "datastore":
         return _datastore_result(client.get(client.paths.datastore(name)))
-    return _job_result(client.get(client.paths.job(name)))
+    return get_job(client, name)
 
 
 def _datastore_result(body: dict[str, Any]) -> ResourceResult:
@@ -551,26 +549,9 @@ def _datastore_result(body: dict[str, Any]) -> ResourceResult:
     )
 
 
-def _job_result(body: dict[str, Any]) -> ResourceResult:
-    props = body.get("properties") or {}
-    fields = {
-        "type": props.get("jobType"),
-        "display_name": props.get("displayName"),
-        "experiment_name": props.get("experimentName"),
-        "compute": str(props.get("computeId") or "").rsplit("/", 1)[-1],
-    }
-    return ResourceResult(
-        resource_kind="job",
-        name=str(body.get("name")),
-        state=props.get("status"),
-        id=body.get("id"),
-        fields=fields,
-    )
-
-
 def list_resources(
     client: RestClient, kind: str, *, name: str | None = None, endpoint_name: str | None = None
-) -> ResourceList | EndpointList:
+) -> ResourceList | EndpointList | JobList:
     """The resources of ``kind``: assets (with ``name``: the versions of that asset), computes,
     datastores, jobs, endpoints, or the deployments of ``endpoint_name``."""
     noun = _check_kind(kind)
@@ -620,11 +601,7 @@ def list_resources(
                 [result.name, str(result.fields["type"] or ""), "yes" if result.fields["default"] else ""]
             )
         return ResourceList(noun, ["name", "type", "default"], rows)
-    rows = []
-    for item in client.list(client.paths.jobs()):
-        result = _job_result(item)
-        rows.append([result.name, str(result.fields["type"] or ""), str(result.state or "")])
-    return ResourceList(noun, ["name", "type", "status"], rows)
+    return list_jobs(client)
 
 
 def _asset_where(noun: str, item: dict[str, Any]) -> str:

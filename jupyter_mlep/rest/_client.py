@@ -143,11 +143,11 @@ class RestClient:
             self.base_url, type(exc).__name__, method=request.method, url=public_url(request.url)
         )
 
-    def _url(self, path: str, params: Mapping[str, Any] | None) -> httpx.URL:
+    def _url(self, path: str, params: Mapping[str, Any] | None, *, api_version: bool = True) -> httpx.URL:
         url = httpx.URL(path) if path.startswith(("http://", "https://")) else httpx.URL(self.base_url + path)
         if params:
             url = url.copy_merge_params({k: v for k, v in params.items() if v is not None})
-        if "api-version" not in url.params:
+        if api_version and "api-version" not in url.params:
             url = url.copy_add_param("api-version", self.api_version)
         return url
 
@@ -171,14 +171,17 @@ class RestClient:
         idempotent: bool | None = None,
         raise_errors: bool = True,
         retry: RetryPolicy | None = None,
+        service: bool = False,
     ) -> httpx.Response:
         """Send one request (an ARM path, or an absolute URL such as a ``nextLink``) and return the answer.
 
         Transient failures are retried (see :class:`RetryPolicy`); error answers raise the mapped
-        :class:`~jupyter_mlep.RestError` unless ``raise_errors`` is False.
+        :class:`~jupyter_mlep.RestError` unless ``raise_errors`` is False. The token goes to the
+        management host only, or with ``service`` to a URL of one of the workspace's own services
+        (run history, MLflow tracking: see :mod:`._services`), which gets no api-version.
         """
-        url = self._url(path, params)
-        same_host = url.host == self._host
+        url = self._url(path, params, api_version=not service)
+        same_host = service or url.host == self._host
 
         def build() -> httpx.Request:
             request_headers = dict(headers or {})

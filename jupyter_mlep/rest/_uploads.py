@@ -49,7 +49,7 @@ class RegisteredAsset:
     uploaded_bytes: int = 0
 
 
-def _next_version(client: RestClient, family: str, name: str) -> str:
+def next_version(client: RestClient, family: str, name: str) -> str:
     container = client.find(client.paths.asset(family, name))
     if isinstance(container, dict):
         value = (container.get("properties") or {}).get("nextVersion")
@@ -98,7 +98,7 @@ def register_code(
             and own in str(item.get("id")).lower()
         ):
             return _asset("codes", name, item, digest, reused=True)
-    version = version or _next_version(client, "codes", name)
+    version = version or next_version(client, "codes", name)
     pending = client.post(
         client.paths.code_version(name, version, "startPendingUpload"),
         {"pendingUploadId": None, "pendingUploadType": "TemporaryBlobReference"},
@@ -181,7 +181,7 @@ def register_model(
         f"azureml://subscriptions/{workspace[1]}/resourcegroups/{workspace[3]}/workspaces/{workspace[7]}"
         f"/datastores/{store.get('name')}/paths/{prefix}"
     )
-    version = version or _next_version(client, "models", name)
+    version = version or next_version(client, "models", name)
     body = {
         "properties": {
             "modelUri": uri,

@@ -62,6 +62,8 @@ def run_line(
     variables, parse, run the verb; returns its result (None after ``-h`` or a bare ``%name``)."""
     verbs = group(name)
     words, objects = expand_words(split_line(line, verbs.magic), namespace)
+    if cell is not None and verbs.cell_verb and not (words and words[0] in ("-h", "--help")):
+        words = [verbs.cell_verb, *words]  # %%job NAME … is %job run NAME … with the cell
     try:
         args = group_parser(verbs).parse_args(words)
         if args.verb is None:

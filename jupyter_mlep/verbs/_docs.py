@@ -20,7 +20,9 @@ _COMMENT_COLUMN = 72
 
 def cli_text(text: str) -> str:
     """``text`` with magic syntax turned into command-line syntax."""
-    for name in GROUPS:
+    for name, group in GROUPS.items():
+        if group.cell_verb:
+            text = re.sub(rf"%%{name}\b", f"jupyter-mlep {name} {group.cell_verb}", text)
         text = re.sub(rf"(?:\w+ = )?%{name}\b", f"jupyter-mlep {name}", text)
     for top in TOP_LEVEL.values():
         verbs = "|".join(top.verbs)

@@ -1,7 +1,7 @@
-"""The verb registry: a :class:`Verb` per module, a :class:`Group` per magic (``%endpoint``; later
-``%job``, ``%batch``: one more entry in :data:`GROUPS`), and the verbs of ``%mlep`` (:data:`MLEP`:
-``create -f FILE``, ``show``, ``list``, ``delete`` by kind), which the command line offers at its
-top level (``jupyter-mlep create -f FILE``).
+"""The verb registry: a :class:`Verb` per module, a :class:`Group` per magic (``%endpoint``,
+``%job``; later ``%batch``: one more entry in :data:`GROUPS`), and the verbs of ``%mlep``
+(:data:`MLEP`: ``create -f FILE``, ``show``, ``list``, ``delete`` by kind), which the command line
+offers at its top level (``jupyter-mlep create -f FILE``).
 
 A verb module declares, once, ``VERB = Verb(name, help, examples, arguments, run)``. The magic's
 router, its docstring (``%endpoint?``), ``jupyter-mlep endpoint --help`` and the README's
@@ -60,6 +60,8 @@ class Group:
     top_level: bool = False
     """Its verbs are commands of ``jupyter-mlep`` itself (``jupyter-mlep create``), not of
     ``jupyter-mlep <group>``."""
+    cell_verb: str | None = None
+    """The verb a cell magic runs (``%%job NAME …`` is ``%job run NAME …`` with the cell as its script)."""
     _cache: dict[str, Verb] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -77,7 +79,7 @@ class Group:
         if name not in self.verbs:
             raise UsageError(f"{self.magic} has no verb {name!r}.", hint="Verbs: " + ", ".join(self.verbs))
         if name not in self._cache:
-            module = importlib.import_module(f"{self.package}.{name}")
+            module = importlib.import_module(f"{self.package}.{name.replace('-', '_')}")
             verb: Verb = module.VERB
             self._cache[name] = verb
         return self._cache[name]
@@ -153,7 +155,39 @@ MLEP = Group(
     top_level=True,
 )
 
-GROUPS: dict[str, Group] = {ENDPOINT.name: ENDPOINT}
+JOB = Group(
+    name="job",
+    description="Training jobs: the verbs of az ml job, and %%job to run a cell as a command job.",
+    package="jupyter_mlep.verbs.job",
+    verbs=(
+        "run",
+        "create",
+        "show",
+        "list",
+        "stream",
+        "logs",
+        "metrics",
+        "download",
+        "register-model",
+        "cancel",
+    ),
+    tour=(
+        ("run", 0),
+        ("stream", 0),
+        ("metrics", 0),
+        ("register-model", 0),
+        ("download", 0),
+        ("show", 0),
+        ("list", 0),
+        ("logs", 0),
+        ("create", 0),
+        ("cancel", 0),
+    ),
+    footer="Every verb takes --local (the local workspace whatever the current target) and -h.",
+    cell_verb="run",
+)
+
+GROUPS: dict[str, Group] = {ENDPOINT.name: ENDPOINT, JOB.name: JOB}
 """Every verb group that is a magic of its own, by magic name."""
 
 TOP_LEVEL: dict[str, Group] = {MLEP.name: MLEP}

@@ -231,9 +231,6 @@ def test_refusals_before_any_request(ip: Any, tmp_path: Path, azureml_examples: 
     online = azureml_examples / "cli" / "endpoints" / "online"
     with pytest.raises(PlaceholderError, match=r"\{\{MODEL_VERSION\}\}"):
         mlep(ip, f"create -f {online / 'managed/minimal/single-model-registered/model.yml'}")
-    with pytest.raises(SpecError, match="does not submit jobs") as job:
-        mlep(ip, f"create -f {azureml_examples / 'cli/jobs/basics/hello-world.yml'}")
-    assert "amlCompute.schema.json" in job.value.hint
     bare = write(tmp_path, "bare.yml", "name: thing\npath: x\n")
     with pytest.raises(SpecError, match="has no \\$schema") as unknown:
         mlep(ip, f"create -f {bare}")
@@ -241,7 +238,7 @@ def test_refusals_before_any_request(ip: Any, tmp_path: Path, azureml_examples: 
     odd = write(tmp_path, "odd.yml", SCHEMA.format("batchEndpoint") + "name: b\n")
     with pytest.raises(SpecError, match="not a kind jupyter_mlep reads") as other:
         mlep(ip, f"create -f {odd}")
-    assert "amlCompute.schema.json" in other.value.hint and "commandJob" not in other.value.hint
+    assert "amlCompute.schema.json" in other.value.hint and "commandJob.schema.json" in other.value.hint
     missing = write(tmp_path, "model.yml", SCHEMA.format("model") + f"name: {unique('m')}\npath: nowhere\n")
     with pytest.raises(SpecError, match="does not exist"):
         mlep(ip, f"create -f {missing}")
@@ -273,8 +270,24 @@ def test_command_line_and_python(
     assert table.returncode == 0 and f"model {name}:1" in table.stdout and "CustomModel" in table.stdout
     listed = cli(ops_home, "list", "model", "--output", "json")
     assert name in [item["name"] for item in json.loads(listed.stdout)["items"]]
-    bad = cli(ops_home, "create", "-f", str(azureml_examples / "cli/jobs/basics/hello-world.yml"))
-    assert bad.returncode == 1 and "does not submit jobs" in bad.stderr and "Traceback" not in bad.stderr
+    job = unique("cli-job").replace("-", "_")
+    made_job = cli(
+        ops_home,
+        "create",
+        "-f",
+        str(azureml_examples / "cli/jobs/basics/hello-world.yml"),
+        "--name",
+        job,
+        "-o",
+        "json",
+    )
+    assert made_job.returncode == 0, made_job.stderr
+    try:
+        assert json.loads(made_job.stdout)["name"] == job  # a job file creates a job, as az ml job create
+        shown = cli(ops_home, "show", "job", job, "-o", "json")
+        assert shown.returncode == 0 and json.loads(shown.stdout)["type"] == "Command"
+    finally:
+        ops.cancel_job(client, job)
     usage = cli(ops_home, "show", "widget", "x")
     assert usage.returncode == 2
     deleted = cli(ops_home, "delete", "model", name, "--yes")

@@ -9,9 +9,8 @@ from typing import Any
 from ..._arguments import parse_env_vars, positive_int
 from ..._errors import UsageError
 from .._context import Context
+from .._environment import add_environment_arguments, environment_from_flags
 from .._registry import Verb
-
-DEFAULT_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,13 +24,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="a model file or folder, or azureml:NAME:VERSION")
     parser.add_argument("--code", metavar="DIR", help="the folder holding the scoring script")
     parser.add_argument("--scoring-script", metavar="FILE", default=None, help="the script in --code")
-    env = parser.add_mutually_exclusive_group()
-    env.add_argument(
-        "--env", metavar="CONDA_YML", help="a conda file (on the default image) or azureml:NAME:VERSION"
-    )
-    env.add_argument("--image", help="a Docker image that has the inference server")
-    env.add_argument("--build", metavar="DIR", help="a Docker build context")
-    parser.add_argument("--base-image", default=DEFAULT_IMAGE, help="the image under --env")
+    add_environment_arguments(parser)
     parser.add_argument(
         "--instance-type",
         default=None,
@@ -81,16 +74,8 @@ def spec_from_flags(ctx: Context, args: argparse.Namespace) -> Any:
             "code": code or ".",
             "scoring_script": args.scoring_script or "score.py",
         }
-    env = args.env
-    if env and env.startswith("azureml:"):
-        data["environment"] = env
-    elif env:
-        data["environment"] = {"conda_file": env, "image": args.base_image}
-    elif args.image:
-        data["environment"] = {"image": args.image}
-    elif args.build:
-        data["environment"] = {"build": {"path": args.build}}
-    else:
+    data["environment"] = environment_from_flags(args)
+    if data["environment"] is None:
         raise UsageError(
             "%endpoint deploy needs --env CONDA_YML, --image IMAGE or --build DIR.", hint=_EXAMPLE
         )

@@ -1,0 +1,42 @@
+"""Charts of job metrics (value against step), drawn with matplotlib as PNG images: in a widget,
+in a result's HTML and in saved notebooks alike. matplotlib is imported on first use."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Mapping, Sequence
+
+__all__ = ["metric_chart_png", "metric_charts_html"]
+
+Series = Sequence[tuple[int, float]]
+
+
+def metric_chart_png(key: str, points: Series, *, width: float = 4.0, height: float = 2.6) -> bytes:
+    """A line chart of one metric (``points`` are ``(step, value)``) as PNG bytes."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=96, layout="tight")
+    axes = figure.add_subplot()
+    steps = [step for step, _ in points]
+    values = [value for _, value in points]
+    axes.plot(steps, values, marker="o" if len(points) < 30 else None, markersize=3, linewidth=1.5)
+    axes.set_title(key, fontsize=10)
+    axes.set_xlabel("step", fontsize=8)
+    axes.tick_params(labelsize=8)
+    axes.grid(True, alpha=0.3)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def metric_charts_html(metrics: Mapping[str, Series]) -> str:
+    """One ``<img>`` per metric with more than one value (a single value is a number, not a chart)."""
+    images = []
+    for key, points in metrics.items():
+        if len(points) < 2:
+            continue
+        data = base64.b64encode(metric_chart_png(key, points)).decode()
+        images.append(f'<img alt="{html.escape(key)}" src="data:image/png;base64,{data}">')
+    return f"<div>{''.join(images)}</div>" if images else ""

@@ -1,0 +1,1 @@
+"""The ``%job`` verbs (one module each, declared in :data:`jupyter_mlep.verbs.GROUPS`)."""

@@ -1,0 +1,46 @@
+"""``%job register-model NAME --output-name OUTPUT --model-name MODEL [--type custom_model|mlflow_model]``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .._context import Context
+from .._registry import Verb
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="the job")
+    parser.add_argument("--output-name", metavar="OUTPUT", required=True, help="the job's output")
+    parser.add_argument("--model-name", metavar="MODEL", required=True, help="the model to register")
+    parser.add_argument("--version", help="the model's version (default: the next one)")
+    parser.add_argument(
+        "--type",
+        dest="model_type",
+        choices=("custom_model", "mlflow_model", "triton_model"),
+        default=None,
+        help="the model's type (default: the output's type, else custom_model)",
+    )
+
+
+def _run(ctx: Context, args: argparse.Namespace) -> Any:
+    from ... import operations as ops
+
+    with ctx.client(args) as client:
+        return ops.register_job_model(
+            client,
+            args.name,
+            output=args.output_name,
+            model_name=args.model_name,
+            version=args.version,
+            model_type=args.model_type,
+        )
+
+
+VERB = Verb(
+    name="register-model",
+    help="register a job's output as a model (azureml://jobs/NAME/outputs/OUTPUT), ready to deploy",
+    examples=("%job register-model train --output-name model --model-name diabetes",),
+    arguments=_arguments,
+    run=_run,
+)

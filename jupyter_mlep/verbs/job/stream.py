@@ -1,0 +1,30 @@
+"""``%job stream NAME``: follow the job's log until it ends."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .._context import Context
+from .._registry import Verb
+from ._follow import follow
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="the job")
+
+
+def _run(ctx: Context, args: argparse.Namespace) -> Any:
+    from ... import operations as ops
+
+    with ctx.client(args) as client:
+        return follow(ctx, client, ops.get_job(client, args.name))
+
+
+VERB = Verb(
+    name="stream",
+    help="follow a job's log until the job ends (Ctrl-C stops following; the job goes on)",
+    examples=("%job stream train",),
+    arguments=_arguments,
+    run=_run,
+)

@@ -26,9 +26,17 @@ from __future__ import annotations
 from .._identity import RESOURCE_GROUP, SUBSCRIPTION_ID, WORKSPACE_NAME
 from ..context import Workspace
 from ..workspace_resource import mlflow_tracking_uri
+from ._serve import TRACKING_ROOT, handle_tracking
 from ._store import TrackingStore, now_ms
 
-__all__ = ["RUN_END_STATUSES", "end_job_run", "start_job_run", "tracking_env"]
+__all__ = [
+    "RUN_END_STATUSES",
+    "TRACKING_ROOT",
+    "end_job_run",
+    "handle_tracking",
+    "start_job_run",
+    "tracking_env",
+]
 
 RUN_END_STATUSES = ("FINISHED", "FAILED", "KILLED")
 """The statuses :func:`end_job_run` accepts."""

@@ -92,6 +92,7 @@ class TrackingError(Exception):
         "ENDPOINT_NOT_FOUND": 404,
         "INVALID_PARAMETER_VALUE": 400,
         "BAD_REQUEST": 400,
+        "MALFORMED_REQUEST": 400,
         "RESOURCE_ALREADY_EXISTS": 400,
         "INVALID_STATE": 500,
         "UNAUTHENTICATED": 401,

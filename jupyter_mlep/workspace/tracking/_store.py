@@ -223,7 +223,6 @@ class TrackingStore:
         )
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._lock = threading.RLock()
-        self._tokens: dict[str, str] = {}
         self._db.executescript(_SCHEMA)
         with self.transaction():
             if (
@@ -643,27 +642,18 @@ class TrackingStore:
         digest = token_digest(token)
         with self._lock:
             self._db.execute("INSERT INTO mlflow_tokens VALUES (?, ?, ?)", (digest, run_id, now_ms()))
-            self._tokens[digest] = run_id
         return token
 
     def token_run(self, token: str) -> str | None:
-        """The run a valid job token was issued for, or None."""
-        digest = token_digest(token)
-        with self._lock:
-            found = self._tokens.get(digest)
-            if found is None:
-                row = self._db.execute(
-                    "SELECT run_id FROM mlflow_tokens WHERE digest = ?", (digest,)
-                ).fetchone()
-                if row is not None:
-                    found = self._tokens[digest] = str(row[0])
-        return found
+        """The run a valid job token was issued for, or None (read from the database every time, so a
+        token revoked by any process is refused at once)."""
+        rows = self._rows("SELECT run_id FROM mlflow_tokens WHERE digest = ?", [token_digest(token)])
+        return str(rows[0][0]) if rows else None
 
     def revoke_tokens(self, run_id: str) -> None:
         """Revoke every token issued for a run."""
         with self._lock:
             self._db.execute("DELETE FROM mlflow_tokens WHERE run_id = ?", (run_id,))
-            self._tokens = {d: r for d, r in self._tokens.items() if r != run_id}
 
 
 def _int_id(value: str, what: str) -> int:

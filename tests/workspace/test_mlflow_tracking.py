@@ -225,7 +225,10 @@ def test_artifacts_are_blobs_of_the_workspace(
     answer = call(workspace, "GET", "/api/2.0/mlflow-artifacts/artifacts/ExperimentRun/missing/file.txt")
     assert answer.status_code == 404 and answer.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
     answer = call(
-        workspace, "PUT", "/api/2.0/mlflow-artifacts/artifacts/ExperimentRun/%2E%2E/%2E%2E/escape.txt", content=b"x"
+        workspace,
+        "PUT",
+        "/api/2.0/mlflow-artifacts/artifacts/ExperimentRun/%2E%2E/%2E%2E/escape.txt",
+        content=b"x",
     )
     assert answer.status_code == 400 and answer.json()["error_code"] == "INVALID_PARAMETER_VALUE"
 

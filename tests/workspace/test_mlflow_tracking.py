@@ -253,6 +253,27 @@ def test_sklearn_log_model_then_load_it_back(client: MlflowClient, tmp_path: Pat
     assert list(mlflow.pyfunc.load_model(info.model_uri).predict(features)) == [0, 0, 0, 1, 1, 1]
 
 
+def test_autolog_records_params_metrics_dataset_and_model(client: MlflowClient) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(7)
+    features = rng.random((40, 3))
+    labels = (features[:, 0] > 0.5).astype(int)
+    mlflow.set_experiment(unique("autolog"))
+    mlflow.sklearn.autolog(log_models=True)
+    try:
+        with mlflow.start_run() as run:
+            LogisticRegression(C=0.5).fit(features, labels)
+    finally:
+        mlflow.sklearn.autolog(disable=True)
+    got = client.get_run(run.info.run_id)
+    assert got.data.params["C"] == "0.5"
+    assert 0.0 <= got.data.metrics["training_accuracy_score"] <= 1.0
+    assert [d.dataset.digest for d in got.inputs.dataset_inputs] and got.inputs.dataset_inputs[0].tags
+    (output,) = got.outputs.model_outputs
+    assert client.get_logged_model(output.model_id).source_run_id == run.info.run_id
+
+
 def test_every_route_needs_a_token(workspace: WorkspaceInfo) -> None:
     for token in ("", "not-a-token"):
         answer = call(

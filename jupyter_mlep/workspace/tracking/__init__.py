@@ -26,8 +26,9 @@ from __future__ import annotations
 from .._identity import RESOURCE_GROUP, SUBSCRIPTION_ID, WORKSPACE_NAME
 from ..context import Workspace
 from ..workspace_resource import mlflow_tracking_uri
+from ._entities import now_ms
 from ._serve import TRACKING_ROOT, handle_tracking
-from ._store import TrackingStore, now_ms
+from ._store import TrackingStore
 
 __all__ = [
     "RUN_END_STATUSES",

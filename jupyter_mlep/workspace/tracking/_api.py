@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from typing import Any
 
 from starlette.responses import Response
 
+from ._entities import Experiment, MetricRow, Run, invalid, missing, now_ms
 from ._search import matches, page, parse_filter, parse_order, sort
-from ._store import Experiment, MetricRow, Run, invalid, missing, now_ms
 from ._wire import Ctx, experiment_json, metric_json, ok, parse_number, run_info_json, run_json
 
 __all__ = ["ROUTES"]
@@ -22,6 +23,7 @@ EXPERIMENT_ATTRIBUTES = frozenset(
 _RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 _VIEWS = {"ACTIVE_ONLY": ("active",), "DELETED_ONLY": ("deleted",), "ALL": ("active", "deleted")}
 _MAX_RESULTS = 50000
+_INLINE_METRICS = 100
 _ADJECTIVES = ("bright", "calm", "eager", "gentle", "keen", "lively", "quiet", "swift", "bold", "clever")
 _NOUNS = ("otter", "heron", "maple", "comet", "river", "falcon", "cedar", "lynx", "harbor", "meadow")
 
@@ -237,7 +239,11 @@ async def delete_tag(ctx: Ctx) -> Response:
 async def log_batch(ctx: Ctx) -> Response:
     """``runs/log-batch``: metrics, params and tags in one transaction."""
     metrics = [_metric(item) for item in ctx.items("metrics") if isinstance(item, dict)]
-    ctx.store.log_batch(ctx.run_id(), metrics, ctx.pairs("params"), ctx.pairs("tags"))
+    args = (ctx.run_id(), metrics, ctx.pairs("params"), ctx.pairs("tags"))
+    if len(metrics) > _INLINE_METRICS:  # a large batch is written off the event loop
+        await asyncio.to_thread(ctx.store.log_batch, *args)
+    else:
+        ctx.store.log_batch(*args)
     return ok()
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.responses import FileResponse, Response
 
 from ..blobstore import BlobStore
-from ._store import TrackingError, invalid, missing
+from ._entities import TrackingError, invalid, missing
 from ._wire import Ctx, ok
 
 __all__ = ["ARTIFACTS_PATH", "ARTIFACT_CONTAINER", "download", "list_artifacts", "list_files", "upload"]

@@ -13,8 +13,8 @@ from typing import Any
 from starlette.responses import Response
 
 from ._artifacts import artifact_path, list_files, run_folder
+from ._entities import LoggedModel, invalid, now_ms
 from ._search import matches, page, parse_filter, parse_order, sort
-from ._store import LoggedModel, invalid, now_ms
 from ._wire import Ctx, logged_model_json, ok
 
 __all__ = ["ROUTES"]

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ._store import invalid
+from ._entities import invalid
 
 __all__ = ["Clause", "Order", "matches", "page", "parse_filter", "parse_order", "sort"]
 

@@ -14,7 +14,8 @@ from ..auth import bearer, matches_any
 from ..blobstore import BlobStore
 from ..context import Workspace
 from . import _api, _artifacts, _models
-from ._store import TrackingError, TrackingStore
+from ._entities import TrackingError
+from ._store import TrackingStore
 from ._wire import Ctx, error_response
 
 __all__ = ["TRACKING_ROOT", "handle_tracking"]

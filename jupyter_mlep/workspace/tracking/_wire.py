@@ -18,7 +18,8 @@ from starlette.responses import Response
 
 from ..blobstore import BlobStore
 from ..context import Workspace
-from ._store import Experiment, LoggedModel, MetricRow, Run, TrackingError, TrackingStore, invalid
+from ._entities import Experiment, LoggedModel, MetricRow, Run, TrackingError, invalid
+from ._store import TrackingStore
 
 __all__ = [
     "Ctx",

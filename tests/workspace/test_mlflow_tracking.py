@@ -222,6 +222,19 @@ def test_artifacts_are_blobs_of_the_workspace(
     )
     assert blob.status_code == 200 and blob.text == "hello"
 
+    listed = call(
+        workspace, "GET", "/api/2.0/mlflow/artifacts/list", params={"run_id": run_id, "path": "plots"}
+    )
+    assert listed.json() == {
+        "root_uri": f"mlflow-artifacts:/ExperimentRun/dcid.{run_id}",
+        "files": [
+            {"path": "plots/a.csv", "is_dir": False, "file_size": 8},
+            {"path": "plots/inner", "is_dir": True},
+        ],
+    }
+    client.delete_run(run_id)  # artifacts stay with a deleted (restorable) run
+    assert [f.path for f in client.list_artifacts(run_id, "config")] == ["config/params.json"]
+
     answer = call(workspace, "GET", "/api/2.0/mlflow-artifacts/artifacts/ExperimentRun/missing/file.txt")
     assert answer.status_code == 404 and answer.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
     answer = call(
@@ -251,6 +264,12 @@ def test_sklearn_log_model_then_load_it_back(client: MlflowClient, tmp_path: Pat
     loaded = mlflow.pyfunc.load_model(local)
     assert list(loaded.predict(features)) == [0, 0, 0, 1, 1, 1]
     assert list(mlflow.pyfunc.load_model(info.model_uri).predict(features)) == [0, 0, 0, 1, 1, 1]
+    found = client.search_logged_models([logged.experiment_id], filter_string=f"name = '{logged.name}'")
+    assert [m.model_id for m in found] == [info.model_id]
+    client.set_logged_model_tags(info.model_id, {"stage": "candidate"})
+    assert client.get_logged_model(info.model_id).tags["stage"] == "candidate"
+    files = client.list_logged_model_artifacts(info.model_id)
+    assert "MLmodel" in [f.path for f in files]
 
 
 def test_autolog_records_params_metrics_dataset_and_model(client: MlflowClient) -> None:

@@ -189,6 +189,20 @@ def test_search_runs_filters_order_and_pages(client: MlflowClient) -> None:
         client.search_runs([experiment_id], "metrics.acc > 1 OR metrics.acc < 0")
 
 
+def test_nan_values_sort_after_numbers_and_runs_lacking_the_metric_last(client: MlflowClient) -> None:
+    experiment_id = client.create_experiment(unique("nan-order"))
+    values = [1.0, math.nan, None, 3.0]
+    ids = []
+    for value in values:
+        run_id = client.create_run(experiment_id).info.run_id
+        if value is not None:
+            client.log_metric(run_id, "m", value)
+        ids.append(run_id)
+    for order, expected in (("DESC", [3, 0, 1, 2]), ("ASC", [0, 3, 1, 2])):
+        runs = client.search_runs([experiment_id], order_by=[f"metrics.m {order}"])
+        assert [ids.index(r.info.run_id) for r in runs] == expected
+
+
 def test_artifacts_are_blobs_of_the_workspace(
     client: MlflowClient, workspace: WorkspaceInfo, tmp_path: Path
 ) -> None:

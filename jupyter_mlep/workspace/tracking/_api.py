@@ -78,13 +78,13 @@ def _experiment_value(experiment: Experiment, entity: str, key: str) -> Any:
 
 
 async def search_experiments(ctx: Ctx) -> Response:
-    """``experiments/search``: filter, order_by (default: newest first), view type, pages."""
+    """``experiments/search``: filter, order_by (default: newest first, then by id), view type, pages."""
     stages = _view(ctx, "view_type")
     marks = ",".join("?" * len(stages))
     found = ctx.store.experiments(f"lifecycle_stage IN ({marks})", stages)
     clauses = parse_filter(ctx.get("filter"), EXPERIMENT_ATTRIBUTES)
     found = [e for e in found if matches(e, clauses, _experiment_value)]
-    found.sort(key=lambda e: (-e.creation_time, -int(e.experiment_id)))
+    found.sort(key=lambda e: (-e.creation_time, int(e.experiment_id)))
     found = sort(found, parse_order(ctx.items("order_by"), EXPERIMENT_ATTRIBUTES), _experiment_value)
     chosen, following = page(found, _max_results(ctx, 1000), ctx.get("page_token"))
     body: dict[str, Any] = {"experiments": [experiment_json(e) for e in chosen]}

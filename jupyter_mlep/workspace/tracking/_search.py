@@ -12,13 +12,15 @@ A filter is comparisons joined by ``AND`` (case-insensitive), each ``<entity>.<k
   attributes also ``IN``/``NOT IN`` a parenthesised list.
 
 A run (or experiment) that lacks the key does not match, except for ``IS NULL``.
-``order_by`` clauses are ``<entity>.<key> [ASC|DESC]``; the lacking ones sort last.
+``order_by`` clauses are ``<entity>.<key> [ASC|DESC]``; NaN values sort after the others, and the
+items lacking the key last.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -264,9 +266,12 @@ def sort(items: list[T], orders: Sequence[Order], lookup: Lookup[T]) -> list[T]:
     for order in reversed(orders):
         present = [(lookup(item, order.entity, order.key), item) for item in items]
         missing = [item for value, item in present if value is None]
-        kept = [(value, item) for value, item in present if value is not None]
+        nans = [item for value, item in present if isinstance(value, float) and math.isnan(value)]
+        kept = [
+            (v, item) for v, item in present if v is not None and not (isinstance(v, float) and math.isnan(v))
+        ]
         kept.sort(key=lambda pair: pair[0], reverse=not order.ascending)
-        items = [item for _, item in kept] + missing
+        items = [item for _, item in kept] + nans + missing
     return items
 
 

@@ -131,7 +131,7 @@ def test_the_job_token_opens_the_mlflow_routes_only_until_the_job_ends(workspace
     admin = httpx.get(f"{workspace.base_url}/mlep/v1/info", headers=bearer)
     assert admin.status_code == 401
     blob = httpx.get(
-        f"{workspace.base_url}/mlepstore/azureml/ExperimentRun/dcid.{job}/x.txt",
+        f"{workspace.base_url}/mlepstore/azureml-blobstore/ExperimentRun/dcid.{job}/x.txt",
         headers={**bearer, "x-ms-version": "2024-11-04"},
     )
     assert blob.status_code == 403

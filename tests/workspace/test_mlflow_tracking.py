@@ -231,7 +231,7 @@ def test_artifacts_are_blobs_of_the_workspace(
     assert mlflow.artifacts.load_dict(f"runs:/{run_id}/config/params.json") == {"k": 1}
 
     blob = httpx.get(
-        f"{workspace.base_url}/mlepstore/azureml/ExperimentRun/dcid.{run_id}/notes.txt",
+        f"{workspace.base_url}/mlepstore/azureml-blobstore/ExperimentRun/dcid.{run_id}/notes.txt",
         headers={"Authorization": f"Bearer {workspace.token}", "x-ms-version": "2024-11-04"},
     )
     assert blob.status_code == 200 and blob.text == "hello"

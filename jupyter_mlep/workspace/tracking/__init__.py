@@ -7,9 +7,9 @@ the REST API that MLflow's own client calls below it:
   interval history), ``search`` with MLflow's filter and ``order_by`` grammar, run inputs and
   outputs, and MLflow 3's logged models (``logged-models``);
 * ``/api/2.0/mlflow-artifacts/artifacts/…``: upload, download, list and delete artifacts, stored
-  in the workspace's blob store (container ``azureml``, run files under
+  in the workspace's blob store (the container of ``workspaceblobstore``, run files under
   ``ExperimentRun/dcid.<run id>/`` as Azure lays them out), so they are blobs like job outputs;
-* ``/version`` and ``/api/3.0/mlflow/server-info``.
+* ``/api/3.0/mlflow/server-info`` (no multipart or presigned transfers: artifacts go through the server).
 
 Errors are MLflow's (``{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": …}`` with its HTTP
 statuses). Every route needs ``Authorization: Bearer``: the admin token, or a job token from

@@ -1,8 +1,9 @@
 """MLflow's artifact service (``/api/2.0/mlflow-artifacts/artifacts``) over the workspace's blob store.
 
-An artifact path (``ExperimentRun/dcid.<run id>/model/MLmodel``) is the name of a blob in the
-container ``azureml`` (Azure's container for run files), so artifacts are blobs like any other:
-listed, read and written through the blob API too. Uploads are ``PUT <path>`` with the file as
+An artifact path (``ExperimentRun/dcid.<run id>/model/MLmodel``, Azure's layout of a run's files)
+is the name of a blob in the container of the default datastore ``workspaceblobstore``, where job
+outputs land too, so artifacts are blobs like any other: listed, read and written through the blob
+API, and named by datastore URIs (``azureml://datastores/workspaceblobstore/paths/<artifact path>``). Uploads are ``PUT <path>`` with the file as
 the body, downloads ``GET <path>``, listings ``GET …/artifacts?path=<folder>`` (immediate
 children, folders without a size), ``DELETE <path>`` removes a file or a folder.
 """
@@ -14,13 +15,13 @@ from typing import Any
 
 from starlette.responses import FileResponse, Response
 
-from ..blobstore import BlobStore
+from ..blobstore import DEFAULT_CONTAINER, BlobStore
 from ._entities import TrackingError, invalid, missing
 from ._wire import Ctx, ok
 
 __all__ = ["ARTIFACTS_PATH", "ARTIFACT_CONTAINER", "download", "list_artifacts", "list_files", "upload"]
 
-ARTIFACT_CONTAINER = "azureml"
+ARTIFACT_CONTAINER = DEFAULT_CONTAINER
 ARTIFACTS_PATH = "/api/2.0/mlflow-artifacts/artifacts"
 
 
@@ -35,10 +36,6 @@ def artifact_path(raw: str, *, folder: bool = False) -> str:
     if any(part in ("", ".", "..") for part in parts) or "\\" in path or "\x00" in path:
         raise invalid(f"Invalid artifact path '{raw}': it must be relative, without '.' or '..' parts.")
     return path
-
-
-def _container(blobs: BlobStore) -> None:
-    blobs.container_dir(ARTIFACT_CONTAINER).mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def list_files(blobs: BlobStore, folder: str) -> list[dict[str, Any]]:
@@ -59,7 +56,6 @@ def list_files(blobs: BlobStore, folder: str) -> list[dict[str, Any]]:
 async def upload(ctx: Ctx) -> Response:
     """``PUT …/artifacts/<path>``: store one file."""
     path = artifact_path(ctx.params["path"])
-    _container(ctx.blobs)
     data = await ctx.request.body()
     try:
         ctx.blobs.write(ARTIFACT_CONTAINER, path, data, ctx.request.headers.get("content-type"))

@@ -72,7 +72,7 @@ CREATE TABLE IF NOT EXISTS mlflow_tokens (
 DEFAULT_EXPERIMENT = "Default"
 ARTIFACT_ROOT = "mlflow-artifacts:"
 """Run artifacts live at ``mlflow-artifacts:/ExperimentRun/dcid.<run id>`` (Azure's layout of a run's
-files in the workspace's ``azureml`` container), logged models at ``…/LoggedModels/<model id>``."""
+files, in the default datastore's container), logged models at ``…/LoggedModels/<model id>``."""
 
 _LATEST = """
 INSERT INTO mlflow_latest_metrics VALUES (?, ?, ?, ?, ?, ?)

@@ -6,6 +6,8 @@ the REST API that MLflow's own client calls below it:
 * ``/api/2.0/mlflow/…``: experiments, runs, params, tags, metrics (``log-batch``, history, the bulk
   interval history), ``search`` with MLflow's filter and ``order_by`` grammar, run inputs and
   outputs, and MLflow 3's logged models (``logged-models``);
+* ``/api/2.0/mlflow/registered-models/…`` and ``model-versions/…``: MLflow's model registry, which is
+  the workspace's model registry (:mod:`._registry`): what MLflow registers is ``azureml:<name>:<n>``;
 * ``/api/2.0/mlflow-artifacts/artifacts/…``: upload, download, list and delete artifacts, stored
   in the workspace's blob store (the container of ``workspaceblobstore``, run files under
   ``ExperimentRun/dcid.<run id>/`` as Azure lays them out), so they are blobs like job outputs;

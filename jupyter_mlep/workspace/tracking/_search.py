@@ -49,7 +49,16 @@ _ENTITIES = {
     "run": "attribute",
 }
 _ATTRIBUTE_ALIASES = {"created": "start_time", "run name": "run_name", "run_uuid": "run_id"}
-NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time", "creation_time", "last_update_time"})
+NUMERIC_ATTRIBUTES = frozenset(
+    {
+        "start_time",
+        "end_time",
+        "creation_time",
+        "last_update_time",
+        "creation_timestamp",
+        "last_updated_timestamp",
+    }
+)
 _NUMERIC_OPS = ("=", "!=", "<", "<=", ">", ">=")
 _STRING_OPS = ("=", "!=", "LIKE", "ILIKE")
 _TOKEN = re.compile(
@@ -210,8 +219,10 @@ def _like(pattern: str, value: str, *, ignore_case: bool) -> bool:
     return re.fullmatch(regex, value, re.DOTALL | (re.IGNORECASE if ignore_case else 0)) is not None
 
 
-def _compare(clause: Clause, found: Any) -> bool:
+def _compare(clause: Clause, found: Any, *, missing_differs: bool = False) -> bool:
     op, wanted = clause.op, clause.value
+    if found is None and op == "!=" and missing_differs:
+        return True
     if op == "IS NULL":
         return found is None
     if op == "IS NOT NULL":
@@ -239,9 +250,13 @@ def _compare(clause: Clause, found: Any) -> bool:
     )
 
 
-def matches(item: T, clauses: Sequence[Clause], lookup: Lookup[T]) -> bool:
-    """True if ``item`` satisfies every clause."""
-    return all(_compare(clause, lookup(item, clause.entity, clause.key)) for clause in clauses)
+def matches(item: T, clauses: Sequence[Clause], lookup: Lookup[T], *, missing_differs: bool = False) -> bool:
+    """True if ``item`` satisfies every clause (with ``missing_differs``, a lacking key is ``!=`` any
+    value, as the model registry's searches have it)."""
+    return all(
+        _compare(clause, lookup(item, clause.entity, clause.key), missing_differs=missing_differs)
+        for clause in clauses
+    )
 
 
 def parse_order(clauses: Sequence[str], attributes: frozenset[str]) -> list[Order]:

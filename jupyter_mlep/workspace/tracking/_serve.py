@@ -10,10 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .._identity import RESOURCE_GROUP, SUBSCRIPTION_ID, WORKSPACE_NAME
+from ..arm import ArmError
 from ..auth import bearer, matches_any
 from ..blobstore import BlobStore
 from ..context import Workspace
-from . import _api, _artifacts, _models
+from . import _api, _artifacts, _models, _registry
 from ._entities import TrackingError
 from ._store import TrackingStore
 from ._wire import Ctx, error_response
@@ -34,6 +35,7 @@ _A = _artifacts.ARTIFACTS_PATH
 _TEMPLATES: list[tuple[str, str, Any]] = [
     *_api.ROUTES,
     *_models.ROUTES,
+    *_registry.ROUTES,
     ("GET", "/api/2.0/mlflow/artifacts/list", _artifacts.list_run_artifacts),
     ("GET", _A, _artifacts.list_artifacts),
     ("GET", _A + "/{path:path}", _artifacts.download),
@@ -110,6 +112,11 @@ async def handle_tracking(request: Request, ws: Workspace, blobs: BlobStore) -> 
         return response
     except TrackingError as exc:
         return error_response(exc)
+    except ArmError as exc:  # a rule of the workspace's resources (a model's name, an immutable version)
+        code = {404: "RESOURCE_DOES_NOT_EXIST", 409: "RESOURCE_ALREADY_EXISTS"}.get(
+            exc.status, "INVALID_PARAMETER_VALUE"
+        )
+        return error_response(TrackingError(code, exc.message))
     except Exception:
         log.exception("MLflow request failed: %s %s", request.method, request.url.path)
         return error_response(

@@ -4,6 +4,7 @@ models, and MLflow's error answers over raw HTTP."""
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Iterator
@@ -305,6 +306,21 @@ def test_autolog_records_params_metrics_dataset_and_model(client: MlflowClient) 
     assert [d.dataset.digest for d in got.inputs.dataset_inputs] and got.inputs.dataset_inputs[0].tags
     (output,) = got.outputs.model_outputs
     assert client.get_logged_model(output.model_id).source_run_id == run.info.run_id
+
+
+def test_mlflow_2_log_model_records_the_model_history(client: MlflowClient, workspace: WorkspaceInfo) -> None:
+    run_id = client.create_run(client.create_experiment(unique("v2"))).info.run_id
+    for path in ("model", "other"):
+        model = {"artifact_path": path, "run_id": run_id, "flavors": {"python_function": {}}}
+        answer = call(
+            workspace,
+            "POST",
+            "/api/2.0/mlflow/runs/log-model",
+            json={"run_id": run_id, "model_json": json.dumps(model)},
+        )
+        assert answer.status_code == 200
+    history = json.loads(client.get_run(run_id).data.tags["mlflow.log-model.history"])
+    assert [m["artifact_path"] for m in history] == ["model", "other"]
 
 
 def test_every_route_needs_a_token(workspace: WorkspaceInfo) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from typing import Any
 
@@ -24,6 +25,7 @@ _RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 _VIEWS = {"ACTIVE_ONLY": ("active",), "DELETED_ONLY": ("deleted",), "ALL": ("active", "deleted")}
 _MAX_RESULTS = 50000
 _INLINE_METRICS = 100
+_MODEL_HISTORY = "mlflow.log-model.history"
 _ADJECTIVES = ("bright", "calm", "eager", "gentle", "keen", "lively", "quiet", "swift", "bold", "clever")
 _NOUNS = ("otter", "heron", "maple", "comet", "river", "falcon", "cedar", "lynx", "harbor", "meadow")
 
@@ -247,6 +249,24 @@ async def log_batch(ctx: Ctx) -> Response:
     return ok()
 
 
+async def log_model(ctx: Ctx) -> Response:
+    """``runs/log-model`` (MLflow 2's ``log_model``): the model's ``MLmodel`` as JSON, appended to the
+    run's ``mlflow.log-model.history`` tag as MLflow's server keeps it."""
+    run_id = ctx.run_id()
+    try:
+        model = json.loads(ctx.text("model_json"))
+    except ValueError:
+        raise invalid("'model_json' must be the model's MLmodel as JSON.") from None
+    history = ctx.store.run(run_id).tags.get(_MODEL_HISTORY)
+    try:
+        logged = json.loads(history) if history else []
+    except ValueError:
+        logged = []
+    logged.append(model)
+    ctx.store.log_batch(run_id, [], {}, {_MODEL_HISTORY: json.dumps(logged)})
+    return ok()
+
+
 async def log_inputs(ctx: Ctx) -> Response:
     """``runs/log-inputs``: dataset inputs and model inputs."""
     inputs: list[tuple[str, str, dict[str, Any]]] = []
@@ -391,6 +411,7 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("POST", _M + "runs/delete-tag", delete_tag),
     ("POST", _M + "runs/log-batch", log_batch),
     ("POST", _M + "runs/log-inputs", log_inputs),
+    ("POST", _M + "runs/log-model", log_model),
     ("POST", _M + "runs/outputs", log_outputs),
     ("POST", _M + "runs/search", search_runs),
     ("GET", _M + "metrics/get-history", get_metric_history),

@@ -20,7 +20,7 @@ API = {"api-version": "2026-07-01"}
 
 
 @pytest.fixture
-def client(workspace: WorkspaceInfo) -> Iterator[MlflowClient]:
+def mlflow_client(workspace: WorkspaceInfo) -> Iterator[MlflowClient]:
     with mlflow_env(tracking_uri(workspace), workspace.token):
         yield MlflowClient()
 
@@ -37,7 +37,7 @@ def _arm(workspace: WorkspaceInfo, method: str, path: str, **kwargs: object) -> 
 
 
 def test_log_model_with_a_registered_name_is_a_workspace_model(
-    client: MlflowClient, workspace: WorkspaceInfo
+    mlflow_client: MlflowClient, workspace: WorkspaceInfo
 ) -> None:
     from sklearn.linear_model import LogisticRegression
 
@@ -51,7 +51,7 @@ def test_log_model_with_a_registered_name_is_a_workspace_model(
         )
     assert str(info.registered_model_version) == "1"
 
-    version = client.get_model_version(name, "1")
+    version = mlflow_client.get_model_version(name, "1")
     assert (version.status, version.run_id, version.source) == ("READY", run.info.run_id, info.model_uri)
     asset = _arm(workspace, "GET", f"models/{name}/versions/1").json()["properties"]
     assert asset["modelType"] == "mlflow_model"
@@ -59,60 +59,60 @@ def test_log_model_with_a_registered_name_is_a_workspace_model(
     assert set(asset["flavors"]) == {"python_function", "sklearn"} and asset["jobName"] == run.info.run_id
     assert list(mlflow.pyfunc.load_model(f"models:/{name}/1").predict(features)) == [0, 0, 1, 1]
 
-    again = client.create_model_version(name, info.model_uri, run.info.run_id, tags={"k": "v"})
+    again = mlflow_client.create_model_version(name, info.model_uri, run.info.run_id, tags={"k": "v"})
     assert again.version == "2" and again.tags == {"k": "v"}
     assert _arm(workspace, "GET", f"models/{name}").json()["properties"]["latestVersion"] == "2"
 
-    client.set_registered_model_alias(name, "champion", "1")
-    assert client.get_model_version_by_alias(name, "champion").version == "1"
+    mlflow_client.set_registered_model_alias(name, "champion", "1")
+    assert mlflow_client.get_model_version_by_alias(name, "champion").version == "1"
     assert list(mlflow.pyfunc.load_model(f"models:/{name}@champion").predict(features)) == [0, 0, 1, 1]
-    assert client.get_registered_model(name).aliases == {"champion": "1"}
-    client.delete_registered_model_alias(name, "champion")
-    assert client.get_registered_model(name).aliases == {}
+    assert mlflow_client.get_registered_model(name).aliases == {"champion": "1"}
+    mlflow_client.delete_registered_model_alias(name, "champion")
+    assert mlflow_client.get_registered_model(name).aliases == {}
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # stages are deprecated in MLflow, kept by Azure
-        client.transition_model_version_stage(name, "2", "Production")
-        assert [v.version for v in client.get_latest_versions(name, ["Production"])] == ["2"]
+        mlflow_client.transition_model_version_stage(name, "2", "Production")
+        assert [v.version for v in mlflow_client.get_latest_versions(name, ["Production"])] == ["2"]
     assert _arm(workspace, "GET", f"models/{name}/versions/2").json()["properties"]["stage"] == "Production"
 
-    client.set_model_version_tag(name, "1", "checked", "yes")
-    client.update_model_version(name, "1", description="first")
-    first = client.get_model_version(name, "1")
+    mlflow_client.set_model_version_tag(name, "1", "checked", "yes")
+    mlflow_client.update_model_version(name, "1", description="first")
+    first = mlflow_client.get_model_version(name, "1")
     assert first.tags == {"checked": "yes"} and first.description == "first"
-    assert sorted(v.version for v in client.search_model_versions(f"name = '{name}'")) == ["1", "2"]
-    assert [m.name for m in client.search_registered_models(f"name LIKE '{name[:12]}%'")] == [name]
+    assert sorted(v.version for v in mlflow_client.search_model_versions(f"name = '{name}'")) == ["1", "2"]
+    assert [m.name for m in mlflow_client.search_registered_models(f"name LIKE '{name[:12]}%'")] == [name]
 
-    client.delete_model_version(name, "2")
+    mlflow_client.delete_model_version(name, "2")
     assert _arm(workspace, "GET", f"models/{name}/versions/2").status_code == 404
-    client.delete_registered_model(name)
+    mlflow_client.delete_registered_model(name)
     assert _arm(workspace, "GET", f"models/{name}").status_code == 404
 
 
 def test_a_model_registered_through_arm_is_seen_by_mlflow(
-    client: MlflowClient, workspace: WorkspaceInfo
+    mlflow_client: MlflowClient, workspace: WorkspaceInfo
 ) -> None:
     name = unique("armmodel")
     body = {"properties": {"modelType": "custom_model", "modelUri": "file:///tmp/model", "tags": {"t": "1"}}}
     assert _arm(workspace, "PUT", f"models/{name}/versions/3", json=body).status_code == 201
-    model = client.get_registered_model(name)
+    model = mlflow_client.get_registered_model(name)
     assert [v.version for v in model.latest_versions] == ["3"]
-    assert client.get_model_version(name, "3").tags == {"t": "1"}
-    assert client.get_model_version_download_uri(name, "3") == "file:///tmp/model"
+    assert mlflow_client.get_model_version(name, "3").tags == {"t": "1"}
+    assert mlflow_client.get_model_version_download_uri(name, "3") == "file:///tmp/model"
 
 
-def test_registry_errors(client: MlflowClient) -> None:
+def test_registry_errors(mlflow_client: MlflowClient) -> None:
     name = unique("errs")
-    client.create_registered_model(name, tags={"a": "b"}, description="d")
+    mlflow_client.create_registered_model(name, tags={"a": "b"}, description="d")
     with pytest.raises(MlflowException) as exc:
-        client.create_registered_model(name)
+        mlflow_client.create_registered_model(name)
     assert exc.value.error_code == "RESOURCE_ALREADY_EXISTS"
     with pytest.raises(MlflowException) as exc:
-        client.get_model_version(name, "9")
+        mlflow_client.get_model_version(name, "9")
     assert exc.value.error_code == "RESOURCE_DOES_NOT_EXIST"
     with pytest.raises(MlflowException) as exc:
-        client.create_registered_model("bad name!")
+        mlflow_client.create_registered_model("bad name!")
     assert exc.value.error_code == "INVALID_PARAMETER_VALUE"
     with pytest.raises(MlflowException) as exc:
-        client.rename_registered_model(name, name + "-new")
+        mlflow_client.rename_registered_model(name, name + "-new")
     assert "cannot be renamed" in exc.value.message

@@ -336,7 +336,8 @@ async def search_runs(ctx: Ctx) -> Response:
 async def get_metric_history(ctx: Ctx) -> Response:
     """``metrics/get-history``: every value of one metric of a run, by step."""
     run_id = ctx.run_id()
-    ctx.store.run(run_id)
+    if not ctx.store.run_exists(run_id):
+        raise missing(f"Run with id={run_id} not found")
     history = ctx.store.metric_history([run_id], ctx.text("metric_key"))
     max_results = ctx.integer("max_results")
     body: dict[str, Any] = {}

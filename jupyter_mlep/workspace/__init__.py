@@ -18,6 +18,8 @@ What it serves (all on the same port):
 * the scoring router (``/endpoints/<name>/score`` and ``/swagger.json``);
 * the discovery document the workspace resource's ``discoveryUrl`` names (``/discovery``), see
   :mod:`.discovery`;
+* an MLflow tracking server at the workspace resource's ``mlFlowTrackingUri`` (``/mlflow/v1.0/…``:
+  experiments, runs, metrics, search, logged models, artifacts in the blob store), see :mod:`.tracking`;
 * its own namespace ``/mlep/v1/`` (``info``, ``counters``, ``faults``), see :mod:`.admin`.
 
 Where it differs from Azure, on purpose:

@@ -5,6 +5,7 @@ Requests are dispatched by path:
 * ``/endpoints/<name>/score|swagger.json``: the scoring router (endpoint credentials);
 * ``/mlepstore/…``: the blob store (SAS or admin token);
 * ``/discovery``: the discovery document (its signed URL, or the admin token);
+* ``/mlflow/…``: the MLflow tracking server (admin token or a job's MLflow token), see :mod:`.tracking`;
 * ``/mlep/v1/…``: the workspace's own routes (admin token);
 * everything else: the ARM management plane (admin token, then ``api-version``).
 """
@@ -45,6 +46,7 @@ from .lro import RETRY_AFTER_SECONDS, OperationRunner
 from .recovery import recover, shutdown_deployments
 from .router import ScoringRouter
 from .routes import OPERATION_PATH, ROUTES
+from .tracking import TRACKING_ROOT, handle_tracking
 
 __all__ = ["create_app"]
 
@@ -143,6 +145,8 @@ async def _answer(request: Request) -> Response:
             return await handle_blob_request(request, services.blobs, container, blob or None)
         if path == DISCOVERY_PATH:
             return handle_discovery(request, ws)
+        if path.startswith(TRACKING_ROOT):
+            return await handle_tracking(request, ws, services.blobs)
         if not matches_any(bearer(request.headers.get("authorization")), [ws.admin_token]):
             raise ArmError(
                 401,

@@ -46,7 +46,14 @@ from .context import Call, Workspace
 from .store import Record
 from .validation import canonical, check_asset_name, list_view, optional_dict
 
-__all__ = ["FAMILIES", "find_version"]
+__all__ = [
+    "FAMILIES",
+    "asset_containers",
+    "asset_versions",
+    "ensure_container",
+    "find_version",
+    "register_version",
+]
 
 FAMILIES = {"models": "model", "codes": "code", "environments": "environment", "data": "data"}
 _ENV_REQUIRED_ROUTE_FIELDS = ("path", "port")
@@ -184,7 +191,8 @@ async def get_container(call: Call) -> Response:
     return json_response(_render_container(call.ws, family, record))
 
 
-def _ensure_container(ws: Workspace, family: str, name: str) -> Record:
+def ensure_container(ws: Workspace, family: str, name: str) -> Record:
+    """The asset's container, created (empty) when missing."""
     record = ws.store.get(f"{family}/{name}")
     if record is None:
         record = ws.store.put(
@@ -384,6 +392,17 @@ async def put_version(call: Call) -> Response:
     _check_version_props(family, props, f"{name}:{version}")
     if family == "data":
         _check_data_uri(ws, props)
+    record, created = register_version(ws, family, name, version, props)
+    return json_response(_render_version(ws, family, record), 201 if created else 200)
+
+
+def register_version(
+    ws: Workspace, family: str, name: str, version: str | None, props: dict[str, Any]
+) -> tuple[Record, bool]:
+    """Store an asset version as ``…Versions_CreateOrUpdate`` does (checked ``props``; the container
+    is created when needed; an existing version may change only what Azure lets change). ``version``
+    None takes the container's next version. The record, and True when it was created."""
+    props = dict(props)
     for key in ("tags", "properties"):
         props[key] = optional_dict(props, key, "properties.")
     props.setdefault("isAnonymous", False)
@@ -393,12 +412,14 @@ async def put_version(call: Call) -> Response:
         props.setdefault("autoRebuild", "Disabled")
         props["environmentType"] = "UserCreated"
     props["provisioningState"] = "Succeeded"
-    path = f"{family}/{name}/versions/{version}"
     with ws.store.transaction():
-        existing = ws.store.get(path)
+        container = ensure_container(ws, family, name)
+        if version is None:
+            numeric = [int(v.name) for v in _versions(ws, family, name) if v.name.isdigit()]
+            version = str(max(numeric) + 1) if numeric else "1"
+        existing = ws.store.get(f"{family}/{name}/versions/{version}")
         if existing is not None:
             props = _same_version(ws, family, name, existing, props)
-        container = _ensure_container(ws, family, name)
         record = ws.store.put(
             f"{container.path}/versions/{version}",
             _version_kind(family),
@@ -406,7 +427,17 @@ async def put_version(call: Call) -> Response:
             existing.name if existing else version,
             {"properties": props},
         )
-    return json_response(_render_version(ws, family, record), 200 if existing else 201)
+    return record, existing is None
+
+
+def asset_containers(ws: Workspace, family: str) -> list[Record]:
+    """The stored containers of a family (``models``…), oldest first."""
+    return ws.store.children(_container_kind(family))
+
+
+def asset_versions(ws: Workspace, family: str, name: str) -> list[Record]:
+    """The stored versions of an asset, oldest first."""
+    return _versions(ws, family, name)
 
 
 def _comparable(props: dict[str, Any]) -> dict[str, Any]:

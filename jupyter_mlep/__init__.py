@@ -86,6 +86,7 @@ if TYPE_CHECKING:
         show_resource,
         stream_job,
         update_traffic,
+        use_mlflow,
         wait_for_job,
     )
     from .rest import RestClient
@@ -96,6 +97,7 @@ if TYPE_CHECKING:
 
 # Public names imported on first access (module, attribute).
 _LAZY = {
+    "use_mlflow": ("operations", "use_mlflow"),
     "download_job_outputs": ("operations", "download_job_outputs"),
     "get_job_logs": ("operations", "get_job_logs"),
     "get_job_metrics": ("operations", "get_job_metrics"),
@@ -235,6 +237,7 @@ __all__ = [
     "stream_job",
     "unload_ipython_extension",
     "update_traffic",
+    "use_mlflow",
     "wait_for_job",
 ]
 

@@ -104,6 +104,7 @@ PUBLIC_API = [
     "stream_job",
     "unload_ipython_extension",
     "update_traffic",
+    "use_mlflow",
     "wait_for_job",
 ]
 """What users call (and catch): written out here so that a name added to or dropped from
@@ -202,8 +203,10 @@ SUBPACKAGE_API = {
         "stream_job",
         "update_traffic",
         "upload_local",
+        "use_mlflow",
         "wait_for_job",
         "wait_for_traffic",
+
     ],
     "rest": [
         "ARM_SCOPE",

@@ -82,6 +82,7 @@ from ._results import (
 )
 from ._rollout import RolloutEvent, rollout
 from ._swagger import SwaggerResult, get_swagger
+from ._tracking import use_mlflow
 from ._traffic import (
     describe_endpoint,
     format_split,
@@ -183,6 +184,7 @@ __all__ = [
     "stream_job",
     "update_traffic",
     "upload_local",
+    "use_mlflow",
     "wait_for_job",
     "wait_for_traffic",
 ]

@@ -56,6 +56,17 @@ def test_tls_workspace_answers_https_and_hands_out_https_urls(tls_workspace: Wor
         store = arm.get("/datastores/workspaceblobstore").json()["properties"]
         assert (store["protocol"], store["endpoint"]) == ("https", f"127.0.0.1:{tls_workspace.port}")
         assert store["properties"]["mlep.blobEndpoint"] == f"{tls_workspace.base_url}/mlepstore"
+        pending = arm.post("/codes/tls-code/versions/1/startPendingUpload", {}).json()
+        reference = pending["blobReferenceForConsumption"]
+        assert reference["blobUri"].startswith(f"{tls_workspace.base_url}/mlepstore/")
+        assert reference["credential"]["sasUri"].startswith(f"{tls_workspace.base_url}/mlepstore/")
+        sas_upload = httpx.put(
+            reference["credential"]["sasUri"].replace("?", "/score.py?", 1),
+            content=b"def init(): pass\n",
+            headers={"x-ms-blob-type": "BlockBlob"},
+            verify=_context(tls_workspace),
+        )
+        assert sas_upload.status_code == 201
     # the certificate names localhost too
     url = f"https://localhost:{tls_workspace.port}/mlep/v1/info"
     headers = {"Authorization": f"Bearer {tls_workspace.token}"}

@@ -20,7 +20,7 @@ import fcntl
 import ipaddress
 import os
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -44,7 +44,7 @@ _SERVER_DAYS = 397
 _RENEW_BEFORE = timedelta(days=30)
 
 
-def tls_requested(environ: dict[str, str] | None = None) -> bool | None:
+def tls_requested(environ: Mapping[str, str] | None = None) -> bool | None:
     """What ``MLEP_WORKSPACE_TLS`` asks: True (``1``, ``true``, ``yes``, ``on``), False (``0``,
     ``false``, ``no``, ``off``), None when unset or empty. Other values raise a ``SettingsError``."""
     from .._errors import SettingsError

@@ -69,6 +69,9 @@ class Address:
     """Makes the credential; called only when the caller gives none (it may import azure-identity)."""
     scope: str | None = None
     """The token scope of the management plane; None: the client's default (Azure's public cloud)."""
+    ca_file: str | None = None
+    """The certificate authority (PEM file) the client trusts for this target's HTTPS instead of
+    the system's (the local workspace's own authority); None: the system's."""
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,9 @@ def _local_address(settings: Settings) -> Address:
 
         return StaticTokenCredential(token)
 
-    return Address(info.base_url, info.workspace_path, credential)
+    return Address(
+        info.base_url, info.workspace_path, credential, ca_file=str(info.ca_file) if info.ca_file else None
+    )
 
 
 register(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
+import ssl
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -43,7 +44,8 @@ class BlobContainer:
 
     ``container_url`` is ``https://<account>.blob.<suffix>/<container>`` or, path-style (Azurite,
     the local workspace), ``http://127.0.0.1:<port>/<account>/<container>``. Files larger than
-    ``single_put_size`` go up in blocks of ``block_size``, ``concurrency`` at a time.
+    ``single_put_size`` go up in blocks of ``block_size``, ``concurrency`` at a time. ``verify``: how
+    an HTTPS store is verified (a context trusting the local workspace's authority, or the system's).
     """
 
     def __init__(
@@ -59,6 +61,7 @@ class BlobContainer:
         block_size: int = 4 * MiB,
         concurrency: int = 4,
         timeout: float = 120.0,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         if (sas is None) == (account_key is None):
             raise ValueError("Give either a SAS or an account key.")
@@ -78,6 +81,7 @@ class BlobContainer:
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=10.0),
             headers={"User-Agent": f"jupyter-mlep/{__version__}", "x-ms-version": STORAGE_VERSION},
+            verify=verify,
         )
         self.sender = Sender(self.http, retry or RetryPolicy())
 

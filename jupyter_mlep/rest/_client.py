@@ -12,6 +12,7 @@ credential differ. The endpoints' own URIs (scoring, swagger) go through :meth:`
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -47,7 +48,8 @@ MANAGEMENT_URL = "https://management.azure.com"
 class RestClient:
     """An ARM client for one workspace: bearer auth, api-version, retries, LRO, paging.
 
-    ``credential`` is any ``TokenCredential``; ``transport`` an httpx transport (tests, proxies).
+    ``credential`` is any ``TokenCredential``; ``transport`` an httpx transport (tests, proxies);
+    ``ca_file`` a certificate authority to trust instead of the system's (a local workspace with HTTPS).
     ``target`` is a registered target or its name (:mod:`jupyter_mlep.targets`): it words connection
     errors and tells the operations what the workspace can do (:attr:`capabilities`).
     """
@@ -69,8 +71,12 @@ class RestClient:
         min_poll_interval: float = 0.2,
         max_poll_interval: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        ca_file: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
+        """How HTTPS servers are verified: the system's authorities, or ``ca_file``'s (the local
+        workspace's own); the blob uploads of this client verify the same way."""
         self.api_version = api_version
         self.target_info = target if isinstance(target, Target) else get_target(target)
         self.target = self.target_info.name
@@ -87,6 +93,7 @@ class RestClient:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             headers={"User-Agent": f"jupyter-mlep/{__version__}", "Accept": "application/json"},
             follow_redirects=False,
+            verify=self.verify,
         )
         self._host = httpx.URL(self.base_url).host
         self.sender = Sender(
@@ -118,6 +125,8 @@ class RestClient:
         address = target.connect(settings)
         if address.scope is not None:
             options.setdefault("scope", address.scope)
+        if address.ca_file is not None:
+            options.setdefault("ca_file", address.ca_file)
         return cls(
             base_url or address.base_url,
             credential if credential is not None else address.credential(),

@@ -104,7 +104,9 @@ def register_code(
         {"pendingUploadId": None, "pendingUploadType": "TemporaryBlobReference"},
     )
     reference = pending["blobReferenceForConsumption"]
-    container, prefix = BlobContainer.from_sas_url(reference["credential"]["sasUri"], **(blob_options or {}))
+    container, prefix = BlobContainer.from_sas_url(
+        reference["credential"]["sasUri"], **{"verify": client.verify, **(blob_options or {})}
+    )
     with container:
         sent = container.upload(path, prefix, on_file=on_file)
     body = {
@@ -140,6 +142,7 @@ def datastore_container(client: RestClient, datastore: dict[str, Any], **blob_op
     )
     container_url = f"{str(account_url).rstrip('/')}/{props.get('containerName')}"
     secrets = client.post(client.paths.datastore(str(datastore.get("name")), "listSecrets"), {}) or {}
+    blob_options = {"verify": client.verify, **blob_options}
     kind = secrets.get("secretsType")
     if kind == "AccountKey" and secrets.get("key"):
         return BlobContainer(container_url, account_key=secrets["key"], account_name=account, **blob_options)

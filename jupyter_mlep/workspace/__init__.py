@@ -5,7 +5,7 @@ One server per ``MLEP_HOME``, detached, shared by every notebook and kernel::
     from jupyter_mlep.workspace import ensure_running
 
     info = ensure_running()          # starts it when none runs
-    info.base_url                    # http://127.0.0.1:<port>
+    info.base_url                    # http://127.0.0.1:<port> (https with TLS)
     info.token                       # admin bearer token (also in $MLEP_HOME/workspace/admin-token, 0600)
     info.workspace_path              # /subscriptions/…/workspaces/local: prefix of every ARM path
 
@@ -34,6 +34,12 @@ Where it differs from Azure, on purpose:
   Entra token) and of ``AADToken`` endpoints;
 * the ``discoveryUrl`` carries a signature (clients fetch it without credentials, as from
   Azure's anonymous discovery service); every service it names is this server.
+
+HTTPS on the same loopback address, opt-in (``jupyter-mlep workspace start --tls``, or
+``MLEP_WORKSPACE_TLS=1`` for the workspace started on first use): a local certificate authority and
+server certificate under ``$MLEP_HOME/tls`` (:mod:`.tls`); ``info.ca_file`` is what clients trust,
+and every URL the workspace hands out is https. The official Azure ML SDK needs it (it sends tokens
+only over HTTPS): ``jupyter-mlep workspace sdk-env`` prints its environment (:mod:`.sdk`).
 
 Faults on purpose (off by default) and router counters: see :mod:`.faults` and
 :mod:`.counters`. Start and stop from a terminal: ``jupyter-mlep workspace start|stop|status``.

@@ -1,4 +1,4 @@
-"""``python -m jupyter_mlep.workspace serve [--home H] [--port P]``: the server in the foreground."""
+"""``python -m jupyter_mlep.workspace serve [--home H] [--port P] [--tls]``: the server in the foreground."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument(
         "--port", type=int, default=None, help="port on 127.0.0.1 (default: last or free)"
     )
+    serve_parser.add_argument(
+        "--tls", action="store_true", help="serve HTTPS (certificate in $MLEP_HOME/tls)"
+    )
     args = parser.parse_args(argv)
     from .server import serve
 
@@ -24,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         from ..settings import resolve
 
         home = resolve().home
-    return serve(home, args.port)
+    return serve(home, args.port, tls=args.tls)
 
 
 if __name__ == "__main__":

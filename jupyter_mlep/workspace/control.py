@@ -18,6 +18,7 @@ from pathlib import Path
 from .._errors import WorkspaceError, WorkspaceStartError
 from ._identity import WORKSPACE_PATH
 from ._paths import WorkspacePaths
+from .tls import TLS_ENV, tls_requested
 
 __all__ = ["WorkspaceInfo", "ensure_running", "start", "status", "stop"]
 
@@ -35,6 +36,13 @@ class WorkspaceInfo:
     home: Path
     token: str = field(repr=False)
     workspace_path: str = WORKSPACE_PATH
+    ca_file: Path | None = None
+    """The certificate of the local authority clients trust when it serves HTTPS; None: HTTP."""
+
+    @property
+    def tls(self) -> bool:
+        """True when the workspace serves HTTPS."""
+        return self.ca_file is not None
 
     @property
     def token_hint(self) -> str:
@@ -88,6 +96,7 @@ def status(home: Path | str | None = None) -> WorkspaceInfo | None:
         started_at=record["startedAt"],
         home=paths.root.parent,
         token=token,
+        ca_file=Path(record["ca"]) if record.get("ca") else None,
     )
 
 
@@ -110,15 +119,22 @@ def _log_tail(path: Path, lines: int = 20) -> str:
 
 
 def start(
-    home: Path | str | None = None, *, port: int | None = None, timeout: float = _START_TIMEOUT
+    home: Path | str | None = None,
+    *,
+    port: int | None = None,
+    tls: bool | None = None,
+    timeout: float = _START_TIMEOUT,
 ) -> WorkspaceInfo:
     """Start the workspace server detached (it survives this process); returns when it answers.
 
-    Raises :class:`~jupyter_mlep.WorkspaceStartError` when one already runs on another port than
-    ``port``, or when it does not come up (with its log tail).
+    ``tls`` True serves HTTPS on the same loopback address (certificates under ``$MLEP_HOME/tls``),
+    False HTTP; None: what ``MLEP_WORKSPACE_TLS`` says (HTTP when unset). Raises
+    :class:`~jupyter_mlep.WorkspaceStartError` when one already runs on another port than ``port``
+    or with the other protocol than the one asked, or when it does not come up (with its log tail).
     """
     resolved = _home(home)
     paths = WorkspacePaths.under(resolved)
+    wanted = tls_requested() if tls is None else tls
     with _start_lock(paths):
         running = status(resolved)
         if running is not None:
@@ -127,11 +143,14 @@ def start(
                     f"The local workspace already runs on port {running.port} (pid {running.pid}).",
                     hint="Stop it first (jupyter-mlep workspace stop) to start it on another port.",
                 )
+            _check_protocol(running, wanted)
             return running
         paths.ensure()
         command = [sys.executable, "-m", "jupyter_mlep.workspace", "serve", "--home", str(resolved)]
         if port is not None:
             command += ["--port", str(port)]
+        if wanted:
+            command.append("--tls")
         old_umask = os.umask(0o077)
         try:
             with paths.log.open("ab") as log_file:
@@ -166,10 +185,24 @@ def start(
         )
 
 
+def _check_protocol(running: WorkspaceInfo, wanted: bool | None) -> None:
+    if wanted is None or running.tls == wanted:
+        return
+    now, asked = ("HTTPS", "HTTP") if running.tls else ("HTTP", "HTTPS")
+    raise WorkspaceStartError(
+        f"The local workspace already runs with {now} at {running.base_url} (pid {running.pid}), not {asked}.",
+        hint=f"Stop it first (jupyter-mlep workspace stop), or unset {TLS_ENV} to use it as it runs.",
+    )
+
+
 def ensure_running(home: Path | str | None = None) -> WorkspaceInfo:
-    """The running local workspace, started (detached) first when none runs."""
+    """The running local workspace, started (detached) first when none runs (with HTTPS when
+    ``MLEP_WORKSPACE_TLS`` asks for it; a running one must then serve HTTPS)."""
     info = status(home)
-    return info if info is not None else start(home)
+    if info is None:
+        return start(home)
+    _check_protocol(info, tls_requested())
+    return info
 
 
 def stop(

@@ -1,4 +1,6 @@
-"""Run the workspace server in the foreground: bind 127.0.0.1, hold the lock, write server.json."""
+"""Run the workspace server in the foreground: bind 127.0.0.1, hold the lock, write server.json.
+
+With ``tls`` it serves HTTPS on the same address with the certificate of :mod:`.tls`."""
 
 from __future__ import annotations
 
@@ -15,10 +17,13 @@ import sys
 import time
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._paths import WorkspacePaths, write_private
 from .arm import now_iso
+
+if TYPE_CHECKING:
+    from .tls import TlsFiles
 
 __all__ = ["serve"]
 
@@ -45,8 +50,10 @@ def _choose_socket(paths: WorkspacePaths, port: int | None) -> socket.socket:
     return _bind(0)
 
 
-def serve(home: Path, port: int | None = None) -> int:
-    """Serve the workspace stored under ``home`` until SIGTERM/SIGINT; returns the exit status."""
+def serve(home: Path, port: int | None = None, *, tls: bool = False) -> int:
+    """Serve the workspace stored under ``home`` until SIGTERM/SIGINT; returns the exit status.
+
+    ``tls``: HTTPS with the certificate of ``$MLEP_HOME/tls/`` (made when missing), else HTTP."""
     os.umask(0o077)
     paths = WorkspacePaths.under(home)
     paths.ensure()
@@ -72,13 +79,19 @@ def serve(home: Path, port: int | None = None) -> int:
         signal.signal(signal.SIGTERM, _exit_quietly)
         signal.signal(signal.SIGINT, _exit_quietly)
         try:
-            return _run_loop(_run(paths, sock, actual))
+            return _run_loop(_run(paths, sock, actual, _certificates(home) if tls else None))
         except SystemExit:
             return 0
     finally:
         with contextlib.suppress(OSError):
             paths.server_file.unlink()
         os.close(lock_fd)
+
+
+def _certificates(home: Path) -> TlsFiles:
+    from .tls import ensure_certificates
+
+    return ensure_certificates(home)
 
 
 def _run_loop(main: Coroutine[Any, Any, int]) -> int:
@@ -94,7 +107,7 @@ def _exit_quietly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-async def _run(paths: WorkspacePaths, sock: socket.socket, port: int) -> int:
+async def _run(paths: WorkspacePaths, sock: socket.socket, port: int, tls: TlsFiles | None) -> int:
     import uvicorn
 
     from ._transport import coalescing_protocol
@@ -103,7 +116,7 @@ async def _run(paths: WorkspacePaths, sock: socket.socket, port: int) -> int:
     from .supervisor import Supervisor
 
     ws = Workspace.open(paths)
-    ws.base_url = f"http://127.0.0.1:{port}"
+    ws.base_url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     ws.supervisor = Supervisor(paths.root.parent)
     app = create_app(ws)
     config = uvicorn.Config(
@@ -115,6 +128,8 @@ async def _run(paths: WorkspacePaths, sock: socket.socket, port: int) -> int:
         lifespan="on",
         timeout_graceful_shutdown=10,
         server_header=False,
+        ssl_certfile=str(tls.server_cert) if tls else None,
+        ssl_keyfile=str(tls.server_key) if tls else None,
     )
     server = uvicorn.Server(config)
     app.state.services.connections = server.server_state
@@ -126,6 +141,7 @@ async def _run(paths: WorkspacePaths, sock: socket.socket, port: int) -> int:
             "pid": os.getpid(),
             "port": port,
             "url": ws.base_url,
+            "ca": str(tls.ca_cert) if tls else None,
             "startedAt": now_iso(),
             "startedAtEpoch": time.time(),
         }

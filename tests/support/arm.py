@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ssl
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -36,7 +37,10 @@ class Arm:
         self.info = info
         self.poll = poll
         self.http = httpx.Client(
-            base_url=info.base_url, headers={"Authorization": f"Bearer {info.token}"}, timeout=timeout
+            base_url=info.base_url,
+            headers={"Authorization": f"Bearer {info.token}"},
+            timeout=timeout,
+            verify=ssl.create_default_context(cafile=str(info.ca_file)) if info.ca_file else True,
         )
 
     def url(self, path: str) -> str:

@@ -22,9 +22,12 @@ FAST_RETRY = RetryPolicy(
 
 
 def make_client(info: WorkspaceInfo, **options: Any) -> RestClient:
-    """A local-target client of ``info`` with fast retries (unless overridden)."""
+    """A local-target client of ``info`` with fast retries (unless overridden), trusting its
+    certificate authority when it serves HTTPS."""
     options.setdefault("retry", FAST_RETRY)
     options.setdefault("api_version", API)
+    if info.ca_file is not None:  # a workspace serving HTTPS: trust its own authority
+        options.setdefault("ca_file", str(info.ca_file))
     return RestClient(
         info.base_url,
         StaticTokenCredential(info.token),

@@ -52,10 +52,11 @@ def running_workspace(home: Path, **start_kwargs: Any) -> Iterator[WorkspaceInfo
 
 
 @contextlib.contextmanager
-def process_workspace(home: Path, envs: Path | None = None) -> Iterator[WorkspaceInfo]:
+def process_workspace(home: Path, envs: Path | None = None, **start_kwargs: Any) -> Iterator[WorkspaceInfo]:
     """A workspace in ``home`` whose deployments run as local processes, with its environment
     variables (``MLEP_HOME``, ``MLEP_RUNTIME=process`` and, given ``envs``, the environment cache
-    ``MLEP_ENVS_DIR``) set in this process while it runs, and restored afterwards."""
+    ``MLEP_ENVS_DIR``) set in this process while it runs, and restored afterwards. ``start_kwargs``
+    go to :func:`jupyter_mlep.workspace.control.start` (``tls=True``…)."""
     import pytest  # here: the benchmarks use this module without pytest
 
     with pytest.MonkeyPatch.context() as patch:
@@ -63,7 +64,7 @@ def process_workspace(home: Path, envs: Path | None = None) -> Iterator[Workspac
         patch.setenv("MLEP_HOME", str(home))
         if envs is not None:
             patch.setenv("MLEP_ENVS_DIR", str(envs))
-        with running_workspace(home) as info:
+        with running_workspace(home, **start_kwargs) as info:
             yield info
 
 

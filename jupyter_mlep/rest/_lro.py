@@ -2,7 +2,8 @@
 
 Final state per verb (the spec's ``final-state-via``): PUT → ``original-uri`` (GET the resource);
 PATCH, DELETE and POST actions → ``location`` (GET the ``Location`` URL: a body, or none).
-Polling waits ``Retry-After`` seconds between polls (never less than ``min_interval``).
+The first poll comes after the client's ``min_poll_interval`` (many operations end within
+moments); later polls wait ``Retry-After`` seconds (never less than ``min_poll_interval``).
 """
 
 from __future__ import annotations
@@ -151,6 +152,8 @@ class Operation:
             self._interval = hinted
 
     def _next_interval(self) -> float:
+        if self.polls == 0:
+            return self._client.min_poll_interval
         interval = DEFAULT_INTERVAL if self._interval is None else self._interval
         return min(max(interval, self._client.min_poll_interval), self._client.max_poll_interval)
 

@@ -44,7 +44,7 @@ def test_endpoint_create_update_delete_through_the_lro_protocol(client: RestClie
     assert created["name"] == name and created["properties"]["provisioningState"] == "Succeeded"
     assert seen[-1].done and seen[-1].status == "Succeeded" and seen[-1].resource.endswith(name)
     create_requests = client.request_count - before
-    assert create_requests == 3  # PUT 201, one status poll after Retry-After, GET the resource
+    assert create_requests == 3  # PUT 201, one status poll, GET the resource
 
     before = client.request_count
     updated = client.begin("PATCH", client.paths.endpoint(name), {"tags": {"stage": "test"}})
@@ -58,6 +58,24 @@ def test_endpoint_create_update_delete_through_the_lro_protocol(client: RestClie
     assert deleted.wait() is None
     with pytest.raises(errors.NotFoundError):
         client.get(client.paths.endpoint(name))
+
+
+def test_the_first_poll_comes_soon_and_later_polls_follow_retry_after(
+    workspace: WorkspaceInfo, name: str, faults: Admin
+) -> None:
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    with make_client(workspace, sleep=sleep, min_poll_interval=0.1) as client:
+        faults.slow_operations(1.5)
+        operation = client.begin("PUT", client.paths.endpoint(name), BODY)
+        assert operation.initial.headers["Retry-After"] == "1"
+        operation.wait()
+    assert slept[0] == pytest.approx(0.1)  # an operation that ends at once is not waited a second for
+    assert slept[1:] and all(seconds == pytest.approx(1.0) for seconds in slept[1:])  # then Retry-After
 
 
 def test_location_only_polling_and_final_state(client: RestClient, name: str, faults: Admin) -> None:

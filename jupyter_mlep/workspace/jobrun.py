@@ -51,6 +51,7 @@ __all__ = [
     "scheduler",
     "shutdown_jobs",
     "stop_leftover_jobs",
+    "update_job",
 ]
 
 log = logging.getLogger("jupyter_mlep.workspace")
@@ -119,12 +120,14 @@ def job_state(record: Record) -> dict[str, Any]:
     return state
 
 
-def _update(ws: Workspace, name: str, status: str | None = None, **state: Any) -> Record | None:
+def update_job(ws: Workspace, name: str, status: str | None = None, **state: Any) -> Record | None:
+    """Change a stored job's status (kept in its status history) and private state."""
     record = ws.store.get(f"jobs/{name}")
     if record is None:
         return None
-    if status is not None:
+    if status is not None and status != record.body["properties"].get("status"):
         record.body["properties"]["status"] = status
+        job_state(record).setdefault("statusHistory", []).append({"status": status, "timeUtc": now_iso()})
     job_state(record).update({key: value for key, value in state.items()})
     return ws.store.put(record.path, KIND, "", record.name, record.body)
 
@@ -234,7 +237,7 @@ class JobScheduler:
     # -- a job's life ------------------------------------------------------------------------------
     async def _life(self, name: str) -> None:
         ws = self.ws
-        record = _update(ws, name, "Queued", queuedTimeUtc=now_iso())
+        record = update_job(ws, name, "Queued", queuedTimeUtc=now_iso())
         if record is None:
             return
         props = record.body["properties"]
@@ -264,7 +267,7 @@ class JobScheduler:
     ) -> None:
         if self.stopping and status != "Completed":
             status, error = "Failed", _error("WorkspaceStopped", _STOPPED.format(status=stopped or "running"))
-        _update(self.ws, name, status, endTimeUtc=now_iso(), error=error, **state)
+        update_job(self.ws, name, status, endTimeUtc=now_iso(), error=error, **state)
         with contextlib.suppress(Exception):
             await _end_tracking(self.ws, name, _MLFLOW_STATUS.get(status, "FAILED"))
 
@@ -278,7 +281,7 @@ class JobScheduler:
         started = time.monotonic()
         timeout = timeout_seconds(props)
         folder = job_folder(ws, name)
-        _update(ws, name, "Preparing", runtime=runtime, preparingTimeUtc=now_iso(), folder=str(folder))
+        update_job(ws, name, "Preparing", runtime=runtime, preparingTimeUtc=now_iso(), folder=str(folder))
 
         def prepare() -> tuple[Any, JobPlan]:
             plan = materialise(ws, name, props)
@@ -320,7 +323,7 @@ class JobScheduler:
         spec = JobProcessSpec(name, command, plan.workdir, folder, env, tuple(ranks), mounts)
         run = await asyncio.to_thread(start_job, settings, runtime, prepared, spec)
         logs = [f"user_logs/{Path(n).name}" for n in _log_names(len(ranks))]
-        _update(ws, name, "Running", startTimeUtc=now_iso(), logs=logs, command=command)
+        update_job(ws, name, "Running", startTimeUtc=now_iso(), logs=logs, command=command)
         code: int | None = None
         interval = 0.02
         try:
@@ -350,7 +353,7 @@ class JobScheduler:
             await asyncio.to_thread(run.kill)
             raise
         await asyncio.to_thread(run.forget)
-        _update(ws, name, "Finalizing", exitCode=code)
+        update_job(ws, name, "Finalizing", exitCode=code)
         try:
             await asyncio.to_thread(register_outputs, ws, plan)
         except Exception as exc:
@@ -475,14 +478,14 @@ async def recover_jobs(ws: Workspace, *, run: bool = True) -> None:
             scheduler(ws).submit(record.name)
             continue
         if status == "CancelRequested":
-            _update(ws, record.name, "Canceled", endTimeUtc=now_iso())
+            update_job(ws, record.name, "Canceled", endTimeUtc=now_iso())
             continue
         reason = _KILLED.format(status=str(status).lower())
         if stopped:
             log.info(
                 "job %s: stopped what a killed workspace left running (%s)", record.name, ", ".join(stopped)
             )
-        _update(ws, record.name, "Failed", endTimeUtc=now_iso(), error=_error("WorkspaceStopped", reason))
+        update_job(ws, record.name, "Failed", endTimeUtc=now_iso(), error=_error("WorkspaceStopped", reason))
         with contextlib.suppress(Exception):
             await _end_tracking(ws, record.name, "FAILED")
     _stop_orphans(ws)

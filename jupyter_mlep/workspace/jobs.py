@@ -12,10 +12,10 @@ from typing import Any
 from starlette.responses import Response
 
 from ._render import envelope, page
-from .arm import bad_request, json_response, not_found
+from .arm import bad_request, json_response, not_found, now_iso
 from .context import Call, Workspace
 from .jobplan import check_command_job, clear_folder, job_folder
-from .jobrun import JOB_STATE_KEY, compute_concurrency, scheduler
+from .jobrun import JOB_STATE_KEY, compute_concurrency, scheduler, update_job
 from .lro import OperationRunner
 from .store import Record
 from .validation import check_asset_name, check_job_body, list_view, optional_dict
@@ -83,17 +83,17 @@ async def put_job(call: Call) -> Response:
     props["properties"] = optional_dict(props, "properties", "properties.")
     props.setdefault("isArchived", False)
     props["status"] = "NotStarted"
-    record = ws.store.put(f"jobs/{name}", KIND, "", name, {"properties": props, JOB_STATE_KEY: {}})
+    history = [{"status": "NotStarted", "timeUtc": now_iso()}]
+    record = ws.store.put(
+        f"jobs/{name}", KIND, "", name, {"properties": props, JOB_STATE_KEY: {"statusHistory": history}}
+    )
     if props["jobType"] == "Command":
         scheduler(ws).submit(name)
     return json_response(_render(ws, record), 201)
 
 
 def _set_status(ws: Workspace, name: str, status: str) -> None:
-    record = ws.store.get(f"jobs/{name}")
-    if record is not None:
-        record.body["properties"]["status"] = status
-        ws.store.put(record.path, KIND, "", record.name, record.body)
+    update_job(ws, name, status)
 
 
 async def cancel_job(call: Call) -> Response:

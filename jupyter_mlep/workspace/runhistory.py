@@ -7,6 +7,8 @@ Routes below ``/history/v1.0{workspace}``:
 * ``GET …/runs/{runId}/details``: ``RunDetails`` with status, times, the error
   (``ErrorResponse``) and ``logFiles`` (name → URL), which is what ``ml_client.jobs.stream``
   polls and downloads;
+* both also carry ``statusHistory`` (a local extension): every status the job went through, with
+  its time, for the phases a job widget shows;
 * ``GET …/runs/{runId}/children``: the child runs (a command job has none);
 * ``GET …/runs/{runId}/logs``: the job's log files with their sizes (``{"value": [{path, size}]}``);
 * ``GET …/runs/{runId}/logs/{path}?offset=N``: a log file from byte ``offset`` (or a ``Range``),
@@ -97,6 +99,7 @@ def _run_body(ws: Workspace, record: Record) -> dict[str, Any]:
         "properties": props.get("properties") or {},
         "error": state.get("error"),
         "hidden": False,
+        "statusHistory": state.get("statusHistory") or [],
     }
 
 
@@ -115,6 +118,7 @@ def _details(ws: Workspace, record: Record) -> dict[str, Any]:
         "logFiles": {name: log_url(ws, record.name, name) for name, _ in _log_files(ws, record)},
         "inputs": {},
         "outputs": {},
+        "statusHistory": run["statusHistory"],
     }
 
 

@@ -12,18 +12,16 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from support.arm import ACCOUNT, CONTAINER, Arm, upload_folder
+from support.arm import ACCOUNT, CONTAINER, Arm, job_environment, register_model, upload_folder
 from support.workspace import running_workspace
 
-from jupyter_mlep.workspace import WorkspaceInfo, control
+from jupyter_mlep.workspace import control
 
-BARE_CONDA = "name: bare\ndependencies:\n  - python=3.11\n  - pip\n"
 DONE = ("Completed", "Failed", "Canceled")
 ORDER = ("NotStarted", "Queued", "Preparing", "Running", "Finalizing", "Completed")
 HISTORY = "/history/v1.0"
@@ -36,12 +34,7 @@ def unique(prefix: str) -> str:
 @pytest.fixture(scope="module")
 def env_id(arm: Arm) -> str:
     """An environment without packages (its virtual environment is built once, then cached)."""
-    name = unique("jobenv")
-    response = arm.put(
-        f"/environments/{name}/versions/1", {"properties": {"image": "python:3.11-slim", "condaFile": BARE_CONDA}}
-    )
-    assert response.status_code in (200, 201), response.text
-    return str(response.json()["id"])
+    return job_environment(arm, unique("jobenv"))
 
 
 def register_code(arm: Arm, tmp: Path, files: dict[str, str]) -> str:
@@ -167,7 +160,9 @@ def test_cancel_stops_the_whole_process_tree(arm: Arm, env_id: str) -> None:
 
 def test_timeout_fails_the_job_and_stops_it(arm: Arm, env_id: str) -> None:
     marker = unique("slow")
-    body = command_job(env_id, f"echo {marker}; sleep 120", limits={"jobLimitsType": "Command", "timeout": "PT2S"})
+    body = command_job(
+        env_id, f"echo {marker}; sleep 120", limits={"jobLimitsType": "Command", "timeout": "PT2S"}
+    )
     name = submit(arm, body)
     assert wait_status(arm, name, timeout=60) == "Failed"
     error = details(arm, name)["error"]["error"]
@@ -182,15 +177,34 @@ def test_timeout_fails_the_job_and_stops_it(arm: Arm, env_id: str) -> None:
         ({"command": "python x.py --n ${{inputs.n}}"}, "properties.command", "inputs.n"),
         ({"command": "echo ${{outputs.model}}"}, "properties.command", "outputs.model"),
         (
-            {"inputs": {"data": {"jobInputType": "uri_folder", "uri": "azureml://datastores/workspaceblobstore/paths/none/here"}}},
+            {
+                "inputs": {
+                    "data": {
+                        "jobInputType": "uri_folder",
+                        "uri": "azureml://datastores/workspaceblobstore/paths/none/here",
+                    }
+                }
+            },
             "properties.inputs.data.uri",
             "does not exist",
         ),
-        ({"inputs": {"data": {"jobInputType": "uri_file", "uri": "azureml:nosuchdata:1"}}}, "properties.inputs.data.uri", "nosuchdata"),
+        (
+            {"inputs": {"data": {"jobInputType": "uri_file", "uri": "azureml:nosuchdata:1"}}},
+            "properties.inputs.data.uri",
+            "nosuchdata",
+        ),
         ({"environmentId": "azureml:nosuchenv:1"}, "properties.environmentId", "nosuchenv"),
         ({"computeId": "azureml:cpu-cluster"}, "properties.computeId", "cpu-cluster"),
-        ({"distribution": {"distributionType": "Mpi", "processCountPerInstance": 2}}, "properties.distribution.distributionType", "MPI"),
-        ({"distribution": {"distributionType": "TensorFlow", "workerCount": 2}}, "properties.distribution.distributionType", "TensorFlow"),
+        (
+            {"distribution": {"distributionType": "Mpi", "processCountPerInstance": 2}},
+            "properties.distribution.distributionType",
+            "MPI",
+        ),
+        (
+            {"distribution": {"distributionType": "TensorFlow", "workerCount": 2}},
+            "properties.distribution.distributionType",
+            "TensorFlow",
+        ),
     ],
 )
 def test_bad_jobs_are_refused_before_anything_is_created(
@@ -209,3 +223,221 @@ def test_bad_jobs_are_refused_before_anything_is_created(
 def test_invalid_job_name_is_refused(arm: Arm, env_id: str) -> None:
     response = arm.put("/jobs/-bad name", command_job(env_id, "echo hi"))
     assert response.status_code == 400 and response.json()["error"]["target"] == "name"
+
+
+# -- inputs and outputs ---------------------------------------------------------------------------------
+IO_SCRIPT = """\
+import argparse, os, pathlib
+parser = argparse.ArgumentParser()
+for name in ("n", "n2", "extra", "file", "folder", "dl", "model", "out", "up"):
+    parser.add_argument("--" + name)
+args = parser.parse_args()
+print("n=%s n2=%s extra=%s" % (args.n, args.n2, args.extra))
+print("file says", pathlib.Path(args.file).read_text().strip())
+print("folder holds", sorted(p.name for p in pathlib.Path(args.folder).iterdir()))
+print("download holds", sorted(p.name for p in pathlib.Path(args.dl).iterdir()))
+print("model holds", sorted(p.name for p in pathlib.Path(args.model).rglob("*") if p.is_file()))
+# Read-only by mode bits (root, as the tests may run, could still write).
+modes = [p.stat().st_mode & 0o222 for p in [pathlib.Path(args.dl), *pathlib.Path(args.dl).rglob("*")]]
+print("download is read-only" if not any(modes) else "download is writable")
+print("GREETING=%s" % os.environ["GREETING"])
+print("AZURE_ML_INPUT_n=%s" % os.environ["AZURE_ML_INPUT_n"])
+pathlib.Path(args.out, "result.txt").write_text("n was " + args.n)
+pathlib.Path(args.up, "up.txt").write_text("uploaded")
+"""
+
+
+def test_inputs_and_outputs_of_each_kind(arm: Arm, env_id: str, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.csv").write_text("1,2")
+    (data / "b.csv").write_text("3,4")
+    folder_uri = upload_folder(arm, data, f"LocalUpload/{uuid.uuid4().hex}")
+    data_name = unique("data")
+    registered = arm.put(
+        f"/data/{data_name}/versions/1", {"properties": {"dataType": "uri_folder", "dataUri": folder_uri}}
+    )
+    assert registered.status_code in (200, 201), registered.text
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "weights.txt").write_text("w")
+    model_name = unique("model")
+    register_model(arm, model_name, model)
+    code = register_code(arm, tmp_path, {"io.py": IO_SCRIPT})
+    name = unique("io")
+    body = command_job(
+        env_id,
+        "python io.py --n ${{inputs.n}} --file ${{inputs.file}} --folder ${{inputs.folder}} "
+        "--dl ${{inputs.dl}} --model ${{inputs.model}} --out ${{outputs.result}} --up ${{outputs.uploaded}} "
+        "$[[--extra ${{inputs.extra}}]] $[[--n2 ${{inputs.n}}]]",
+        codeId=code,
+        environmentVariables={"GREETING": "hi"},
+        inputs={
+            "n": {"jobInputType": "literal", "value": "5"},
+            "file": {"jobInputType": "uri_file", "uri": f"{folder_uri}/a.csv"},
+            "folder": {"jobInputType": "uri_folder", "uri": f"azureml:{data_name}:1"},
+            "dl": {"jobInputType": "uri_folder", "uri": folder_uri, "mode": "Download"},
+            "model": {"jobInputType": "custom_model", "uri": f"azureml:{model_name}:1"},
+        },
+        outputs={
+            "result": {"jobOutputType": "uri_folder"},
+            "uploaded": {
+                "jobOutputType": "uri_folder",
+                "mode": "Upload",
+                "uri": "azureml://datastores/workspaceblobstore/paths/custom/${{name}}/up/",
+            },
+        },
+    )
+    created = arm.put(f"/jobs/{name}", body)
+    assert created.status_code == 201, created.text
+    outputs = created.json()["properties"]["outputs"]
+    assert outputs["result"]["uri"] == f"azureml://datastores/workspaceblobstore/paths/azureml/{name}/result/"
+    assert outputs["uploaded"]["uri"] == f"azureml://datastores/workspaceblobstore/paths/custom/{name}/up/"
+    assert wait_status(arm, name) == "Completed", details(arm, name)["error"]
+    text = log_text(arm, name)
+    for line in (
+        "n=5 n2=5 extra=None",
+        "file says 1,2",
+        "folder holds ['a.csv', 'b.csv']",
+        "download holds ['a.csv', 'b.csv']",
+        "model holds ['weights.txt']",
+        "download is read-only",
+        "GREETING=hi",
+        "AZURE_ML_INPUT_n=5",
+    ):
+        assert line in text, text
+    assert arm.get(f"/jobs/{name}").json()["properties"]["outputs"] == outputs
+    assert blob_text(arm, outputs["result"]["uri"], "result.txt") == "n was 5"
+    assert blob_text(arm, outputs["uploaded"]["uri"], "up.txt") == "uploaded"
+    # The output of a job is the input of the next one, as azureml://jobs/<job>/outputs/<output>.
+    follow = submit(
+        arm,
+        command_job(
+            env_id,
+            "cat ${{inputs.previous}}/result.txt",
+            inputs={
+                "previous": {"jobInputType": "uri_folder", "uri": f"azureml://jobs/{name}/outputs/result"}
+            },
+        ),
+    )
+    assert wait_status(arm, follow) == "Completed"
+    assert "n was 5" in log_text(arm, follow)
+
+
+def test_pytorch_distribution_runs_a_process_per_rank(arm: Arm, env_id: str) -> None:
+    name = submit(
+        arm,
+        command_job(
+            env_id,
+            "echo rank=$RANK local=$LOCAL_RANK world=$WORLD_SIZE master=$MASTER_ADDR:$MASTER_PORT",
+            distribution={"distributionType": "PyTorch", "processCountPerInstance": 2},
+            resources={"instanceCount": 1},
+        ),
+    )
+    assert wait_status(arm, name) == "Completed"
+    logs = details(arm, name)["logFiles"]
+    assert set(logs) >= {"user_logs/std_log_process_0.txt", "user_logs/std_log_process_1.txt"}
+    for rank in (0, 1):
+        text = log_text(arm, name, f"user_logs/std_log_process_{rank}.txt")
+        assert f"rank={rank} local={rank} world=2 master=127.0.0.1:" in text
+
+
+# -- logs ---------------------------------------------------------------------------------------------
+def test_logs_are_readable_while_the_job_runs(arm: Arm, env_id: str, anon: httpx.Client) -> None:
+    name = submit(arm, command_job(env_id, "echo first line; sleep 2; echo second line"))
+    wait_for(
+        lambda: "first line" in (history(arm, name, "/logs/user_logs/std_log.txt").text or ""), what="line 1"
+    )
+    assert status(arm, name) == "Running"
+    listed = history(arm, name, "/logs").json()["value"]
+    assert {"path": "user_logs/std_log.txt", "size": len("first line\n")} in listed
+    assert wait_status(arm, name) == "Completed"
+    start = len("first line\n")
+    rest = history(arm, name, "/logs/user_logs/std_log.txt", params={"offset": start})
+    assert rest.text == "second line\n" and rest.headers["x-ms-log-size"] == str(start + len("second line\n"))
+    # The URLs of logFiles carry their own signature (the SDK downloads them without credentials).
+    url = details(arm, name)["logFiles"]["user_logs/std_log.txt"]
+    assert anon.get(url).text == "first line\nsecond line\n"
+    assert anon.get(url.split("?")[0]).status_code == 401
+    assert anon.get(url.replace("std_log.txt", "other.txt")).status_code == 401
+    assert history(arm, "no-such-job", "/details").status_code == 404
+
+
+# -- own workspaces: the concurrency limit, restarts -------------------------------------------------------
+@pytest.fixture
+def own_home(tmp_path: Path, env_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A workspace home of this test: one job at a time, process runtime, the session's environments."""
+    monkeypatch.setenv("MLEP_MAX_JOBS", "1")
+    monkeypatch.setenv("MLEP_RUNTIME", "process")
+    monkeypatch.setenv("MLEP_ENVS_DIR", str(env_cache))
+    monkeypatch.setenv("MLEP_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def test_jobs_beyond_the_limit_wait_queued(own_home: Path) -> None:
+    with running_workspace(own_home) as info, Arm(info) as arm:
+        env = job_environment(arm)
+        first = submit(arm, command_job(env, "sleep 2"))
+        wait_status(arm, first, ("Running",))
+        second = submit(arm, command_job(env, "echo second"))
+        time.sleep(0.5)
+        assert status(arm, second) == "Queued" and status(arm, first) == "Running"
+        assert wait_status(arm, second) == "Completed"
+        first_end = details(arm, first)["endTimeUtc"]
+        assert details(arm, second)["startTimeUtc"] >= first_end
+        third = submit(arm, command_job(env, "sleep 30"))
+        wait_status(arm, third, ("Running",))
+        queued = submit(arm, command_job(env, "echo never"))
+        time.sleep(0.3)
+        arm.ok(arm.post(f"/jobs/{queued}/cancel"))
+        assert status(arm, queued) == "Canceled"
+        assert [item["status"] for item in details(arm, queued)["statusHistory"]] == [
+            "NotStarted", "Queued", "CancelRequested", "Canceled"
+        ]  # fmt: skip
+        arm.ok(arm.post(f"/jobs/{third}/cancel"))
+
+
+def test_a_killed_workspace_fails_its_running_job_and_leaves_nothing_running(own_home: Path) -> None:
+    marker = unique("orphan")
+    info = control.start(own_home)
+    try:
+        with Arm(info) as arm:
+            env = job_environment(arm)
+            name = submit(arm, command_job(env, f"sleep 300; echo {marker}"))
+            wait_status(arm, name, ("Running",))
+            wait_for(lambda: bool(processes_with(marker)), what="the job's process")
+        os.kill(info.pid, 9)
+        wait_for(lambda: control.status(own_home) is None, timeout=10, what="the workspace to die")
+        assert processes_with(marker), "the job's process group outlives its workspace until it restarts"
+        with running_workspace(own_home) as again, Arm(again) as arm:
+            assert not processes_with(marker)
+            assert status(arm, name) == "Failed"
+            error = details(arm, name)["error"]["error"]
+            assert error["code"] == "WorkspaceStopped" and "killed" in error["message"]
+            # A job running when the workspace stops normally is stopped with it.
+            stopped = submit(arm, command_job(env, f"sleep 300; echo {marker}-2"))
+            wait_status(arm, stopped, ("Running",))
+            wait_for(lambda: bool(processes_with(f"{marker}-2")), what="the second job's process")
+            assert control.stop(own_home)
+            assert not processes_with(f"{marker}-2")
+    finally:
+        control.stop(own_home)
+    with running_workspace(own_home) as last, Arm(last) as arm:
+        assert status(arm, stopped) == "Failed"
+        assert "stopped while the job was running" in details(arm, stopped)["error"]["error"]["message"]
+
+
+def test_workspace_stop_after_kill_stops_the_jobs_it_left(own_home: Path) -> None:
+    marker = unique("left")
+    info = control.start(own_home)
+    with Arm(info) as arm:
+        env = job_environment(arm)
+        name = submit(arm, command_job(env, f"sleep 300; echo {marker}"))
+        wait_status(arm, name, ("Running",))
+        wait_for(lambda: bool(processes_with(marker)), what="the job's process")
+    os.kill(info.pid, 9)
+    wait_for(lambda: control.status(own_home) is None, timeout=10, what="the workspace to die")
+    lines: list[str] = []
+    control.stop(own_home, report=lines.append)
+    assert not processes_with(marker)
+    assert any(line.startswith(f"job {name}: stopped process group") for line in lines), lines

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from support.arm import ACCOUNT, CONTAINER, Arm, job_environment, register_model, upload_folder
+from support.samples import BASE_IMAGE
 from support.workspace import running_workspace
 
 from jupyter_mlep.workspace import control
@@ -92,6 +93,12 @@ def log_text(arm: Arm, name: str, path: str = "user_logs/std_log.txt") -> str:
     return response.text
 
 
+def log_so_far(arm: Arm, name: str) -> str:
+    """The job's log as far as it is written ("" before the job runs)."""
+    response = history(arm, name, "/logs/user_logs/std_log.txt")
+    return response.text if response.status_code == 200 else ""
+
+
 def blob_text(arm: Arm, uri: str, file: str) -> str:
     """A blob below an azureml://datastores/workspaceblobstore/paths/… URI, read over the blob API."""
     prefix = uri.split("/paths/", 1)[1].strip("/")
@@ -147,7 +154,7 @@ def test_cancel_stops_the_whole_process_tree(arm: Arm, env_id: str) -> None:
     marker = unique("tree")
     name = submit(arm, command_job(env_id, f"sleep 300 & sleep 301 & echo {marker}; wait # {marker}"))
     wait_status(arm, name, ("Running",))
-    wait_for(lambda: marker in log_text(arm, name), what="the job's first line")
+    wait_for(lambda: marker in log_so_far(arm, name), what="the job's first line")
     assert processes_with(marker)
     cancel = arm.post(f"/jobs/{name}/cancel")
     assert cancel.status_code == 202
@@ -441,3 +448,48 @@ def test_workspace_stop_after_kill_stops_the_jobs_it_left(own_home: Path) -> Non
     control.stop(own_home, report=lines.append)
     assert not processes_with(marker)
     assert any(line.startswith(f"job {name}: stopped process group") for line in lines), lines
+
+
+# -- Docker ----------------------------------------------------------------------------------------------
+def test_a_job_runs_in_a_container_when_asked(own_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import docker
+
+    prefix = f"mlep-test-job-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("MLEP_IMAGE_PREFIX", prefix)
+    client = docker.from_env()
+    try:
+        with running_workspace(own_home) as info, Arm(info) as arm:
+            created = arm.put("/environments/base/versions/1", {"properties": {"image": BASE_IMAGE}})
+            assert created.status_code == 201, created.text
+            env = str(created.json()["id"])
+            on_docker = {"properties": {"mlep.runtime": "docker"}}
+            name = submit(
+                arm,
+                command_job(
+                    env,
+                    "head -1 /etc/os-release; echo run=$AZUREML_RUN_ID; echo from-a-container > ${{outputs.out}}/x.txt",
+                    outputs={"out": {"jobOutputType": "uri_folder"}},
+                    **on_docker,
+                ),
+            )
+            assert wait_status(arm, name, timeout=300) == "Completed", details(arm, name)["error"]
+            text = log_text(arm, name)
+            assert "Debian" in text and f"run={name}" in text
+            uri = arm.get(f"/jobs/{name}").json()["properties"]["outputs"]["out"]["uri"]
+            assert blob_text(arm, uri, "x.txt") == "from-a-container\n"
+            assert not client.containers.list(all=True, filters={"label": f"mlep.job={name}"})
+            slow = submit(arm, command_job(env, "echo started; sleep 300", **on_docker))
+            wait_for(lambda: "started" in log_so_far(arm, slow), what="the container's first line")
+            assert client.containers.list(filters={"label": f"mlep.job={slow}"})
+            arm.ok(arm.post(f"/jobs/{slow}/cancel"))
+            assert status(arm, slow) == "Canceled"
+            assert not client.containers.list(all=True, filters={"label": f"mlep.job={slow}"})
+    finally:
+        for container in client.containers.list(
+            all=True, filters={"label": f"mlep.home={own_home / 'runtime'}"}
+        ):
+            container.remove(force=True)
+        for image in client.images.list(name=prefix):
+            for tag in image.tags:
+                client.images.remove(tag, force=True)
+        client.close()

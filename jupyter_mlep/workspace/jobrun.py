@@ -84,9 +84,14 @@ def compute_concurrency(ws: Workspace, name: str) -> int | None:
 
 
 # -- the MLflow hook ----------------------------------------------------------------------------------
+# HOOK (MLflow): the two functions below are the only places jobs meet MLflow tracking. They are
+# to call workspace/tracking.py: ``start_job_run(ws, run_id=name, experiment=…, run_name=…,
+# tags=…)`` then ``tracking_env(ws, run_id, experiment)`` in _tracking, ``end_job_run(ws, run_id,
+# status)`` in _end_tracking. Their call sites (JobScheduler._run and _end, recover_jobs) stay.
 async def _tracking(ws: Workspace, name: str, record: Record) -> dict[str, str]:
-    """MLflow hook, before the job starts: create its run and give the variables the job gets
-    (``MLFLOW_TRACKING_URI``, ``MLFLOW_RUN_ID``, ``MLFLOW_EXPERIMENT_NAME``…).
+    """MLflow hook, before the job starts: create its run (``run_id`` = the job's name, in its
+    ``experimentName``, named after its ``displayName``, with its tags) and give the variables the
+    job gets (``MLFLOW_TRACKING_URI``, ``MLFLOW_RUN_ID``, ``MLFLOW_EXPERIMENT_NAME``…).
 
     Today the workspace has no tracking server: no run, no variables.
     """

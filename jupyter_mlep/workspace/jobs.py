@@ -17,6 +17,7 @@ from .context import Call, Workspace
 from .jobplan import check_command_job, clear_folder, job_folder
 from .jobrun import JOB_STATE_KEY, compute_concurrency, scheduler, update_job
 from .lro import OperationRunner
+from .runhistory import run_url
 from .store import Record
 from .validation import check_asset_name, check_job_body, list_view, optional_dict
 
@@ -37,6 +38,11 @@ def _find(ws: Workspace, name: str) -> Record:
 def _render(ws: Workspace, record: Record) -> dict[str, Any]:
     body = envelope(ws, record, TYPE)
     body.pop(JOB_STATE_KEY, None)
+    if body["properties"].get("jobType") == "Command":
+        # Azure names the job's Studio page here (the SDK prints it); locally its run-history record.
+        services = body["properties"].get("services") or {}
+        services.setdefault("Studio", {"jobServiceType": "Studio", "endpoint": run_url(ws, record.name)})
+        body["properties"]["services"] = services
     return body
 
 

@@ -37,7 +37,7 @@ from .jobplan import compute_of, job_folder
 from .jobrun import JOB_STATE_KEY, job_state
 from .store import Record
 
-__all__ = ["HISTORY_PREFIX", "handle_history", "log_url"]
+__all__ = ["HISTORY_PREFIX", "handle_history", "log_url", "run_url"]
 
 HISTORY_PREFIX = "/history/v1.0"
 _RUN = re.compile(
@@ -50,6 +50,11 @@ _RUN = re.compile(
 
 def _claim(run: str, path: str) -> str:
     return f"joblog:{run}/{path}"
+
+
+def run_url(ws: Workspace, run: str) -> str:
+    """The run-history URL of ``run`` (what a job's ``Studio`` service names locally)."""
+    return f"{ws.base_url}{HISTORY_PREFIX}{WORKSPACE_PATH}/runs/{quote(run)}"
 
 
 def log_url(ws: Workspace, run: str, path: str) -> str:

@@ -130,7 +130,9 @@ def processes_with(marker: str) -> list[int]:
 # -- statuses ---------------------------------------------------------------------------------------
 def test_a_job_goes_through_every_status_with_times(arm: Arm, env_id: str, tmp_path: Path) -> None:
     code = register_code(arm, tmp_path, {"hello.py": "import sys, os\nprint('hello from', os.getcwd())\n"})
-    name = submit(arm, command_job(env_id, "python hello.py && echo run=$AZUREML_RUN_ID", codeId=code))
+    compute = arm.get("/computes").json()["value"][0]["id"]  # this machine
+    body = command_job(env_id, "python hello.py && echo run=$AZUREML_RUN_ID", codeId=code, computeId=compute)
+    name = submit(arm, body)
     assert wait_status(arm, name) == "Completed"
     run = details(arm, name)
     seen = [item["status"] for item in run["statusHistory"]]

@@ -353,7 +353,7 @@ class JobScheduler:
                     )
                     return
                 await asyncio.sleep(interval)
-                interval = min(interval * 1.5, 0.2)
+                interval = min(interval * 1.5, 0.1)
         except BaseException:
             await asyncio.to_thread(run.kill)
             raise

@@ -130,7 +130,10 @@ def update_job(ws: Workspace, name: str, status: str | None = None, **state: Any
     record = ws.store.get(f"jobs/{name}")
     if record is None:
         return None
-    if status is not None and status != record.body["properties"].get("status"):
+    current = record.body["properties"].get("status")
+    if current == "CancelRequested" and status not in (*_TERMINAL, None):
+        status = None  # a cancel was asked for: the job shows it until it has ended
+    if status is not None and status != current:
         record.body["properties"]["status"] = status
         job_state(record).setdefault("statusHistory", []).append({"status": status, "timeUtc": now_iso()})
     job_state(record).update({key: value for key, value in state.items()})

@@ -165,6 +165,15 @@ def test_cancel_stops_the_whole_process_tree(arm: Arm, env_id: str) -> None:
     wait_for(lambda: not processes_with(marker), timeout=10, what="the job's processes to go")
     assert not processes_with("sleep 301")
     assert arm.post(f"/jobs/{name}/cancel").status_code == 400
+    seen = [item["status"] for item in details(arm, name)["statusHistory"]]
+    assert seen[-3:] == ["Running", "CancelRequested", "Canceled"], seen
+    # Deleting a running job stops it too.
+    other = submit(arm, command_job(env_id, f"sleep 302; echo {marker}-deleted"))
+    wait_status(arm, other, ("Running",))
+    wait_for(lambda: bool(processes_with(f"{marker}-deleted")), what="the second job's process")
+    arm.ok(arm.delete(f"/jobs/{other}"))
+    assert arm.get(f"/jobs/{other}").status_code == 404
+    assert not processes_with(f"{marker}-deleted")
 
 
 def test_timeout_fails_the_job_and_stops_it(arm: Arm, env_id: str) -> None:

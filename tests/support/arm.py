@@ -214,6 +214,8 @@ def register_environment(arm: Arm, name: str, conda_file: Path) -> str:
     return str(response.json()["id"])
 
 
+HISTORY_PREFIX = "/history/v1.0"
+"""Where run history answers (the ``history`` service of the discovery document)."""
 JOB_CONDA = "name: bare\ndependencies:\n  - python=3.11\n  - pip\n"
 
 

@@ -17,7 +17,15 @@ from typing import Any
 
 import httpx
 import pytest
-from support.arm import ACCOUNT, CONTAINER, Arm, job_environment, register_model, upload_folder
+from support.arm import (
+    ACCOUNT,
+    CONTAINER,
+    HISTORY_PREFIX,
+    Arm,
+    job_environment,
+    register_model,
+    upload_folder,
+)
 from support.samples import BASE_IMAGE
 from support.workspace import running_workspace
 
@@ -25,7 +33,6 @@ from jupyter_mlep.workspace import control
 
 DONE = ("Completed", "Failed", "Canceled")
 ORDER = ("NotStarted", "Queued", "Preparing", "Running", "Finalizing", "Completed")
-HISTORY = "/history/v1.0"
 
 
 def unique(prefix: str) -> str:
@@ -78,7 +85,7 @@ def wait_status(arm: Arm, name: str, wanted: tuple[str, ...] = DONE, timeout: fl
 
 def history(arm: Arm, name: str, suffix: str = "", **kwargs: Any) -> httpx.Response:
     """A run-history request (the admin token)."""
-    return arm.http.get(f"{HISTORY}{arm.url('')}/runs/{name}{suffix}", **kwargs)
+    return arm.http.get(f"{HISTORY_PREFIX}{arm.url('')}/runs/{name}{suffix}", **kwargs)
 
 
 def details(arm: Arm, name: str) -> dict[str, Any]:

@@ -443,6 +443,8 @@ def test_a_killed_workspace_fails_its_running_job_and_leaves_nothing_running(own
             stopped = submit(arm, command_job(env, f"sleep 300; echo {marker}-2"))
             wait_status(arm, stopped, ("Running",))
             wait_for(lambda: bool(processes_with(f"{marker}-2")), what="the second job's process")
+            waiting = submit(arm, command_job(env, "echo resumed"))  # one job at a time: it waits
+            wait_status(arm, waiting, ("Queued",))
             assert control.stop(own_home)
             assert not processes_with(f"{marker}-2")
     finally:
@@ -450,6 +452,7 @@ def test_a_killed_workspace_fails_its_running_job_and_leaves_nothing_running(own
     with running_workspace(own_home) as last, Arm(last) as arm:
         assert status(arm, stopped) == "Failed"
         assert "stopped while the job was running" in details(arm, stopped)["error"]["error"]["message"]
+        assert wait_status(arm, waiting) == "Completed" and "resumed" in log_text(arm, waiting)
 
 
 def test_workspace_stop_after_kill_stops_the_jobs_it_left(own_home: Path) -> None:

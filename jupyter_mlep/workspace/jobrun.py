@@ -206,6 +206,8 @@ class JobScheduler:
         event, task = self.cancels.get(name), self.tasks.get(name)
         if event is not None:
             event.set()
+            async with self.changed:  # a queued job stops waiting at once
+                self.changed.notify_all()
         if task is not None:
             await asyncio.shield(task)
 
@@ -215,6 +217,8 @@ class JobScheduler:
         tasks = list(self.tasks.values())
         for event in self.cancels.values():
             event.set()
+        async with self.changed:
+            self.changed.notify_all()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -231,7 +235,7 @@ class JobScheduler:
         async with self.changed:
             while not free():
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self.changed.wait(), timeout=0.5)  # also wakes on cancel
+                    await asyncio.wait_for(self.changed.wait(), timeout=1.0)
             if event.is_set():
                 return False
             self.running[name] = compute

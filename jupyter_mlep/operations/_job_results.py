@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -67,6 +67,8 @@ class JobDetails(TableResult):
     outputs: dict[str, Any] = field(default_factory=dict)
     error: str = ""
     studio_url: str = ""
+    history: list[dict[str, Any]] = field(default_factory=list)
+    """Every status the job went through, with its time (``{"status", "time"}``), when known."""
 
     @classmethod
     def from_rest(cls, body: dict[str, Any]) -> JobDetails:
@@ -88,6 +90,16 @@ class JobDetails(TableResult):
             outputs=dict(props.get("outputs") or {}),
             error=_error_text(props),
             studio_url=str((services.get("Studio") or {}).get("endpoint") or ""),
+        )
+
+    def with_run(self, details: dict[str, Any]) -> JobDetails:
+        """This job with what its run history adds: start and end times, the error, the statuses."""
+        return replace(
+            self,
+            started=str(details.get("startTimeUtc") or self.started),
+            ended_at=str(details.get("endTimeUtc") or self.ended_at),
+            error=_error_text(details) or self.error,
+            history=[dict(item) for item in details.get("statusHistory") or []],
         )
 
     @property

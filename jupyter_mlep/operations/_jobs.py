@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .._errors import OperationTimeoutError, SpecValidationError, UsageError
 from ..rest import RestClient, register_code
+from ..rest._services import run_details
 from ..specs import CommandJob, Environment, Job, require_local_path
 from ._assets import register_environment, upload_local
 from ._job_results import JobDetails, JobList
@@ -92,8 +93,9 @@ def create_job(
 
 
 def get_job(client: RestClient, name: str) -> JobDetails:
-    """The job ``name`` as the service describes it now."""
-    return JobDetails.from_rest(client.get(client.paths.job(name)))
+    """The job ``name`` as the service describes it now, with its run history's times and error."""
+    job = JobDetails.from_rest(client.get(client.paths.job(name)))
+    return job.with_run(run_details(client, name))
 
 
 def list_jobs(client: RestClient, *, experiment: str | None = None, status: str | None = None) -> JobList:

@@ -41,12 +41,24 @@ How it works:
   and container labels (``mlep.endpoint``, ``mlep.deployment``, ``mlep.home`` = the runtime
   folder…), so a new backend object finds what runs, and only what runs for its ``MLEP_HOME``.
   Logs: ``inference-server`` and ``storage-initializer`` (tail and follow).
+* **Jobs** (:func:`start_job`): a command run in a prepared environment (the same cache; a
+  virtual environment without the inference server, or an image), one process group or container
+  per rank, logs in ``user_logs/std_log.txt``; recorded while it runs (:func:`stop_recorded_job`).
 """
 
 from __future__ import annotations
 
 from ._base import Backend, DeploymentInfo, InstanceInfo, OnReady, PreparedEnvironment
 from ._conda import EnvironmentWarning, map_conda
+from ._jobs import (
+    JOB_RUNTIMES,
+    JobProcessSpec,
+    JobRun,
+    job_log_names,
+    prepare_job_environment,
+    start_job,
+    stop_recorded_job,
+)
 from ._logs import LOG_SOURCES
 from ._registry import (
     BackendChoice,
@@ -63,6 +75,7 @@ from ._uds import uds_request
 
 __all__ = [
     "DEFAULT_BASE_IMAGE",
+    "JOB_RUNTIMES",
     "LOG_SOURCES",
     "Backend",
     "BackendChoice",
@@ -71,6 +84,8 @@ __all__ = [
     "EnvironmentSpec",
     "EnvironmentWarning",
     "InstanceInfo",
+    "JobProcessSpec",
+    "JobRun",
     "Mount",
     "OnReady",
     "PreparedEnvironment",
@@ -78,10 +93,14 @@ __all__ = [
     "RuntimeSettings",
     "available_backends",
     "get_backend",
+    "job_log_names",
     "map_conda",
+    "prepare_job_environment",
     "recorded_deployments",
     "register_backend",
     "select_backend",
+    "start_job",
+    "stop_recorded_job",
     "uds_request",
     "write_storage_log",
 ]

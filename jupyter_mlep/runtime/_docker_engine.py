@@ -276,8 +276,9 @@ class DockerEngine:
         environment: Mapping[str, str] | None = None,
         labels: Mapping[str, str] | None = None,
         workdir: str | None = None,
+        user: str | None = None,
     ) -> str:
-        """Create (not start) a container; its id (no port is published)."""
+        """Create (not start) a container; its id (no port is published). ``user``: ``uid:gid`` to run as."""
 
         def create(api: docker.APIClient) -> str:
             host_config = api.create_host_config(
@@ -293,6 +294,7 @@ class DockerEngine:
                 environment=dict(environment or {}),
                 labels=dict(labels or {}),
                 working_dir=workdir,
+                user=user,
                 host_config=host_config,
                 detach=True,
             )
@@ -310,6 +312,16 @@ class DockerEngine:
             f"inspect the container {container[:12]}", lambda api: api.inspect_container(container), {}
         )
         return bool((state.get("State") or {}).get("Running"))
+
+    def exit_code(self, container: str) -> int | None:
+        """The exit code of a container that ended; None while it runs (or when it is gone)."""
+        state: dict[str, Any] = self.quietly(
+            f"inspect the container {container[:12]}", lambda api: api.inspect_container(container), {}
+        )
+        info = state.get("State") or {}
+        if not info or info.get("Running") or info.get("Status") in ("created", "restarting"):
+            return None
+        return int(info.get("ExitCode", -1))
 
     def remove(self, container: str) -> None:
         """Remove ``container`` (stopping it first), if it exists."""

@@ -86,8 +86,10 @@ def read_requirements(path: Path) -> list[str]:
     ]
 
 
-def venv_recipe(env: EnvironmentSpec, python: str) -> EnvironmentRecipe:
+def venv_recipe(env: EnvironmentSpec, python: str, *, serving: bool = True) -> EnvironmentRecipe:
     """The recipe of a virtual environment for ``env`` on the interpreter ``python``.
+
+    ``serving``: the inference server is added (deployments); jobs install only what they list.
 
     Conda files are mapped to pip requirements (with warnings). A Docker build context is used
     only through a ``requirements*.txt`` file found in it; a base image is ignored (with a warning).
@@ -120,7 +122,7 @@ def venv_recipe(env: EnvironmentSpec, python: str) -> EnvironmentRecipe:
         warnings.warn(EnvironmentWarning(note), stacklevel=3)
     return EnvironmentRecipe(
         kind="venv",
-        requirements=tuple(with_inference_server(requirements)),
+        requirements=tuple(with_inference_server(requirements) if serving else requirements),
         python=version,
         interpreter=python,
         warnings=tuple(notes),

@@ -15,6 +15,8 @@ variable                   meaning                                              
 ``MLEP_PYTHON``            interpreter that virtual environments are made from         this Python
 ``MLEP_DOCKER_TIMEOUT``    seconds to wait for the Docker engine to answer             ``5``
 ``MLEP_MAX_INSTANCES``     most instances one deployment may run on this machine       see below
+``MLEP_MAX_JOBS``          most jobs running at once on this machine (the rest wait    one per CPU core
+                           ``Queued``)
 =========================  ==========================================================  ===================
 
 The default ``MLEP_MAX_INSTANCES`` is what this machine can run: 4 instances per CPU core, and
@@ -92,6 +94,7 @@ class RuntimeSettings:
     docker_timeout: float = 5.0
     max_instances: int = field(default_factory=lambda: default_max_instances()[0])
     max_instances_reason: str = field(default_factory=lambda: default_max_instances()[1])
+    max_jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
 
     @property
     def runtime_dir(self) -> Path:
@@ -147,6 +150,17 @@ class RuntimeSettings:
                     hint=f"Leave it unset for this machine's default ({reason}).",
                 )
             reason = "set by MLEP_MAX_INSTANCES"
+        max_jobs = os.cpu_count() or 1
+        if env.get("MLEP_MAX_JOBS", "").strip():
+            try:
+                max_jobs = int(env["MLEP_MAX_JOBS"])
+            except ValueError:
+                max_jobs = 0
+            if max_jobs < 1:
+                raise SettingsError(
+                    f"MLEP_MAX_JOBS must be a whole number of at least 1, not {env['MLEP_MAX_JOBS']!r}.",
+                    hint=f"Leave it unset for one job per CPU core ({os.cpu_count() or 1}).",
+                )
         return cls(
             home=home,
             backend=backend,
@@ -160,6 +174,7 @@ class RuntimeSettings:
             docker_timeout=timeout,
             max_instances=max_instances,
             max_instances_reason=reason,
+            max_jobs=max_jobs,
         )
 
 

@@ -42,10 +42,12 @@ from .deployments import render_deployment
 from .discovery import DISCOVERY_PATH, handle_discovery
 from .endpoints import DEPLOYMENT_KIND, render_endpoint
 from .faults import Fault
+from .jobrun import shutdown_jobs
 from .lro import RETRY_AFTER_SECONDS, OperationRunner
 from .recovery import recover, shutdown_deployments
 from .router import ScoringRouter
 from .routes import OPERATION_PATH, ROUTES
+from .runhistory import HISTORY_PREFIX, handle_history
 from .tracking import TRACKING_ROOT, handle_tracking
 
 __all__ = ["create_app"]
@@ -73,6 +75,7 @@ def create_app(ws: Workspace, *, recover_deployments: bool = True) -> _FastScori
         try:
             yield
         finally:
+            await shutdown_jobs(ws)
             await ws.operations.drain()
             await shutdown_deployments(ws)
             await services.router.close()
@@ -147,6 +150,8 @@ async def _answer(request: Request) -> Response:
             return handle_discovery(request, ws)
         if path.startswith(TRACKING_ROOT):
             return await handle_tracking(request, ws, services.blobs)
+        if path.startswith(HISTORY_PREFIX + "/"):
+            return handle_history(request, ws, path)
         if not matches_any(bearer(request.headers.get("authorization")), [ws.admin_token]):
             raise ArmError(
                 401,

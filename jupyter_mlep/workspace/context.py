@@ -23,7 +23,7 @@ __all__ = ["Call", "Workspace"]
 
 @dataclass
 class Workspace:
-    """Everything the handlers share: state, credentials, operations, faults, counters, deployments."""
+    """Everything the handlers share: state, credentials, operations, faults, counters, deployments, jobs."""
 
     paths: WorkspacePaths
     store: Store
@@ -34,6 +34,7 @@ class Workspace:
     counters: Counters = field(default_factory=Counters)
     supervisor: Supervisor | None = None
     base_url: str = "http://127.0.0.1"
+    jobs: Any = None  # the job scheduler (jobrun.JobScheduler), created on first use
 
     @classmethod
     def open(cls, paths: WorkspacePaths) -> Workspace:

@@ -211,13 +211,13 @@ def stop(
     """Stop the workspace server (SIGTERM, then SIGKILL after ``timeout``); False if none ran.
 
     Then every deployment server the workspace started and did not stop (it was killed, or an
-    engine did not answer) is stopped too, on whichever runtime runs it; ``report`` gets a line
-    for each, and for each that could not be stopped.
+    engine did not answer) is stopped too, on whichever runtime runs it, and so are the processes
+    of jobs it left running; ``report`` gets a line for each, and for each that could not be stopped.
     """
     resolved = _home(home)
     paths = WorkspacePaths.under(resolved)
     stopped = _stop_server(resolved, paths, timeout)
-    if paths.servers.exists():
+    if paths.servers.exists() or (paths.root / "jobs").is_dir():
         with _start_lock(paths):
             if status(resolved) is None:
                 for line in _stop_owned_servers(resolved, paths):
@@ -248,8 +248,10 @@ def _stop_server(resolved: Path, paths: WorkspacePaths, timeout: float) -> bool:
 
 def _stop_owned_servers(home: Path, paths: WorkspacePaths) -> list[str]:
     """Stop what the workspace's ledger still names (no server runs); lines saying what happened."""
+    from .jobrun import stop_leftover_jobs
     from .supervisor import Supervisor
 
     lines: list[str] = []
-    Supervisor(home, ledger=paths.servers).stop_unwanted(lambda *_: False, lines.append)
-    return lines
+    if paths.servers.exists():
+        Supervisor(home, ledger=paths.servers).stop_unwanted(lambda *_: False, lines.append)
+    return lines + stop_leftover_jobs(home, paths.root)

@@ -1,4 +1,9 @@
-"""Jobs: PUT (synchronous, validated), GET, list, DELETE, cancel. They are stored here, not run."""
+"""Jobs: PUT (synchronous, validated), GET, list, DELETE, cancel.
+
+Command jobs run (:mod:`.jobrun`): a PUT checks everything that can be checked before anything
+is stored (:mod:`.jobplan`), answers 201 with the job ``NotStarted``, and the job then moves on
+by itself. Other job types are stored, not run.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,12 @@ from typing import Any
 from starlette.responses import Response
 
 from ._render import envelope, page
-from .arm import bad_request, json_response, not_found
+from .arm import bad_request, json_response, not_found, now_iso
 from .context import Call, Workspace
+from .jobplan import check_command_job, clear_folder, job_folder
+from .jobrun import JOB_STATE_KEY, compute_concurrency, scheduler, update_job
 from .lro import OperationRunner
+from .runhistory import run_url
 from .store import Record
 from .validation import check_asset_name, check_job_body, list_view, optional_dict
 
@@ -28,7 +36,14 @@ def _find(ws: Workspace, name: str) -> Record:
 
 
 def _render(ws: Workspace, record: Record) -> dict[str, Any]:
-    return envelope(ws, record, TYPE)
+    body = envelope(ws, record, TYPE)
+    body.pop(JOB_STATE_KEY, None)
+    if body["properties"].get("jobType") == "Command":
+        # Azure names the job's Studio page here (the SDK prints it); locally its run-history record.
+        services = body["properties"].get("services") or {}
+        services.setdefault("Studio", {"jobServiceType": "Studio", "endpoint": run_url(ws, record.name)})
+        body["properties"]["services"] = services
+    return body
 
 
 async def list_jobs(call: Call) -> Response:
@@ -66,21 +81,25 @@ async def put_job(call: Call) -> Response:
         return json_response(_render(ws, record), 200)
     props = check_job_body(body)
     props = dict(props)
+    if props["jobType"] == "Command":
+        check_command_job(ws, name, props, lambda compute: compute_concurrency(ws, compute))
     props.setdefault("experimentName", "Default")
     props.setdefault("displayName", name)
     props["tags"] = optional_dict(props, "tags", "properties.")
     props["properties"] = optional_dict(props, "properties", "properties.")
     props.setdefault("isArchived", False)
     props["status"] = "NotStarted"
-    record = ws.store.put(f"jobs/{name}", KIND, "", name, {"properties": props})
+    history = [{"status": "NotStarted", "timeUtc": now_iso()}]
+    record = ws.store.put(
+        f"jobs/{name}", KIND, "", name, {"properties": props, JOB_STATE_KEY: {"statusHistory": history}}
+    )
+    if props["jobType"] == "Command":
+        scheduler(ws).submit(name)
     return json_response(_render(ws, record), 201)
 
 
 def _set_status(ws: Workspace, name: str, status: str) -> None:
-    record = ws.store.get(f"jobs/{name}")
-    if record is not None:
-        record.body["properties"]["status"] = status
-        ws.store.put(record.path, KIND, "", record.name, record.body)
+    update_job(ws, name, status)
 
 
 async def cancel_job(call: Call) -> Response:
@@ -94,7 +113,11 @@ async def cancel_job(call: Call) -> Response:
     name = record.name
 
     async def work() -> None:
-        _set_status(ws, name, "Canceled")
+        jobs = scheduler(ws)
+        if jobs.active(name):
+            await jobs.cancel(name)  # the job ends Canceled (or had just ended otherwise)
+        else:
+            _set_status(ws, name, "Canceled")
 
     op = ws.operations.start(record.id, "cancel", work, prefix="job")
     return Response(status_code=202, headers=OperationRunner.headers(op, ws.base_url, call.api_version))
@@ -109,7 +132,11 @@ async def delete_job(call: Call) -> Response:
     ws.operations.refuse_if_busy(f"job '{record.name}'", record.id)
 
     async def work() -> None:
+        jobs = scheduler(ws)
+        if jobs.active(record.name):
+            await jobs.cancel(record.name)
         ws.store.delete(record.id)
+        clear_folder(job_folder(ws, record.name))
 
     op = ws.operations.start(record.id, "delete", work, prefix="job")
     return Response(status_code=202, headers=OperationRunner.headers(op, ws.base_url, call.api_version))

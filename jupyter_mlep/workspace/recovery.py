@@ -25,6 +25,7 @@ from .context import Workspace
 from .datastores import ensure_default_datastore
 from .deployments import run_deployment, set_deployment_state
 from .endpoints import DEPLOYMENT_KIND, ENDPOINT_KIND, set_endpoint_state
+from .jobrun import recover_jobs
 from .ownership import record_runtime, stored_runtime
 
 __all__ = ["recover", "shutdown_deployments"]
@@ -57,6 +58,7 @@ async def recover(ws: Workspace, *, run: bool = True) -> None:
         ws.store.set_secret("workspace-id", str(uuid.uuid4()))
     ensure_default_datastore(ws)
     ws.operations.fail_interrupted(_INTERRUPTED)
+    await recover_jobs(ws, run=run)
     if run and ws.supervisor is not None:
         await asyncio.to_thread(_adopt_recorded, ws)
     wanted: dict[tuple[str, str], str] = {}

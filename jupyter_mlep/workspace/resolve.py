@@ -28,7 +28,14 @@ from .context import Workspace
 from .datastores import resolve_datastore
 from .store import Record
 
-__all__ = ["check_references", "duration_seconds", "local_path", "resolve_deployment", "resolve_environment"]
+__all__ = [
+    "check_references",
+    "default_output_uri",
+    "duration_seconds",
+    "local_path",
+    "resolve_deployment",
+    "resolve_environment",
+]
 
 _ASSET_ID = re.compile(r"/(models|codes|environments)/([^/]+)/versions/([^/?#]+)$", re.IGNORECASE)
 _LABEL_ID = re.compile(r"/(models|codes|environments)/([^/]+)/labels/([^/?#]+)$", re.IGNORECASE)
@@ -38,6 +45,7 @@ _DATASTORE_URI = re.compile(
     r"datastores/([^/]+)/paths/(.*)$",
     re.IGNORECASE,
 )
+_JOB_OUTPUT = re.compile(r"^azureml://jobs/([^/]+)/outputs/([^/]+)(?:/paths/(.*))?/?$", re.IGNORECASE)
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
@@ -53,8 +61,33 @@ def duration_seconds(value: object, default: float) -> float:
     return days * 86400 + hours * 3600 + minutes * 60 + seconds
 
 
+def default_output_uri(job: str, output: str) -> str:
+    """Where Azure stores a job's output that names no path."""
+    return f"azureml://datastores/workspaceblobstore/paths/azureml/{job}/{output}/"
+
+
+def _job_output(ws: Workspace, match: re.Match[str], what: str) -> Path:
+    """The files of ``azureml://jobs/<job>/outputs/<output>[/paths/<sub>]``: the output's URI (as the
+    job's PUT recorded it), or Azure's default place."""
+    job, output, sub = match.groups()
+    record = ws.store.get(f"jobs/{job}")
+    outputs = ((record.body["properties"].get("outputs") or {}) if record is not None else {}) or {}
+    if record is None or output not in outputs:
+        raise bad_request(f"The {what} azureml://jobs/{job}/outputs/{output} does not exist.")
+    uri = str(outputs[output].get("uri") or default_output_uri(job, output))
+    try:
+        path = local_path(ws, uri, what)
+    except ArmError:
+        raise bad_request(f"The {what} azureml://jobs/{job}/outputs/{output} holds nothing yet.") from None
+    return path / unquote(sub).strip("/") if sub else path
+
+
 def local_path(ws: Workspace, uri: str, what: str) -> Path:
-    """The local file or folder an asset URI points to (400 when it cannot be found here)."""
+    """The local file or folder an asset URI points to (400 when it cannot be found here); a job's
+    output (``azureml://jobs/<job>/outputs/<output>``) too."""
+    job_output = _JOB_OUTPUT.match(uri)
+    if job_output:
+        return _job_output(ws, job_output, what)
     path: Path | None = None
     match = _DATASTORE_URI.match(uri)
     parsed = urlparse(uri)

@@ -10,7 +10,16 @@ from typing import Any
 
 import pytest
 
-from jupyter_mlep import JobDetails, cancel_job, create_job, get_job, list_jobs
+from jupyter_mlep import (
+    JobDetails,
+    JobFailedError,
+    cancel_job,
+    create_job,
+    get_job,
+    get_job_logs,
+    list_jobs,
+    wait_for_job,
+)
 from jupyter_mlep._errors import NotFoundError, SpecError, UsageError
 from jupyter_mlep.cli import main
 from jupyter_mlep.rest import RestClient
@@ -170,3 +179,68 @@ def test_job_create_from_an_azureml_examples_file(
         assert "no-such-job" in capsys.readouterr().err
     finally:
         _stop(client, name)
+
+
+TRAIN = """\
+import os
+import sys
+
+import mlflow
+
+mlflow.log_param("alpha", "0.5")
+for step in range(3):
+    mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
+out = sys.argv[sys.argv.index("--model") + 1]
+with open(os.path.join(out, "weights.txt"), "w") as handle:
+    handle.write("w=1")
+print("trained in run", os.environ["AZUREML_RUN_ID"])
+"""
+
+MLFLOW_CONDA = "name: train\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n    - mlflow-skinny\n"
+
+
+def test_a_job_cell_logs_metrics_with_mlflow_and_its_output_becomes_a_model(
+    ip: Any, client: RestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "conda.yml").write_text(MLFLOW_CONDA)
+    name = _name("mlflow")
+    job = ip.run_cell_magic("job", f"{name} --env conda.yml --output-name model --experiment e2e", TRAIN)
+    assert job.status == "Completed", job.error
+    # The script's unmodified MLflow calls reached the workspace, in the job's run (its name).
+    metrics = ip.run_line_magic("job", f"metrics {name}")
+    assert metrics.metrics["loss"] == [(0, 1.0), (1, 0.5), (2, pytest.approx(1 / 3))]
+    assert metrics.params == {"alpha": "0.5"} and 'alt="loss"' in metrics.html()
+    logs = ip.run_line_magic("job", f"logs {name}")
+    assert f"trained in run {name}" in logs.text()
+    got = ip.run_line_magic("job", f"download {name} --output-name model --to out")
+    assert (tmp_path / "out" / name / "model" / "weights.txt").read_text() == "w=1"
+    assert got.files["model"] == [Path("out") / name / "model" / "weights.txt"]
+    model = ip.run_line_magic("job", f"register-model {name} --output-name model --model-name {name}-model")
+    assert model.reference == f"azureml:{name}-model:1"
+    stored = client.get(client.paths.asset_version("models", f"{name}-model", "1"))["properties"]
+    assert stored["modelUri"] == f"azureml://jobs/{name}/outputs/model"
+    # The workspace resolves the model to the job's output files (here: as another job's input).
+    reader = spec_from_dict(
+        {
+            "type": "command",
+            "command": "cat ${{inputs.model}}/weights.txt",
+            "environment": {"conda_file": str(tmp_path / "conda.yml"), "image": "python:3.11"},
+            "inputs": {"model": {"type": "custom_model", "path": model.reference}},
+        },
+        kind="commandJob",
+    )
+    second = wait_for_job(client, create_job(client, reader).name, timeout=300)
+    assert second.status == "Completed" and "w=1" in get_job_logs(client, second.name).text()
+
+
+def test_a_failing_job_fails_the_cell_with_its_exit_code_and_log_tail(
+    ip: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "conda.yml").write_text("name: bare\ndependencies:\n  - python=3.11\n")
+    name = _name("fails")
+    with pytest.raises(JobFailedError, match="exited with code 3") as failed:
+        ip.run_cell_magic("job", f"{name} --env conda.yml", "print('about to fail')\nraise SystemExit(3)\n")
+    assert "about to fail" in str(failed.value) and f"%job logs {name}" in str(failed.value)
+    assert failed.value.job.status == "Failed" and failed.value.job.ended_at

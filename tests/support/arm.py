@@ -218,6 +218,19 @@ def register_environment(arm: Arm, name: str, conda_file: Path) -> str:
     return str(response.json()["id"])
 
 
+HISTORY_PREFIX = "/history/v1.0"
+"""Where run history answers (the ``history`` service of the discovery document)."""
+JOB_CONDA = "name: bare\ndependencies:\n  - python=3.11\n  - pip\n"
+
+
+def job_environment(arm: Arm, name: str = "env") -> str:
+    """The environment ``name:1`` for jobs: a conda file without packages (built once, then cached); its ARM id."""
+    body = {"properties": {"image": "python:3.11-slim", "condaFile": JOB_CONDA}}
+    response = arm.put(f"/environments/{name}/versions/1", body)
+    assert response.status_code in (200, 201), response.text
+    return str(response.json()["id"])
+
+
 def deployment_body(
     model_id: str, code_id: str, env_id: str, *, capacity: int = 1, **props: Any
 ) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import uuid
 
 import httpx
 import pytest
-from support.arm import Arm
+from support.arm import Arm, job_environment
 from support.waiting import unique
 
 from . import schemas
@@ -225,15 +225,23 @@ def test_workspace_get(arm: Arm) -> None:
 
 def test_jobs_are_stored_validated_listed_and_canceled(arm: Arm) -> None:
     root = schemas.examples() / "from-2024-10-01/Job"
+    env_id = job_environment(arm)
     for kind in ("CommandJob", "SweepJob"):
         body = json.loads((root / kind / "createOrUpdate.json").read_text())["parameters"]["body"]
+        if kind == "CommandJob":  # command jobs run: the example's placeholder references must exist
+            props = body["properties"]
+            for key in ("computeId", "codeId", "distribution"):
+                props.pop(key)
+            props.update(environmentId=env_id, command="sleep 60")
+            for output in props["outputs"].values():
+                output.pop("uri")
         name = _name("job")
         created = arm.put(f"/jobs/{name}", body)
         assert created.status_code == 201, created.text
         assert created.json()["properties"]["status"] == "NotStarted"
         assert arm.get(f"/jobs/{name}").json()["properties"]["jobType"] == body["properties"]["jobType"]
     name = _name("job")
-    command = {"properties": {"jobType": "Command", "command": "echo hi", "environmentId": "azureml:env:1"}}
+    command = {"properties": {"jobType": "Command", "command": "sleep 60", "environmentId": "azureml:env:1"}}
     assert arm.put(f"/jobs/{name}", command).status_code == 201
     retag = arm.put(f"/jobs/{name}", {"properties": {**command["properties"], "tags": {"a": "b"}}})
     assert retag.status_code == 200 and retag.json()["properties"]["tags"] == {"a": "b"}

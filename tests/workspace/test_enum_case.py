@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support.arm import Arm
+from support.arm import Arm, job_environment
 from support.waiting import unique
 
 EP = "/onlineEndpoints"
@@ -69,7 +69,8 @@ def test_unknown_enum_values_are_named(arm: Arm, body: dict[str, Any], field: st
 
 def test_command_job_type_any_case(arm: Arm) -> None:
     name = unique("cmd")
-    body = {"properties": {"jobType": "COMMAND", "command": "echo hi", "environmentId": "azureml:env:1"}}
+    job_environment(arm)
+    body = {"properties": {"jobType": "COMMAND", "command": "sleep 60", "environmentId": "azureml:env:1"}}
     created = arm.put(f"/jobs/{name}", body)
     assert created.status_code == 201, created.text
     assert created.json()["properties"]["jobType"] == "Command"

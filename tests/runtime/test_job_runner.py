@@ -47,6 +47,14 @@ def _wait(run: object, timeout: float = 30) -> int:
         time.sleep(0.02)
 
 
+def _until(check: object, timeout: float = 15) -> None:
+    """Wait until ``check()`` is true (processes take their time to start on a busy machine)."""
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "the processes did not start"
+        time.sleep(0.05)
+
+
 def _with_cmdline(marker: str) -> list[int]:
     found = []
     for entry in os.scandir("/proc"):
@@ -86,15 +94,14 @@ def test_kill_stops_the_whole_tree_and_a_record_lets_another_owner_stop_it(tmp_p
     marker = uuid.uuid4().hex
     command = f"(sleep 300; echo {marker}-child) & sleep 301; echo {marker}"
     run = start_job(settings, "process", prepared, _spec(tmp_path, command))
-    time.sleep(0.3)
-    assert len(_with_cmdline(marker)) == 2  # the shell and its subshell
+    _until(lambda: len(_with_cmdline(marker)) == 2)  # the shell and its subshell
     run.kill()
     assert run.poll() is not None and not _with_cmdline(marker)
     # A second job, forgotten by its owner (as a killed workspace forgets): its record is enough.
     spec = _spec(tmp_path, command)
     start_job(settings, "process", prepared, spec)
-    time.sleep(0.3)
-    assert _with_cmdline(marker) and (spec.folder / "process.json").exists()
+    _until(lambda: len(_with_cmdline(marker)) == 2)
+    assert (spec.folder / "process.json").exists()
     stopped = stop_recorded_job(settings, spec.folder)
     assert len(stopped) == 1 and stopped[0].startswith("process group ")
     assert not _with_cmdline(marker) and not (spec.folder / "process.json").exists()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._errors import UsageError
+from .._resource_kinds import RESOURCE_KINDS
 from ..rest import ProgressCallback, RestClient
 from ._deployments import delete_deployment, get_deployment, list_deployments
 from ._endpoints import delete_endpoint, get_endpoint
@@ -39,19 +40,6 @@ __all__ = [
     "resource_kind",
     "show_resource",
 ]
-
-RESOURCE_KINDS = (
-    "model",
-    "environment",
-    "data",
-    "code",
-    "compute",
-    "online-endpoint",
-    "online-deployment",
-    "datastore",
-    "job",
-)
-"""The kinds ``show``, ``list`` and ``delete`` take: the nouns of ``az ml``."""
 
 _COMPUTE_DELETE = {"underlyingResourceAction": "Delete"}
 

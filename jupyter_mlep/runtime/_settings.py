@@ -139,28 +139,11 @@ class RuntimeSettings:
             raise SettingsError("MLEP_DOCKER_TIMEOUT must be a number of seconds.") from None
         envs_dir = env.get("MLEP_ENVS_DIR")
         max_instances, reason = default_max_instances()
-        if env.get("MLEP_MAX_INSTANCES", "").strip():
-            try:
-                max_instances = int(env["MLEP_MAX_INSTANCES"])
-            except ValueError:
-                max_instances = 0
-            if max_instances < 1:
-                raise SettingsError(
-                    f"MLEP_MAX_INSTANCES must be a whole number of at least 1, not {env['MLEP_MAX_INSTANCES']!r}.",
-                    hint=f"Leave it unset for this machine's default ({reason}).",
-                )
-            reason = "set by MLEP_MAX_INSTANCES"
-        max_jobs = os.cpu_count() or 1
-        if env.get("MLEP_MAX_JOBS", "").strip():
-            try:
-                max_jobs = int(env["MLEP_MAX_JOBS"])
-            except ValueError:
-                max_jobs = 0
-            if max_jobs < 1:
-                raise SettingsError(
-                    f"MLEP_MAX_JOBS must be a whole number of at least 1, not {env['MLEP_MAX_JOBS']!r}.",
-                    hint=f"Leave it unset for one job per CPU core ({os.cpu_count() or 1}).",
-                )
+        set_instances = _count(env, "MLEP_MAX_INSTANCES", f"this machine's default ({reason})")
+        if set_instances is not None:
+            max_instances, reason = set_instances, "set by MLEP_MAX_INSTANCES"
+        cores = os.cpu_count() or 1
+        max_jobs = _count(env, "MLEP_MAX_JOBS", f"one job per CPU core ({cores})") or cores
         return cls(
             home=home,
             backend=backend,
@@ -176,6 +159,24 @@ class RuntimeSettings:
             max_instances_reason=reason,
             max_jobs=max_jobs,
         )
+
+
+def _count(env: Mapping[str, str], name: str, default: str) -> int | None:
+    """The whole number (at least 1) in variable ``name``, or None when it is unset or blank;
+    ``default`` says what unset means (in the hint of the error)."""
+    text = env.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SettingsError(
+            f"{name} must be a whole number of at least 1, not {env[name]!r}.",
+            hint=f"Leave it unset for {default}.",
+        )
+    return value
 
 
 def _parse_image_map(text: str) -> dict[str, str]:

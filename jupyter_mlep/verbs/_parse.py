@@ -93,30 +93,27 @@ def add_verbs(parser: argparse.ArgumentParser, group: Group, *, cli: bool) -> No
     _add_common(parser, cli=cli, after_verb=False)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=VerbParser)
     for verb in group.all():
-        sub = verbs.add_parser(
-            verb.name,
-            help=verb.help,
-            description=f"{verb.help[0].upper()}{verb.help[1:]}.",
-            epilog=examples_text(group, verb, cli=cli),
-            formatter_class=_formatter,
-        )
-        verb.arguments(sub)
-        _add_common(sub, cli=cli, after_verb=True)
+        _add_common(_add_verb(verbs, group, verb, cli=cli), cli=cli, after_verb=True)
 
 
 def add_top_level_verbs(commands: Any, group: Group) -> None:
     """The verbs of a top-level group (``create``, ``show``…) as commands of ``jupyter-mlep`` itself:
     ``commands`` is the command line's sub-parsers action; each verb takes ``--local`` and ``--output``."""
     for verb in group.all():
-        sub = commands.add_parser(
-            verb.name,
-            help=verb.help,
-            description=f"{verb.help[0].upper()}{verb.help[1:]}.",
-            epilog=examples_text(group, verb, cli=True),
-            formatter_class=_formatter,
-        )
-        verb.arguments(sub)
-        _add_common(sub, cli=True, after_verb=False)
+        _add_common(_add_verb(commands, group, verb, cli=True), cli=True, after_verb=False)
+
+
+def _add_verb(subparsers: Any, group: Group, verb: Verb, *, cli: bool) -> argparse.ArgumentParser:
+    """The sub-command of ``verb`` (its help, description, examples and arguments) in ``subparsers``."""
+    sub: argparse.ArgumentParser = subparsers.add_parser(
+        verb.name,
+        help=verb.help,
+        description=f"{verb.help[0].upper()}{verb.help[1:]}.",
+        epilog=examples_text(group, verb, cli=cli),
+        formatter_class=_formatter,
+    )
+    verb.arguments(sub)
+    return sub
 
 
 def group_parser(group: Group, *, cli: bool = False) -> ArgumentParser:

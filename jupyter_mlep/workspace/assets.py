@@ -4,16 +4,9 @@ Paths: ``{ws}/{models|codes|environments|data}[/{name}[/versions[/{version}]]]``
 ``{ws}/codes/{name}/versions/{version}/startPendingUpload`` (at workspace scope only code versions
 have it; data and models are uploaded to a datastore and registered by URI).
 
-A data version needs ``dataType`` (``uri_file``, ``uri_folder`` or ``mltable``, any case; stored in
-the spec's case) and ``dataUri``: a datastore URI (``azureml://datastores/<name>/paths/…``, or the
-long form ``azureml://subscriptions/…/workspaces/…/datastores/<name>/paths/…``) naming a datastore
-of this workspace, or an ``https``/``wasbs`` URL, stored as given.
-
-Curated environments are read-only, as in an Azure workspace: ``environments/AzureML-<name>``
-answers for every name of the curated table (:mod:`jupyter_mlep.specs._curated`), any version, with
-a ``condaFile`` listing its packages; other ``AzureML-`` names are 404 (the message lists the known
-ones), and the prefix is reserved. A ``condaFile`` sent with an environment version must parse and
-name valid requirements (400 naming the line otherwise).
+What a version's properties must hold is checked by :mod:`.asset_checks` (a data version's type
+and ``dataUri``, an environment's conda file…); curated environments (``environments/AzureML-<name>``,
+read-only, the ``AzureML-`` prefix reserved) come from :mod:`.curated`.
 
 Versions are immutable, as in Azure: a PUT of an existing version whose content is the same
 answers 200 with it (its description, tags and archive flag take the new values, and new keys of
@@ -32,17 +25,15 @@ import re
 import uuid
 from typing import Any
 
-import yaml
 from starlette.responses import Response
 
-from .._errors import SpecValidationError
-from ..specs._conda import check_conda, load_conda_text
-from ..specs._curated import CURATED_PREFIX, curated_conda, curated_environment, known_curated_text
-from ..specs._data import DATA_TYPES, DATA_URL_SCHEMES, datastore_of
+from ..specs._curated import CURATED_PREFIX
 from ._render import envelope, page
-from .arm import WORKSPACE_PATH, ArmError, bad_request, json_response, not_found, now_iso
+from .arm import WORKSPACE_PATH, ArmError, bad_request, json_response, not_found
+from .asset_checks import check_data_uri, check_version_props
 from .blobstore import ACCOUNT, DEFAULT_CONTAINER, container_sas
 from .context import Call, Workspace
+from .curated import curated_record, is_curated
 from .store import Record
 from .validation import canonical, check_asset_name, list_view, optional_dict
 
@@ -56,7 +47,6 @@ __all__ = [
 ]
 
 FAMILIES = {"models": "model", "codes": "code", "environments": "environment", "data": "data"}
-_ENV_REQUIRED_ROUTE_FIELDS = ("path", "port")
 _MUTABLE_VERSION_FIELDS = ("description", "tags", "isArchived", "stage")
 """Fields of an asset version that a PUT of the same version may change (besides adding properties)."""
 _SERVER_VERSION_FIELDS = ("provisioningState", "environmentType")
@@ -84,53 +74,12 @@ def _type(family: str, version: bool) -> str:
 
 def find_version(ws: Workspace, family: str, name: str, version: str) -> Record:
     """A stored asset version (or a curated environment's), or a 404."""
-    if family == "environments" and _is_curated(name):
-        return _curated_record(name, version)
+    if family == "environments" and is_curated(name):
+        return curated_record(name, version)
     record = ws.store.get(f"{family}/{name}/versions/{version}")
     if record is None:
         raise not_found(f"{FAMILIES[family]} version", f"{name}:{version}")
     return record
-
-
-_CURATED_VERSION = "1"
-
-
-def _is_curated(name: str) -> bool:
-    return name.lower().startswith(CURATED_PREFIX.lower())
-
-
-def _curated_record(name: str, version: str | None) -> Record:
-    """A curated environment (``AzureML-<name>``) as a read-only record: the version asked for,
-    or the container when ``version`` is None; 404 naming the known ones for an unknown name."""
-    entry = curated_environment(name[len(CURATED_PREFIX) :])
-    if entry is None:
-        raise ArmError(
-            404,
-            "ResourceNotFound",
-            f"The curated environment '{name}' is not known to the local workspace. Known: "
-            + ", ".join(f"{CURATED_PREFIX}{known}" for known in known_curated_text().split(", "))
-            + ". Use one of those, or give an environment with a conda file (image + conda_file).",
-        )
-    stamp = now_iso()
-    base = {"description": entry.description, "tags": {"curated": "true"}, "properties": {}}
-    if version is None:
-        path, kind, body = f"environments/{name}", "environmentContainer", {**base, "isArchived": False}
-        body["latestVersion"] = _CURATED_VERSION
-        body["nextVersion"] = None
-    else:
-        path, kind = f"environments/{name}/versions/{version}", "environmentVersion"
-        body = {
-            **base,
-            "image": f"mcr.microsoft.com/azureml/curated/{entry.name}:latest",
-            "condaFile": yaml.safe_dump(curated_conda(entry), sort_keys=False),
-            "environmentType": "Curated",
-            "osType": "Linux",
-            "autoRebuild": "Disabled",
-            "isAnonymous": False,
-            "isArchived": False,
-        }
-    body["provisioningState"] = "Succeeded"
-    return Record(path, kind, "", version or name, path, {"properties": body}, stamp, stamp)
 
 
 def _versions(ws: Workspace, family: str, name: str) -> list[Record]:
@@ -183,8 +132,8 @@ async def list_containers(call: Call) -> Response:
 async def get_container(call: Call) -> Response:
     """``…Containers_Get``."""
     family, name = _family(call), call.params["name"]
-    if family == "environments" and _is_curated(name):
-        return json_response(envelope(call.ws, _curated_record(name, None), _type(family, False)))
+    if family == "environments" and is_curated(name):
+        return json_response(envelope(call.ws, curated_record(name, None), _type(family, False)))
     record = call.ws.store.get(f"{family}/{name}")
     if record is None:
         raise not_found(f"{FAMILIES[family]} container", name)
@@ -295,92 +244,12 @@ async def get_version(call: Call) -> Response:
     return json_response(_render_version(call.ws, family, record))
 
 
-def _check_version_props(family: str, props: dict[str, Any], label: str = "") -> None:
-    if family == "environments":
-        if not props.get("image") and not props.get("build"):
-            raise bad_request("An environment needs 'image' or 'build'.", target="properties.image")
-        build = props.get("build")
-        if build is not None and (not isinstance(build, dict) or not build.get("contextUri")):
-            raise bad_request(
-                "'properties.build.contextUri' is required.", target="properties.build.contextUri"
-            )
-        if props.get("condaFile") is not None and not isinstance(props["condaFile"], str):
-            raise bad_request(
-                "'properties.condaFile' must be the conda YAML as a string.", target="properties.condaFile"
-            )
-        if isinstance(props.get("condaFile"), str):
-            _check_conda_text(props["condaFile"], label)
-        config = props.get("inferenceConfig")
-        if config is not None:
-            for route in ("livenessRoute", "readinessRoute", "scoringRoute"):
-                value = config.get(route) if isinstance(config, dict) else None
-                if value is not None and any(value.get(f) is None for f in _ENV_REQUIRED_ROUTE_FIELDS):
-                    raise bad_request(
-                        f"'properties.inferenceConfig.{route}' needs path and port.",
-                        target=f"properties.inferenceConfig.{route}",
-                    )
-        os_type = canonical(props.get("osType"), ("Linux", "Windows"), "properties.osType")
-        if os_type is not None:
-            props["osType"] = os_type
-    if family == "codes" and props.get("codeUri") is not None and not isinstance(props["codeUri"], str):
-        raise bad_request("'properties.codeUri' must be a string.", target="properties.codeUri")
-    if family == "models" and props.get("modelUri") is not None and not isinstance(props["modelUri"], str):
-        raise bad_request("'properties.modelUri' must be a string.", target="properties.modelUri")
-    if family == "data":
-        props["dataType"] = canonical(props.get("dataType"), DATA_TYPES, "properties.dataType", required=True)
-
-
-def _check_data_uri(ws: Workspace, props: dict[str, Any]) -> None:
-    """400 unless ``dataUri`` is a datastore URI of an existing datastore, or an https/wasbs URL."""
-    uri = props.get("dataUri")
-    if not isinstance(uri, str) or not uri.strip():
-        raise bad_request(
-            "The field 'properties.dataUri' is required: a datastore URI "
-            "(azureml://datastores/<name>/paths/<path>) or an https or wasbs URL.",
-            target="properties.dataUri",
-        )
-    datastore = datastore_of(uri)
-    if datastore is not None:
-        if ws.store.get(f"datastores/{datastore}") is None:
-            raise bad_request(
-                f"The datastore '{datastore}' of dataUri {uri!r} does not exist in this workspace. "
-                "Create it first, or use workspaceblobstore.",
-                target="properties.dataUri",
-            )
-        return
-    scheme = uri.partition("://")[0].lower() if "://" in uri else ""
-    if scheme not in DATA_URL_SCHEMES:
-        raise bad_request(
-            f"Unsupported dataUri {uri!r}: give azureml://datastores/<name>/paths/<path>, "
-            "or an https:// or wasbs:// URL.",
-            target="properties.dataUri",
-        )
-
-
-def _check_conda_text(text: str, label: str) -> None:
-    """400 for a condaFile that is not YAML (naming the line) or whose dependencies are malformed.
-
-    A text that is YAML but no mapping (the service's own examples send ``"string"``) is stored;
-    a deployment that uses it is refused when it is submitted.
-    """
-    where = f"of environment {label} (properties.condaFile)" if label else "properties.condaFile"
-    try:
-        try:
-            parsed = yaml.safe_load(text)
-        except yaml.YAMLError:
-            parsed = load_conda_text(text, where)  # raises, naming the line
-        if isinstance(parsed, dict):
-            check_conda(parsed, where, text=text)
-    except SpecValidationError as exc:
-        raise bad_request(exc.message, target="properties.condaFile") from None
-
-
 async def put_version(call: Call) -> Response:
     """``…Versions_CreateOrUpdate`` (200 or 201); creates the container when needed."""
     ws, family = call.ws, _family(call)
     name, version = call.params["name"], call.params["version"]
     check_asset_name(name, version)
-    if family == "environments" and _is_curated(name):
+    if family == "environments" and is_curated(name):
         raise bad_request(
             f"Environment names starting with '{CURATED_PREFIX}' are reserved for curated environments.",
             target="name",
@@ -389,9 +258,9 @@ async def put_version(call: Call) -> Response:
     if not isinstance(body.get("properties"), dict):
         raise bad_request("The field 'properties' is required.", target="properties")
     props = dict(body["properties"])
-    _check_version_props(family, props, f"{name}:{version}")
+    check_version_props(family, props, f"{name}:{version}")
     if family == "data":
-        _check_data_uri(ws, props)
+        check_data_uri(ws, props)
     record, created = register_version(ws, family, name, version, props)
     return json_response(_render_version(ws, family, record), 201 if created else 200)
 

@@ -354,15 +354,11 @@ async def put_compute(call: Call) -> Response:
         stored["sku"] = body["sku"]
     record = ws.store.put(compute_path(name), KIND, "", name, stored)
 
-    async def work() -> None:
-        _set_state(ws, name, "Succeeded")
-
-    op = ws.operations.start(
+    op = ws.operations.settle(
         record.id,
         "create" if existing is None else "update",
-        work,
+        lambda state: _set_state(ws, name, state),
         prefix="cp",
-        on_failure=lambda _error: _set_state(ws, name, "Failed"),
     )
     headers = OperationRunner.headers(op, ws.base_url, call.api_version)
     return json_response(_render_stored(ws, record), 200 if existing else 201, headers=headers)

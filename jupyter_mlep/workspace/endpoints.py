@@ -152,15 +152,11 @@ async def put_endpoint(call: Call) -> Response:
             ws.store.set_secret(f"key:{record.id}:primary", keys.get("primaryKey") or new_key())
             ws.store.set_secret(f"key:{record.id}:secondary", keys.get("secondaryKey") or new_key())
 
-    async def work() -> None:
-        set_endpoint_state(ws, name, "Succeeded")
-
-    op = ws.operations.start(
+    op = ws.operations.settle(
         record.id,
         "create" if existing is None else "update",
-        work,
+        lambda state: set_endpoint_state(ws, name, state),
         prefix="oe",
-        on_failure=lambda _error: set_endpoint_state(ws, name, "Failed"),
     )
     headers = OperationRunner.headers(op, ws.base_url, call.api_version)
     return json_response(render_endpoint(ws, record), 200 if existing else 201, headers=headers)
@@ -247,11 +243,8 @@ async def patch_endpoint(call: Call) -> Response:
     ws.store.put(record.path, ENDPOINT_KIND, "", record.name, stored)
     name = record.name
 
-    async def work() -> None:
-        set_endpoint_state(ws, name, "Succeeded")
-
-    op = ws.operations.start(
-        record.id, "update", work, prefix="oe", on_failure=lambda _e: set_endpoint_state(ws, name, "Failed")
+    op = ws.operations.settle(
+        record.id, "update", lambda state: set_endpoint_state(ws, name, state), prefix="oe"
     )
     return Response(status_code=202, headers=OperationRunner.headers(op, ws.base_url, call.api_version))
 

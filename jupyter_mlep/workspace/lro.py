@@ -89,6 +89,19 @@ class OperationRunner:
         task.add_done_callback(self._tasks.discard)
         return op
 
+    def settle(
+        self, resource: str, action: str, set_state: Callable[[str], None], *, prefix: str = "op"
+    ) -> Operation:
+        """An operation whose work was done before it started (the resource is stored): when it ends,
+        ``set_state`` gets ``"Succeeded"``, or ``"Failed"`` if it fails (the server stopped first)."""
+
+        async def work() -> None:
+            set_state("Succeeded")
+
+        return self.start(
+            resource, action, work, prefix=prefix, on_failure=lambda _error: set_state("Failed")
+        )
+
     async def _run(
         self,
         op: Operation,

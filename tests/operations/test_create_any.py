@@ -5,6 +5,7 @@ have no file for (environment, data, compute) are written here in the same CLI v
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -19,10 +20,11 @@ from support.samples import EXPECTED_MODEL_1, MODEL_1, SampleTree, close_to
 import jupyter_mlep
 from jupyter_mlep import NotFoundError, PlaceholderError, SpecError, SpecValidationError, UsageError
 from jupyter_mlep import operations as ops
+from jupyter_mlep._resource_kinds import RESOURCE_KINDS
 from jupyter_mlep.cli import main
 from jupyter_mlep.rest import RestClient
 from jupyter_mlep.verbs import MLEP, cheat_sheet, cli_text
-from jupyter_mlep.verbs.mlep._kinds import KINDS
+from jupyter_mlep.verbs.mlep._kinds import add_kind
 
 pytestmark = pytest.mark.usefixtures("use_workspace")
 
@@ -52,8 +54,12 @@ def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_kinds_are_the_operations_kinds() -> None:
-    assert KINDS == ops.RESOURCE_KINDS
+def test_kinds_have_one_source() -> None:
+    parser = argparse.ArgumentParser()
+    add_kind(parser)
+    (kind,) = (action for action in parser._actions if action.dest == "kind")
+    assert kind.choices is RESOURCE_KINDS
+    assert ops.RESOURCE_KINDS is RESOURCE_KINDS
     assert (
         cli_text("%mlep create -f m.yml and %mlep status")
         == "jupyter-mlep create -f m.yml and jupyter-mlep status"

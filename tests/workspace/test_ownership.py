@@ -13,9 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +22,18 @@ import docker
 import pytest
 from support.arm import Arm, deployment_body, endpoint_body, register_code, register_model
 from support.clients import make_client
+from support.owners import (
+    Forwarder,
+    assert_no_unowned_process,
+    assert_nothing_left,
+    describe,
+    home_containers,
+    home_processes,
+    pending_servers,
+    running,
+)
 from support.samples import AZURE_IMAGE, BASE_IMAGE
+from support.waiting import wait_until
 from support.workspace import running_workspace
 
 from jupyter_mlep import operations as ops
@@ -51,47 +59,6 @@ dependencies:
     - azureml-inference-server-http
 """
 HEADER = "azureml-model-deployment"
-
-
-class Forwarder:
-    """A Unix socket at ``path`` that forwards every connection to the real Docker engine's socket
-    (an engine "appearing" at an address the workspace was told about)."""
-
-    def __init__(self, path: Path, target: str = "/var/run/docker.sock") -> None:
-        self.path, self.target = path, target
-        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.server.bind(str(path))
-        self.server.listen(64)
-        self.sockets: list[socket.socket] = []
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            upstream.connect(self.target)
-            self.sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._copy, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _copy(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)
-
-    def close(self) -> None:
-        self.server.close()
-        for sock in self.sockets:
-            with contextlib.suppress(OSError):
-                sock.close()
-        self.path.unlink(missing_ok=True)
 
 
 @pytest.fixture
@@ -123,9 +90,9 @@ def setup(
         monkeypatch.delenv("DOCKER_HOST", raising=False)
         with contextlib.suppress(Exception):
             control.stop(home)
-        for container in _containers(docker_client, home):
+        for container in home_containers(docker_client, home):
             container.remove(force=True)
-        for pid in _processes(home):
+        for pid in home_processes(home):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         for image in docker_client.images.list(name=prefix):
@@ -133,83 +100,9 @@ def setup(
                 docker_client.images.remove(tag, force=True)
 
 
-def _containers(client: docker.DockerClient, home: Path) -> list[Any]:
-    """Containers (running or not) of this home's runtime folder, by label."""
-    return list(client.containers.list(all=True, filters={"label": f"mlep.home={home / 'runtime'}"}))
-
-
-def _processes(home: Path) -> set[int]:
-    """Processes (not the workspace server) whose command line or working folder lies under ``home``."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-            cwd = os.readlink(entry / "cwd")
-        except OSError:
-            continue
-        if "jupyter_mlep.workspace" in cmdline:
-            continue
-        if str(home) in cmdline or cwd.startswith(str(home)):
-            found.add(int(entry.name))
-    return found
-
-
-def _parent(pid: int) -> int:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0
-    return int(stat.rsplit(")", 1)[1].split()[1])
-
-
-def _recorded_owners(home: Path) -> tuple[set[int], set[str]]:
-    """Launcher pids and container ids the runtime's records of ``home`` name (serving or pending)."""
-    import json
-
-    pids, containers = set(), set()
-    for path in (home / "runtime").glob("*/state.json"):
-        data = json.loads(path.read_text())
-        for instance in [*data["instances"], *data.get("pending", [])]:
-            if instance.get("launcher_pid"):
-                pids.add(instance["launcher_pid"])
-            if instance.get("container"):
-                containers.add(instance["container"])
-    return pids, containers
-
-
-def _container_of(pid: int) -> str:
-    """The control groups of ``pid`` (they name the container a process runs in)."""
-    try:
-        return Path(f"/proc/{pid}/cgroup").read_text()
-    except OSError:
-        return ""
-
-
-def _describe(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-    except OSError:
-        return "(gone)"
-
-
-def assert_no_unowned_process(home: Path) -> None:
-    """Every process under ``home`` is a recorded launcher, runs below one, or runs in a recorded container
-    (a container's processes name the deployment's socket folder under ``home``)."""
-    launchers, containers = _recorded_owners(home)
-    for pid in _processes(home):
-        groups = _container_of(pid)
-        if any(container in groups for container in containers):
-            continue
-        chain, current = [], pid
-        while current > 1 and current not in launchers:
-            chain.append(current)
-            current = _parent(current)
-        assert current in launchers, (
-            f"process {pid} ({_describe(pid)}; ancestors {chain}) is neither below a recorded launcher "
-            "nor in a recorded container"
-        )
+def _wait_no_container(docker_client: docker.DockerClient, home: Path, what: str) -> None:
+    """Wait (up to 60 s) until ``home``'s runtime folder has no container; fail naming ``what``."""
+    wait_until(lambda: not home_containers(docker_client, home), timeout=60, interval=0.2, what=what)
 
 
 @contextlib.contextmanager
@@ -223,10 +116,22 @@ def workspace_to_kill(home: Path) -> Iterator[WorkspaceInfo]:
 
 def _kill_9(home: Path, pid: int) -> None:
     os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while control.status(home) is not None:
-        assert time.monotonic() < deadline, "the killed server still holds its lock"
-        time.sleep(0.02)
+    wait_until(lambda: control.status(home) is None, timeout=10, what="the killed server releasing its lock")
+
+
+def _blue_on_docker_then_killed(
+    home: Path, docker_client: docker.DockerClient, model_1: Path, azureml_examples: Path
+) -> Deployer:
+    """A workspace (an engine answers) that deploys ``blue`` on Docker and is then killed with SIGKILL."""
+    with workspace_to_kill(home) as info:
+        arm = Arm(info)
+        deployer = Deployer(arm, model_1, azureml_examples)
+        assert deployer.deploy("blue")["status"] == "Succeeded"
+        assert deployer.answer("blue")["runtime"] == "docker"
+        assert len(home_containers(docker_client, home)) == 1
+        _kill_9(home, info.pid)
+        arm.close()
+    return deployer
 
 
 class Deployer:
@@ -265,10 +170,7 @@ class Deployer:
         return str(self.arm.get(path).json()["properties"]["provisioningState"])
 
     def wait_state(self, name: str, wanted: str, timeout: float = 300) -> None:
-        deadline = time.monotonic() + timeout
-        while (state := self.state(name)) != wanted:
-            assert time.monotonic() < deadline, f"{name} is {state}, not {wanted}"
-            time.sleep(0.1)
+        wait_until(lambda: self.state(name) == wanted, timeout, 0.1, what=f"{name} being {wanted}")
 
     def answer(self, name: str) -> dict[str, Any]:
         """The answer of deployment ``name`` through the router (runtime and pid of its server)."""
@@ -313,17 +215,15 @@ def test_process_deployments_stay_processes_when_docker_appears(
         assert deployer.answer("blue") == before["blue"]  # the same server, attached again
         # green's deletion was interrupted: Failed, and its server (no longer wanted) is stopped.
         assert deployer.state("green") == "Failed"
-        deadline = time.monotonic() + 30
-        while Path(f"/proc/{before['green']['pid']}").exists():
-            assert time.monotonic() < deadline, "green's server still runs"
-            time.sleep(0.1)
-        assert _containers(docker_client, home) == []
+        green = Path(f"/proc/{before['green']['pid']}")
+        wait_until(lambda: not green.exists(), timeout=30, interval=0.1, what="green's server stopping")
+        assert home_containers(docker_client, home) == []
         assert_no_unowned_process(home)
-        assert _processes(home), "blue's processes should run"
+        assert home_processes(home), "blue's processes should run"
         # Changing the runtime is an explicit update: blue moves to Docker.
         assert deployer.deploy("blue", **{"mlep.runtime": "docker"})["status"] == "Succeeded"
         assert deployer.answer("blue")["runtime"] == "docker"
-        assert len(_containers(docker_client, home)) == 1
+        assert len(home_containers(docker_client, home)) == 1
         assert not Path(f"/proc/{before['blue']['pid']}").exists()
         assert_no_unowned_process(home)
         body = arm.get(f"/onlineEndpoints/{deployer.endpoint}/deployments/blue").json()
@@ -336,8 +236,7 @@ def test_process_deployments_stay_processes_when_docker_appears(
         assert deployer.answer("green")["runtime"] == "process"
         arm.close()
         assert control.stop(home)
-    assert _processes(home) == set()
-    assert _containers(docker_client, home) == []
+    assert_nothing_left(home, docker_client)
 
 
 def test_docker_deployment_fails_with_the_reason_when_docker_disappears(
@@ -348,14 +247,7 @@ def test_docker_deployment_fails_with_the_reason_when_docker_disappears(
     azureml_examples: Path,
 ) -> None:
     home = setup["home"]
-    with workspace_to_kill(home) as info:
-        arm = Arm(info)
-        deployer = Deployer(arm, model_1, azureml_examples)
-        assert deployer.deploy("blue")["status"] == "Succeeded"
-        assert deployer.answer("blue")["runtime"] == "docker"
-        assert len(_containers(docker_client, home)) == 1
-        _kill_9(home, info.pid)
-        arm.close()
+    deployer = _blue_on_docker_then_killed(home, docker_client, model_1, azureml_examples)
     monkeypatch.setenv("DOCKER_HOST", setup["absent"])  # no engine answers there
     with workspace_to_kill(home) as again:
         arm = Arm(again)
@@ -371,25 +263,18 @@ def test_docker_deployment_fails_with_the_reason_when_docker_disappears(
             assert "no Docker engine answers" in details.status_payload()["deployments"][0]["failure_reason"]
         assert_no_unowned_process(home)
         # The engine appears at that address: the container nobody wants any more is removed.
-        forwarder = Forwarder(setup["absent_path"])
-        try:
-            deadline = time.monotonic() + 60
-            while _containers(docker_client, home):
-                assert time.monotonic() < deadline, "the container of the Failed deployment still exists"
-                time.sleep(0.2)
+        with Forwarder(setup["absent_path"]):
+            _wait_no_container(docker_client, home, "the container of the Failed deployment being removed")
             # Moving it to processes is an explicit update, and works.
             assert deployer.deploy("blue", **{"mlep.runtime": "process"})["status"] == "Succeeded"
             assert deployer.answer("blue")["runtime"] == "process"
             arm.close()
-        finally:
-            forwarder.close()
         _kill_9(home, again.pid)
     # The workspace is dead; `workspace stop` still stops what it started.
     lines: list[str] = []
     assert control.stop(home, report=lines.append) is False
     assert any("blue" in line and "process" in line for line in lines), lines
-    assert _processes(home) == set()
-    assert _containers(docker_client, home) == []
+    assert_nothing_left(home, docker_client)
 
 
 def test_auto_runs_processes_when_the_base_image_cannot_be_had(
@@ -404,7 +289,7 @@ def test_auto_runs_processes_when_the_base_image_cannot_be_had(
         log = deployer.storage_log("blue")
         warnings = [line for line in log.splitlines() if "warning: " in line]
         assert any(image in line and "local processes" in line for line in warnings), log
-        assert _containers(docker_client, home) == []
+        assert home_containers(docker_client, home) == []
         # Recorded: an update stays on processes without asking the engine again.
         assert deployer.deploy("blue")["status"] == "Succeeded"
         assert deployer.answer("blue")["runtime"] == "process"
@@ -415,19 +300,7 @@ def test_auto_runs_processes_when_the_base_image_cannot_be_had(
         )
         assert refused.status_code == 400 and "mlep.runtime" in refused.text
         assert deployer.state("blue") == "Succeeded"
-    assert _processes(home) == set()
-
-
-def _pending_servers(home: Path) -> list[int]:
-    """Server pids the runtime's records list as started by an update not switched to yet."""
-    import json
-
-    pids = []
-    for path in (home / "runtime").glob("*/state.json"):
-        with contextlib.suppress(OSError, ValueError):
-            data = json.loads(path.read_text())
-            pids += [i["server_pid"] for i in data.get("pending", []) if i.get("server_pid")]
-    return pids
+    assert home_processes(home) == set()
 
 
 def _start_slow_update(deployer: Deployer, name: str, home: Path) -> int:
@@ -437,19 +310,13 @@ def _start_slow_update(deployer: Deployer, name: str, home: Path) -> int:
     body = deployment_body(deployer.ids["model"], code, deployer.ids["env"])
     accepted = deployer.arm.put(f"/onlineEndpoints/{deployer.endpoint}/deployments/{name}", body)
     assert accepted.status_code in (200, 201, 202), accepted.text
-    deadline = time.monotonic() + 120
-    while not (pending := [pid for pid in _pending_servers(home) if _running(pid)]):
-        assert time.monotonic() < deadline, "the update started no new server"
-        time.sleep(0.05)
-    return pending[0]
-
-
-def _running(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie does not)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    pending = wait_until(
+        lambda: [pid for pid in pending_servers(home) if running(pid)],
+        timeout=120,
+        interval=0.05,
+        what="the update starting a new server",
+    )
+    return int(pending[0])
 
 
 def _sockets(home: Path) -> set[str]:
@@ -475,13 +342,12 @@ def test_servers_of_an_update_killed_midway_are_stopped(
     with workspace_to_kill(home) as again:
         arm = Arm(again)
         deployer.arm = arm
-        deadline = time.monotonic() + 30
-        while _running(pending):
-            assert time.monotonic() < deadline, "the server of the interrupted update still runs"
-            time.sleep(0.1)
+        wait_until(
+            lambda: not running(pending), 30, 0.1, what="the server of the interrupted update stopping"
+        )
         assert deployer.state("blue") == "Failed"  # the update was interrupted; the old version serves
         assert deployer.answer("blue") == before
-        assert _pending_servers(home) == [] and _sockets(home) == serving
+        assert pending_servers(home) == [] and _sockets(home) == serving
         assert_no_unowned_process(home)
         # Killed again during an update: `workspace stop` stops the old and the new servers, and
         # removes the deployment's socket folder.
@@ -489,8 +355,8 @@ def test_servers_of_an_update_killed_midway_are_stopped(
         _kill_9(home, again.pid)
         arm.close()
     assert control.stop(home) is False
-    assert {pid: _describe(pid) for pid in _processes(home)} == {}
-    assert not _running(pending)
+    assert {pid: describe(pid) for pid in home_processes(home)} == {}
+    assert not running(pending)
     assert list((home / "sockets").iterdir()) == []
 
 
@@ -502,13 +368,7 @@ def test_docker_servers_of_a_deployment_moved_while_the_engine_was_away_are_stop
     azureml_examples: Path,
 ) -> None:
     home = setup["home"]
-    with workspace_to_kill(home) as info:
-        arm = Arm(info)
-        deployer = Deployer(arm, model_1, azureml_examples)
-        assert deployer.deploy("blue")["status"] == "Succeeded"
-        assert deployer.answer("blue")["runtime"] == "docker"
-        _kill_9(home, info.pid)
-        arm.close()
+    deployer = _blue_on_docker_then_killed(home, docker_client, model_1, azureml_examples)
     monkeypatch.setenv("DOCKER_HOST", setup["absent"])
     with running_workspace(home) as again, Arm(again) as arm:
         deployer.arm = arm
@@ -517,16 +377,9 @@ def test_docker_servers_of_a_deployment_moved_while_the_engine_was_away_are_stop
         assert deployer.deploy("blue", **{"mlep.runtime": "process"})["status"] == "Succeeded"
         moved = deployer.answer("blue")
         assert moved["runtime"] == "process"
-        assert len(_containers(docker_client, home)) == 1
-        forwarder = Forwarder(setup["absent_path"])
-        try:
-            deadline = time.monotonic() + 60
-            while _containers(docker_client, home):
-                assert time.monotonic() < deadline, "the container of the moved deployment still exists"
-                time.sleep(0.2)
+        assert len(home_containers(docker_client, home)) == 1
+        with Forwarder(setup["absent_path"]):
+            _wait_no_container(docker_client, home, "the container of the moved deployment being removed")
             assert deployer.answer("blue") == moved  # the processes (and their sockets) were spared
             assert_no_unowned_process(home)
-        finally:
-            forwarder.close()
-    assert _processes(home) == set()
-    assert _containers(docker_client, home) == []
+    assert_nothing_left(home, docker_client)

@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-KINDS = (
-    "model",
-    "environment",
-    "data",
-    "code",
-    "compute",
-    "online-endpoint",
-    "online-deployment",
-    "datastore",
-    "job",
-)
-"""The az ml nouns (:data:`jupyter_mlep.operations.RESOURCE_KINDS`, written out so that parsing a
-line does not import the operations)."""
+from ..._resource_kinds import RESOURCE_KINDS
 
 
 def add_kind(parser: argparse.ArgumentParser) -> None:
     """The positional KIND."""
-    parser.add_argument("kind", metavar="KIND", choices=KINDS, help="one of: " + ", ".join(KINDS))
+    parser.add_argument(
+        "kind", metavar="KIND", choices=RESOURCE_KINDS, help="one of: " + ", ".join(RESOURCE_KINDS)
+    )
 
 
 def add_endpoint_name(parser: argparse.ArgumentParser) -> None:

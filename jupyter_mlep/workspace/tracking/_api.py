@@ -10,7 +10,7 @@ from typing import Any
 from starlette.responses import Response
 
 from ._entities import Experiment, MetricRow, Run, invalid, missing, now_ms
-from ._search import matches, page, parse_filter, parse_order, sort
+from ._search import matches, page, page_body, parse_filter, parse_order, sort
 from ._wire import Ctx, experiment_json, metric_json, ok, parse_number, run_info_json, run_json
 
 __all__ = ["ROUTES"]
@@ -89,10 +89,7 @@ async def search_experiments(ctx: Ctx) -> Response:
     found.sort(key=lambda e: (-e.creation_time, int(e.experiment_id)))
     found = sort(found, parse_order(ctx.items("order_by"), EXPERIMENT_ATTRIBUTES), _experiment_value)
     chosen, following = page(found, _max_results(ctx, 1000), ctx.get("page_token"))
-    body: dict[str, Any] = {"experiments": [experiment_json(e) for e in chosen]}
-    if following:
-        body["next_page_token"] = following
-    return ok(body)
+    return ok(page_body("experiments", [experiment_json(e) for e in chosen], following))
 
 
 async def update_experiment(ctx: Ctx) -> Response:
@@ -324,10 +321,7 @@ async def search_runs(ctx: Ctx) -> Response:
     runs.sort(key=lambda r: r.start_time, reverse=True)
     runs = sort(runs, orders, _run_value)
     chosen, following = page(runs, max_results, ctx.get("page_token"))
-    body: dict[str, Any] = {"runs": [run_json(run) for run in chosen]}
-    if following:
-        body["next_page_token"] = following
-    return ok(body)
+    return ok(page_body("runs", [run_json(run) for run in chosen], following))
 
 
 # metrics ---------------------------------------------------------------------------------------

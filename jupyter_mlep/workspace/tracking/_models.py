@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from ._artifacts import artifact_path, list_files, run_folder
 from ._entities import LoggedModel, invalid, now_ms
-from ._search import matches, page, parse_filter, parse_order, sort
+from ._search import matches, page, page_body, parse_filter, parse_order, sort
 from ._wire import Ctx, logged_model_json, ok
 
 __all__ = ["ROUTES"]
@@ -113,12 +113,8 @@ async def search_logged_models(ctx: Ctx) -> Response:
             orders.append(f"{item['field_name']} {direction}")
     models = sort(models, parse_order(orders, MODEL_ATTRIBUTES), _model_value)
     chosen, following = page(models, int(ctx.get("max_results") or 100), ctx.get("page_token"))
-    body: dict[str, Any] = {
-        "models": [logged_model_json(m, ctx.store.model_metrics(m.model_id)) for m in chosen]
-    }
-    if following:
-        body["next_page_token"] = following
-    return ok(body)
+    models_json = [logged_model_json(m, ctx.store.model_metrics(m.model_id)) for m in chosen]
+    return ok(page_body("models", models_json, following))
 
 
 async def list_logged_model_artifacts(ctx: Ctx) -> Response:

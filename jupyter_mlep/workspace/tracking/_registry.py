@@ -27,7 +27,7 @@ from ..store import Record
 from ..validation import check_asset_name
 from ._artifacts import run_folder
 from ._entities import TrackingError, invalid, missing
-from ._search import matches, page, parse_filter, parse_order, sort
+from ._search import matches, page, page_body, parse_filter, parse_order, sort
 from ._wire import Ctx, ok
 
 __all__ = ["ROUTES"]
@@ -180,10 +180,7 @@ async def search_registered_models(ctx: Ctx) -> Response:
     items = [registered_json(ctx.ws, r) for r in asset_containers(ctx.ws, _FAMILY)]
     items.sort(key=lambda item: item["name"])
     chosen, following = _search(ctx, items, MODEL_ATTRIBUTES, 100)
-    body: dict[str, Any] = {"registered_models": chosen}
-    if following:
-        body["next_page_token"] = following
-    return ok(body)
+    return ok(page_body("registered_models", chosen, following))
 
 
 async def update_registered_model(ctx: Ctx) -> Response:
@@ -360,10 +357,7 @@ async def search_model_versions(ctx: Ctx) -> Response:
         items.extend(version_json(container, record) for record in versions)
     items.sort(key=lambda item: item["name"])
     chosen, following = _search(ctx, items, VERSION_ATTRIBUTES, 10000)
-    body: dict[str, Any] = {"model_versions": chosen}
-    if following:
-        body["next_page_token"] = following
-    return ok(body)
+    return ok(page_body("model_versions", chosen, following))
 
 
 def _update_version(ctx: Ctx, change: Any) -> Response:

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from ._entities import invalid
 
-__all__ = ["Clause", "Order", "matches", "page", "parse_filter", "parse_order", "sort"]
+__all__ = ["Clause", "Order", "matches", "page", "page_body", "parse_filter", "parse_order", "sort"]
 
 T = TypeVar("T")
 Lookup = Callable[[T, str, str], Any]
@@ -303,3 +303,11 @@ def page(items: list[T], max_results: int, token: str | None) -> tuple[list[T], 
     if end < len(items):
         following = base64.urlsafe_b64encode(json.dumps({"offset": end}).encode()).decode("ascii")
     return items[offset:end], following
+
+
+def page_body(key: str, chosen: list[Any], following: str | None) -> dict[str, Any]:
+    """A search answer: the page under ``key``, and ``next_page_token`` when another page follows."""
+    body: dict[str, Any] = {key: chosen}
+    if following:
+        body["next_page_token"] = following
+    return body

@@ -14,6 +14,7 @@ supported Azure ML CLI v2 YAML file describes; :func:`show_resource`, :func:`lis
 :func:`delete_resource` take a kind (an az ml noun) and a name.
 """
 
+from .._resource_kinds import RESOURCE_KINDS
 from ._assets import (
     DeploymentAssets,
     register_data,
@@ -58,17 +59,9 @@ from ._invoke import invoke
 from ._job_results import JobDetails, JobList, JobLogs, JobMetrics, JobOutputs, RegisteredModel
 from ._job_runs import download_job_outputs, get_job_logs, get_job_metrics, register_job_model, stream_job
 from ._jobs import cancel_job, create_job, get_job, list_jobs, wait_for_job
-from ._resources import (
-    CREATABLE_KINDS,
-    RESOURCE_KINDS,
-    ResourceList,
-    ResourceResult,
-    create_resource,
-    delete_resource,
-    list_resources,
-    resource_kind,
-    show_resource,
-)
+from ._resource_create import CREATABLE_KINDS, create_resource, resource_kind
+from ._resource_results import ResourceList, ResourceResult
+from ._resources import delete_resource, list_resources, show_resource
 from ._results import (
     DeployResult,
     EndpointDetails,

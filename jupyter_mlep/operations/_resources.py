@@ -4,7 +4,7 @@ YAML: the operations behind ``%mlep create -f FILE`` (``az ml <kind> create -f F
 Kinds are the az ml nouns (:data:`RESOURCE_KINDS`): ``model``, ``environment``, ``data``, ``code``,
 ``compute``, ``online-endpoint``, ``online-deployment``, ``datastore`` (Azure Blob) and ``job``.
 Creating lives in :mod:`._resource_create`, the results in :mod:`._resource_results`; this module
-re-exports them so that ``from ._resources import …`` names the whole family.
+shows, lists and deletes.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ._deployments import delete_deployment, get_deployment, list_deployments
 from ._endpoints import delete_endpoint, get_endpoint
 from ._job_results import JobDetails, JobList
 from ._jobs import get_job, list_jobs
-from ._resource_create import ASSET_FAMILIES, CREATABLE_KINDS, create_resource, resource_kind
+from ._resource_create import ASSET_FAMILIES
 from ._resource_results import (
     ResourceList,
     ResourceResult,
@@ -29,17 +29,7 @@ from ._resource_results import (
 from ._results import EndpointDetails, EndpointList
 from ._traffic import describe_endpoint, list_all
 
-__all__ = [
-    "CREATABLE_KINDS",
-    "RESOURCE_KINDS",
-    "ResourceList",
-    "ResourceResult",
-    "create_resource",
-    "delete_resource",
-    "list_resources",
-    "resource_kind",
-    "show_resource",
-]
+__all__ = ["delete_resource", "list_resources", "show_resource"]
 
 _COMPUTE_DELETE = {"underlyingResourceAction": "Delete"}
 

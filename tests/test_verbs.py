@@ -59,6 +59,8 @@ def test_readme_cheat_sheet_is_generated_from_the_registry() -> None:
     section = readme.split("### `%endpoint`: deploy, invoke, move traffic\n\n", 1)[1]
     block = section[: section.index("```\n", 10) + 3]
     assert block == cheat_sheet(ENDPOINT)
+    jobs = readme.split("### `%%job` and `%job`: training jobs\n", 1)[1].split("\n## ", 1)[0]
+    assert cheat_sheet(group("job")) in jobs and group("job").verb("run").example in jobs
 
 
 def test_cheat_sheet_runs_in_order() -> None:

@@ -24,7 +24,7 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
 VERB = Verb(
     name="cancel",
     help="cancel a job (its processes are stopped; it ends Canceled)",
-    examples=("%job cancel train",),
+    examples=("%job cancel train  # an ended job stays as it ended",),
     arguments=_arguments,
     run=_run,
 )

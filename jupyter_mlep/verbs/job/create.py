@@ -32,7 +32,7 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
 VERB = Verb(
     name="create",
     help="create a job from an Azure ML CLI v2 YAML file",
-    examples=("%job create -f job.yml --set inputs.alpha=0.1",),
+    examples=("%job create -f job.yml --set inputs.alpha=0.1  # az ml job create -f job.yml",),
     arguments=_arguments,
     run=_run,
 )

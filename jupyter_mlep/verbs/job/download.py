@@ -25,7 +25,7 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
 VERB = Verb(
     name="download",
     help="download a job's outputs",
-    examples=("%job download train --output-name model --to outputs",),
+    examples=("%job download train --output-name model --to outputs  # outputs/train/model/",),
     arguments=_arguments,
     run=_run,
 )

@@ -40,7 +40,9 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
 VERB = Verb(
     name="register-model",
     help="register a job's output as a model (azureml://jobs/NAME/outputs/OUTPUT), ready to deploy",
-    examples=("%job register-model train --output-name model --model-name diabetes",),
+    examples=(
+        "%job register-model train --output-name model --model-name diabetes  # then --model azureml:diabetes:1",
+    ),
     arguments=_arguments,
     run=_run,
 )

@@ -14,7 +14,7 @@ from .._environment import add_environment_arguments, environment_from_flags
 from .._registry import Verb
 from ._follow import add_wait_argument, finish
 
-_EXAMPLE = "%%job train --env conda.yml --input alpha=0.5 --output-name model"
+_EXAMPLE = "%%job train --env train-env.yml --input alpha=0.5 --output-name model --experiment diabetes"
 _URI_PREFIXES = ("azureml:", "https://", "http://", "wasbs://", "abfss://")
 
 
@@ -121,7 +121,7 @@ VERB = Verb(
     help="run a script as a command job (%%job: the cell is the script)",
     examples=(
         _EXAMPLE,
-        "%job run train --code src --script train.py --env conda.yml  # a script already written",
+        "%job run train-2 --code job-src --script train.py --env train-env.yml  # a script already written",
     ),
     arguments=_arguments,
     run=_run,

@@ -24,7 +24,7 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
 VERB = Verb(
     name="stream",
     help="follow a job's log until the job ends (Ctrl-C stops following; the job goes on)",
-    examples=("%job stream train",),
+    examples=("%job stream train  # its log until it ends (at once for an ended job)",),
     arguments=_arguments,
     run=_run,
 )

@@ -127,8 +127,9 @@ def test_train_and_deploy_trains_in_a_job_and_deploys_its_model(
 ) -> None:
     result = _run("train-and-deploy.ipynb", tmp_path, epochs=5)
     job, endpoint = f"train_{result.run_id}", f"train-deploy-{result.run_id}"
-    trained = [status for status in result.of_kind("job") if status["name"] == job]
-    assert trained and trained[-1]["status"] == "Completed", trained
+    [trained] = result.of_kind("job")
+    assert trained["name"] == job and trained["status"] == "Completed"
+    assert trained["outputs"]["model"]["uri"].endswith(f"/paths/azureml/{job}/model/")
     [metrics] = result.of_kind("job-metrics")
     assert metrics["name"] == job and metrics["params"]["epochs"] == "5"
     assert [point["step"] for point in metrics["metrics"]["test_mse"]] == [0, 1, 2, 3, 4]
@@ -142,6 +143,9 @@ def test_train_and_deploy_trains_in_a_job_and_deploys_its_model(
     assert invoke["status"] == 200 and len(invoke["body"]) == 2
     assert endpoint not in _endpoints(workspace)  # the clean-up cell ran
     assert_no_secrets(result, admin_token(Path(workspace.home)))
+    summary = result.summary()
+    assert f"job {job}: Completed in" in summary and f"metrics of job {job}: " in summary
+    assert f"model azureml:diabetes-{result.run_id}:1 (custom_model) from job {job}" in summary
 
 
 def test_score_script_example_catches_the_broken_script_and_tests_the_good_one(

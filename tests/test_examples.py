@@ -24,6 +24,7 @@ def test_the_examples_are_there() -> None:
         "deploy-to-azure.ipynb",
         "scheduled-redeploy.ipynb",
         "score-script.ipynb",
+        "train-and-deploy.ipynb",
     }
 
 

@@ -190,6 +190,31 @@ def describe_status(status: dict[str, Any]) -> str:
         return f"keys of {status.get('endpoint')} (masked)"
     if kind == "endpoints":
         return f"{len(status.get('endpoints', []))} endpoint(s)"
+    if kind == "job":
+        line = f"job {status.get('name')}: {status.get('status')}"
+        if status.get("duration"):
+            line += f" in {float(status['duration']):.1f} s"
+        return line + (f": {_short(status.get('error'), 120)}" if status.get("error") else "")
+    if kind == "job-metrics":
+        metrics = status.get("metrics") or {}
+        last = [
+            f"{key} {points[-1]['value']:.4g}"
+            for key, points in metrics.items()
+            if isinstance(points, list) and points and isinstance(points[-1].get("value"), (int, float))
+        ]
+        return (
+            f"metrics of job {status.get('name')}: {', '.join(last) or 'none'} (last values), "
+            f"{len(status.get('params') or {})} parameter(s)"
+        )
+    if kind == "model":
+        origin = f"job {status['job']}" if status.get("job") else _short(status.get("path"), 60)
+        return (
+            f"model azureml:{status.get('name')}:{status.get('version')} ({status.get('type')}) from {origin}"
+        )
+    if kind == "job-outputs":
+        files = status.get("files") or {}
+        count = sum(len(paths) for paths in files.values() if isinstance(paths, list))
+        return f"outputs of job {status.get('name')}: {count} file(s) downloaded"
     fields = ", ".join(
         f"{k}={_short(v, 40)}" for k, v in status.items() if k != "kind" and not isinstance(v, dict)
     )

@@ -38,6 +38,7 @@ from .arm import (
 from .auth import bearer, matches_any
 from .blobstore import ACCOUNT, BlobStore, handle_blob_request
 from .context import Call, Workspace
+from .dataplane import DATA_PREFIX, handle_data
 from .deployments import render_deployment
 from .discovery import DISCOVERY_PATH, handle_discovery
 from .endpoints import DEPLOYMENT_KIND, render_endpoint
@@ -151,7 +152,7 @@ async def _answer(request: Request) -> Response:
         if path.startswith(TRACKING_ROOT):
             return await handle_tracking(request, ws, services.blobs)
         if path.startswith(HISTORY_PREFIX + "/"):
-            return handle_history(request, ws, path)
+            return await handle_history(request, ws, path)
         if not matches_any(bearer(request.headers.get("authorization")), [ws.admin_token]):
             raise ArmError(
                 401,
@@ -162,6 +163,8 @@ async def _answer(request: Request) -> Response:
             )
         if path.startswith("/mlep/v1/"):
             return await handle_admin(request, ws, path, services.started_at)
+        if path.startswith(DATA_PREFIX + "/"):
+            return await handle_data(request, ws, path)
         return await _management(request, ws, path)
     except ArmError as exc:
         return exc.response()

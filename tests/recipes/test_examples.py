@@ -122,6 +122,32 @@ def test_scheduled_redeploy_bootstraps_then_rolls_out_and_retires(
             jupyter_mlep.delete_endpoint(client, endpoint)
 
 
+def test_train_and_deploy_trains_in_a_job_and_deploys_its_model(
+    workspace: WorkspaceInfo, tmp_path: Path
+) -> None:
+    result = _run("train-and-deploy.ipynb", tmp_path, epochs=5)
+    job, endpoint = f"train_{result.run_id}", f"train-deploy-{result.run_id}"
+    [trained] = result.of_kind("job")
+    assert trained["name"] == job and trained["status"] == "Completed"
+    assert trained["outputs"]["model"]["uri"].endswith(f"/paths/azureml/{job}/model/")
+    [metrics] = result.of_kind("job-metrics")
+    assert metrics["name"] == job and metrics["params"]["epochs"] == "5"
+    assert [point["step"] for point in metrics["metrics"]["test_mse"]] == [0, 1, 2, 3, 4]
+    [model] = result.of_kind("model")
+    assert (model["name"], model["version"]) == (f"diabetes-{result.run_id}", "1")
+    assert model["path"] == f"azureml://jobs/{job}/outputs/model"
+    [deploy] = result.of_kind("deploy")
+    assert deploy["traffic"] == {"blue": 100}
+    assert deploy["deployment"]["model"].endswith(f"/models/diabetes-{result.run_id}/versions/1")
+    [invoke] = result.of_kind("invoke")
+    assert invoke["status"] == 200 and len(invoke["body"]) == 2
+    assert endpoint not in _endpoints(workspace)  # the clean-up cell ran
+    assert_no_secrets(result, admin_token(Path(workspace.home)))
+    summary = result.summary()
+    assert f"job {job}: Completed in" in summary and f"metrics of job {job}: " in summary
+    assert f"model azureml:diabetes-{result.run_id}:1 (custom_model) from job {job}" in summary
+
+
 def test_score_script_example_catches_the_broken_script_and_tests_the_good_one(
     tmp_path: Path, model_1: Path
 ) -> None:

@@ -172,6 +172,23 @@ def test_status_lines() -> None:
     assert describe_status(
         {"kind": "invoke", "status": 200, "deployment": "blue", "elapsed": 0.012, "body": [1]}
     ) == ("invoke: 200 from blue in 12 ms: [1]")
+    assert describe_status(
+        {"kind": "job", "name": "t", "status": "Completed", "duration": 6.99, "error": ""}
+    ) == ("job t: Completed in 7.0 s")
+    assert describe_status(
+        {
+            "kind": "job-metrics",
+            "name": "t",
+            "metrics": {"loss": [{"step": 0, "value": 1.0}, {"step": 1, "value": 0.123456}]},
+            "params": {"alpha": "0.1"},
+        }
+    ) == ("metrics of job t: loss 0.1235 (last values), 1 parameter(s)")
+    assert describe_status(
+        {"kind": "model", "name": "m", "version": "1", "type": "custom_model", "path": "p", "job": "t"}
+    ) == ("model azureml:m:1 (custom_model) from job t")
+    assert describe_status({"kind": "job-outputs", "name": "t", "files": {"model": ["a", "b"]}}) == (
+        "outputs of job t: 2 file(s) downloaded"
+    )
     assert describe_status({"kind": "something", "a": 1}) == "something: a=1"
 
 

@@ -94,6 +94,11 @@ async def _tracking(ws: Workspace, name: str, record: Record) -> dict[str, str]:
     await start_job_run(
         ws, run_id=name, experiment=experiment, run_name=str(props.get("displayName") or name), tags=tags
     )
+    params = job_state(record).get("parameters")
+    if params:  # a sweep's trial: its sampled values are its run's params
+        from .tracking._store import TrackingStore
+
+        TrackingStore.of(ws).log_batch(name, [], {str(k): str(v) for k, v in params.items()}, {})
     env = tracking_env(ws, name, experiment)
     if ws.base_url.startswith("https://"):
         env["MLFLOW_TRACKING_SERVER_CERT_PATH"] = str(TlsFiles.under(ws.paths.root.parent).ca_cert)
@@ -179,6 +184,8 @@ class JobScheduler:
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.cancels: dict[str, asyncio.Event] = {}
         self.running: dict[str, str] = {}  # job -> compute key, for the jobs holding a slot
+        self.reasons: dict[str, dict[str, Any]] = {}  # job -> the error a cancel ends it with
+        self.sweeps: Any = None  # the sweep runner (sweeprun.SweepRunner), created on first use
         self._changed: asyncio.Condition | None = None
         self.stopping = False
 
@@ -205,9 +212,12 @@ class JobScheduler:
         """True while the job's task runs."""
         return name in self.tasks
 
-    async def cancel(self, name: str) -> None:
-        """Ask a job to stop; return once it has ended."""
+    async def cancel(self, name: str, *, reason: dict[str, Any] | None = None) -> None:
+        """Ask a job to stop; return once it has ended (``Canceled`` with ``reason`` as its error,
+        when one is given: a sweep's trial stopped by its policy says why)."""
         event, task = self.cancels.get(name), self.tasks.get(name)
+        if reason is not None:
+            self.reasons[name] = reason
         if event is not None:
             event.set()
             async with self.changed:  # a queued job stops waiting at once
@@ -218,6 +228,8 @@ class JobScheduler:
     async def stop_all(self) -> None:
         """The workspace stops: every job ends (``Failed``, saying the workspace stopped)."""
         self.stopping = True
+        if self.sweeps is not None:  # first the sweeps, so that none starts a trial now
+            await self.sweeps.stop_all()
         tasks = list(self.tasks.values())
         for event in self.cancels.values():
             event.set()
@@ -283,6 +295,9 @@ class JobScheduler:
     ) -> None:
         if self.stopping and status != "Completed":
             status, error = "Failed", _error("WorkspaceStopped", _STOPPED.format(status=stopped or "running"))
+        reason = self.reasons.pop(name, None)
+        if status == "Canceled" and error is None:
+            error = reason
         update_job(self.ws, name, status, endTimeUtc=now_iso(), error=error, **state)
         with contextlib.suppress(Exception):
             await _end_tracking(self.ws, name, _MLFLOW_STATUS.get(status, "FAILED"))

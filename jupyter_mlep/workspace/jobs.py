@@ -1,6 +1,6 @@
 """Jobs: PUT (synchronous, validated), GET, list, DELETE, cancel.
 
-Command jobs run (:mod:`.jobrun`): a PUT checks everything that can be checked before anything
+Command jobs run (:mod:`.jobrun`), sweeps run their trials as child command jobs (:mod:`.sweeprun`): a PUT checks everything that can be checked before anything
 is stored (:mod:`.jobplan`), answers 201 with the job ``NotStarted``, and the job then moves on
 by itself. Other job types are stored, not run.
 """
@@ -19,6 +19,7 @@ from .jobrun import JOB_STATE_KEY, compute_concurrency, scheduler, update_job
 from .lro import OperationRunner
 from .runhistory import run_url
 from .store import Record
+from .sweeprun import check_sweep_job, sweeper
 from .validation import check_asset_name, check_job_body, list_view, optional_dict
 
 __all__ = ["TERMINAL_STATUSES"]
@@ -38,7 +39,7 @@ def _find(ws: Workspace, name: str) -> Record:
 def _render(ws: Workspace, record: Record) -> dict[str, Any]:
     body = envelope(ws, record, TYPE)
     body.pop(JOB_STATE_KEY, None)
-    if body["properties"].get("jobType") == "Command":
+    if body["properties"].get("jobType") in ("Command", "Sweep"):
         # Azure names the job's Studio page here (the SDK prints it); locally its run-history record.
         services = body["properties"].get("services") or {}
         services.setdefault("Studio", {"jobServiceType": "Studio", "endpoint": run_url(ws, record.name)})
@@ -83,6 +84,8 @@ async def put_job(call: Call) -> Response:
     props = dict(props)
     if props["jobType"] == "Command":
         check_command_job(ws, name, props, lambda compute: compute_concurrency(ws, compute))
+    elif props["jobType"] == "Sweep":
+        check_sweep_job(ws, name, props)
     props.setdefault("experimentName", "Default")
     props.setdefault("displayName", name)
     props["tags"] = optional_dict(props, "tags", "properties.")
@@ -95,6 +98,8 @@ async def put_job(call: Call) -> Response:
     )
     if props["jobType"] == "Command":
         scheduler(ws).submit(name)
+    elif props["jobType"] == "Sweep":
+        sweeper(ws).submit(name)
     return json_response(_render(ws, record), 201)
 
 
@@ -114,7 +119,9 @@ async def cancel_job(call: Call) -> Response:
 
     async def work() -> None:
         jobs = scheduler(ws)
-        if jobs.active(name):
+        if sweeper(ws).active(name):
+            await sweeper(ws).cancel(name)  # its trials stop, then it ends Canceled
+        elif jobs.active(name):
             await jobs.cancel(name)  # the job ends Canceled (or had just ended otherwise)
         else:
             _set_status(ws, name, "Canceled")
@@ -133,6 +140,8 @@ async def delete_job(call: Call) -> Response:
 
     async def work() -> None:
         jobs = scheduler(ws)
+        if sweeper(ws).active(record.name):
+            await sweeper(ws).cancel(record.name)
         if jobs.active(record.name):
             await jobs.cancel(record.name)
         ws.store.delete(record.id)

@@ -27,6 +27,7 @@ from .deployments import run_deployment, set_deployment_state
 from .endpoints import DEPLOYMENT_KIND, ENDPOINT_KIND, set_endpoint_state
 from .jobrun import recover_jobs
 from .ownership import record_runtime, stored_runtime
+from .sweeprun import recover_sweeps
 
 __all__ = ["recover", "shutdown_deployments"]
 
@@ -59,6 +60,7 @@ async def recover(ws: Workspace, *, run: bool = True) -> None:
     ensure_default_datastore(ws)
     ws.operations.fail_interrupted(_INTERRUPTED)
     await recover_jobs(ws, run=run)
+    await recover_sweeps(ws, run=run)
     if run and ws.supervisor is not None:
         await asyncio.to_thread(_adopt_recorded, ws)
     wanted: dict[tuple[str, str], str] = {}

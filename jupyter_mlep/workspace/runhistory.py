@@ -9,7 +9,8 @@ Routes below ``/history/v1.0{workspace}``:
   polls and downloads;
 * both also carry ``statusHistory`` (a local extension): every status the job went through, with
   its time, for the phases a job widget shows;
-* ``GET …/runs/{runId}/children``: the child runs (a command job has none);
+* ``GET …/runs/{runId}/children``: the child runs (a sweep's trials; a command job has none), what
+  ``ml_client.jobs.list(parent_job_name=…)`` reads; a child's run names its ``parentRunId``;
 * ``GET …/runs/{runId}/logs``: the job's log files with their sizes (``{"value": [{path, size}]}``);
 * ``GET …/runs/{runId}/logs/{path}?offset=N``: a log file from byte ``offset`` (or a ``Range``),
   readable while the job runs; ``x-ms-log-size`` gives the file's size;
@@ -150,10 +151,12 @@ def _log_files(ws: Workspace, record: Record) -> list[tuple[str, Path]]:
 def _run_body(ws: Workspace, record: Record) -> dict[str, Any]:
     props = record.body["properties"]
     state = record.body.get(JOB_STATE_KEY) or {}
+    parent = state.get("parent")
     return {
         "runId": record.name,
         "runUuid": record.id,
-        "rootRunId": record.name,
+        "parentRunId": parent,
+        "rootRunId": parent or record.name,
         "name": record.name,
         "displayName": props.get("displayName") or record.name,
         "description": props.get("description"),
@@ -164,7 +167,7 @@ def _run_body(ws: Workspace, record: Record) -> dict[str, Any]:
         "endTimeUtc": state.get("endTimeUtc"),
         "lastModifiedUtc": record.modified_at,
         "target": compute_of(props) or "serverless",
-        "runType": "azureml.scriptrun",
+        "runType": "hyperdrive" if props.get("jobType") == "Sweep" else "azureml.scriptrun",
         "tags": props.get("tags") or {},
         "properties": props.get("properties") or {},
         "error": state.get("error"),
@@ -256,7 +259,11 @@ async def handle_history(request: Request, ws: Workspace, path: str) -> Response
     if rest == "/details":
         return json_response(_details(ws, record))
     if rest == "/children":
-        return json_response({"value": [], "nextLink": None})
+        from .sweeprun import sweep_children
+
+        return json_response(
+            {"value": [_run_body(ws, child) for child in sweep_children(ws, record.name)], "nextLink": None}
+        )
     if rest == "/logs":
         return json_response(
             {"value": [{"path": name, "size": file.stat().st_size} for name, file in _log_files(ws, record)]}

@@ -24,7 +24,8 @@ def metric_chart_png(key: str, points: Series, *, width: float = 4.0, height: fl
 def _chart_png(key: str, points: tuple[tuple[int, float], ...], width: float, height: float) -> bytes:
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(width, height), dpi=96, layout="tight")
+    figure = Figure(figsize=(width, height), dpi=96)
+    figure.subplots_adjust(left=0.16, right=0.97, top=0.88, bottom=0.2)  # fixed: a third of "tight"'s cost
     axes = figure.add_subplot()
     steps = [step for step, _ in points]
     values = [value for _, value in points]

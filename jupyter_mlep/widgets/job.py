@@ -158,7 +158,7 @@ class JobWidget(FallbackBox):
         self._chart_views: dict[str, widgets.HTML] = {}
         self.details = widgets.HTML()
         self.log_output = widgets.Output(
-            layout={"max_height": "20em", "overflow": "auto", "border": "1px solid #ddd"}
+            layout={"max_height": "24em", "overflow": "auto", "border": "1px solid #ddd"}
         )
         self.log_output.add_class("mlep-job-log")
         top = widgets.HBox([self.header, self.cancel_button], layout={"align_items": "center"})
@@ -220,8 +220,8 @@ class JobWidget(FallbackBox):
                 final = JobDetails.from_rest(rest.get(rest.paths.job(self.name))).with_run(details)
                 with self._lock:
                     self._job = replace(final, status=status)
-            if self.note and not self.note.startswith("Cancel"):
-                self.note = ""
+            if self.note and (ended or not self.note.startswith("Cancel")):
+                self.note = ""  # a failed poll recovered, or the cancel asked for is done
             self.refresh()
             return ended
 

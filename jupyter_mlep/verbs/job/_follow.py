@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from ..._errors import JobFailedError
+from ..._errors import JobFailedError, MlepError
 from .._context import Context
 
 if TYPE_CHECKING:
@@ -69,4 +69,9 @@ def follow(ctx: Context, client: RestClient, job: JobDetails) -> JobDetails:
             job=job,
             hint=f"See its log with %job logs {job.name}.",
         )
-    return job.with_metrics(ops.get_job_metrics(client, job.name))
+    try:
+        metrics = ops.get_job_metrics(client, job.name)
+    except MlepError as exc:  # the job completed: its metrics are a bonus, not a failure
+        ctx.say(f"The metrics of {job.name} could not be read: {exc}")
+        return job
+    return job.with_metrics(metrics)

@@ -11,7 +11,10 @@ newest step. Same machine, same clock.
 - metric logged → drawn in the widget: median and 90th percentile (target ≤ 1 s);
 - baselines measured in the same run: one run-details round trip (what each poll starts with),
   one whole poll of the widget's reads (run details, log, MLflow run, one metric's history), and
-  drawing one chart (matplotlib PNG, 20 points).
+  drawing one chart (matplotlib PNG, 20 points);
+- kernel cost of following a quiet job: this process's CPU time (all threads) over
+  ``--idle-seconds`` while a widget follows a job that runs but writes nothing, minus the same time
+  without a widget; as a share of one core (the first minute: the poller slows down after it).
 
     .venv/bin/python benchmarks/bench_job_widget.py [--values 15]
 """
@@ -55,6 +58,7 @@ def _ms(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--values", type=int, default=15, help="metric values the job logs")
+    parser.add_argument("--idle-seconds", type=float, default=10.0)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="mlep-bench-jobwidget-") as tmp:
@@ -127,6 +131,37 @@ def main() -> None:
                 metric_chart_png(f"bench-{index}", points)  # a new chart each time (no cache)
                 chart_cost.append(time.perf_counter() - started)
 
+            # Kernel cost of following a quiet job.
+            (code / "quiet.py").write_text("import time\nprint('quiet', flush=True)\ntime.sleep(600)\n")
+            quiet = ops.create_job(
+                client,
+                spec_from_dict(
+                    {
+                        "type": "command",
+                        "name": "bench_quiet",
+                        "command": "python quiet.py",
+                        "code": str(code),
+                        "environment": {"conda_file": str(folder / "conda.yml"), "image": "python:3.11"},
+                    },
+                    kind="commandJob",
+                ),
+            )
+            while ops.get_job(client, quiet.name).status != "Running":
+                time.sleep(0.1)
+
+            def cpu_share(follow: bool) -> float:
+                widget = JobWidget(ops.connect, quiet.name, follow=follow)
+                time.sleep(1.0)  # past the first poll (the job's description, matplotlib warm)
+                started_cpu, started = time.process_time(), time.monotonic()
+                time.sleep(args.idle_seconds)
+                share = (time.process_time() - started_cpu) / (time.monotonic() - started)
+                widget.close()
+                return share
+
+            idle_without = cpu_share(False)
+            idle_with = cpu_share(True)
+            ops.cancel_job(client, quiet.name)
+
     delays.sort()
     p90 = delays[min(len(delays) - 1, int(len(delays) * 0.9))]
     print_table(
@@ -137,6 +172,11 @@ def main() -> None:
             ("baseline: one run-details round trip", _ms(details_rtt), "median of 20"),
             ("baseline: one poll's reads (details, log, run, history)", _ms(poll_cost), "median of 20"),
             ("baseline: drawing one chart (20 points, PNG)", _ms(chart_cost), "median of 20"),
+            (
+                "kernel CPU while the widget follows a quiet job",
+                f"{(idle_with - idle_without) * 100:.2f} % of a core",
+                f"over {args.idle_seconds:.0f} s, first minute (0.5 s polls)",
+            ),
         ],
     )
 

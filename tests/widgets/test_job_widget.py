@@ -146,6 +146,15 @@ def test_the_widget_follows_a_job_to_its_end(
         assert [p["phase"] for p in status["phases"]][-1] == "Completed"
         assert status["metrics"]["loss"][0] == {"step": 0, "value": 1.0}
         assert status["params"] == {"alpha": "0.5"} and status["outputs"]["model"]["uri"] == uri
+        # following the ended job again reads once and redraws nothing (no metric changed)
+        redrawn: list[str] = []
+        for view in widget.charts.children:
+            view.observe(lambda change: redrawn.append(change["new"]), "value")
+        lines = widget.line_count
+        again = widget.watch()
+        again.join(60)
+        assert again.reason == "done" and again.polls == 1
+        assert redrawn == [] and widget.line_count == lines and widget.state == "Completed"
     finally:
         widget.close()
 

@@ -368,6 +368,7 @@ SUBPACKAGE_API = {
         "DeploymentState",
         "DisplayMode",
         "EndpointDashboard",
+        "JobWidget",
         "LogsWidget",
         "Poller",
         "RolloutWidget",
@@ -377,6 +378,7 @@ SUBPACKAGE_API = {
         "display_mode",
         "follow_logs",
         "show_status",
+        "watch_job",
     ],
     "recipes": [
         "CLEANUP_TAG",

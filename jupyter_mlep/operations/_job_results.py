@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar
 
 from ..rendering import Result, Table, TableResult
 
 __all__ = [
+    "PHASES",
     "TERMINAL_STATUSES",
     "JobDetails",
     "JobList",
@@ -21,6 +22,19 @@ __all__ = [
 
 TERMINAL_STATUSES = ("Completed", "Failed", "Canceled")
 """The statuses after which a job never changes again."""
+
+PHASES = ("Queued", "Preparing", "Running", "Finalizing")
+"""The phases a job goes through before it ends (each status maps to one of them)."""
+
+_PHASE_OF = {
+    "NotStarted": "",
+    "Queued": "Queued",
+    "Starting": "Preparing",
+    "Provisioning": "Preparing",
+    "Preparing": "Preparing",
+    "Running": "Running",
+    "Finalizing": "Finalizing",
+}
 
 _HEAD = ["name", "type", "status", "experiment", "created", "duration"]
 
@@ -47,6 +61,93 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
     return (end - start).total_seconds() if start and end else None
 
 
+def job_phases(
+    status: str, history: list[dict[str, Any]], now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The phases of a job (:data:`PHASES`, then its end) with their state and times.
+
+    Each is ``{"phase", "state", "started", "seconds"}``: ``state`` is ``done``, ``active``,
+    ``pending``, ``skipped``, or ``failed``/``canceled`` (the phase the job ended in); ``started`` is
+    when it was entered (ISO, or ``""``) and ``seconds`` how long it lasted (or has lasted so far).
+    ``history`` is run history's ``statusHistory`` (``{"status", "timeUtc"}``); without it (Azure's
+    run history has none) the phases are derived from ``status`` alone, without times.
+    """
+    now = now or datetime.now(timezone.utc)
+    ended = status in TERMINAL_STATUSES
+    entered: dict[str, datetime | None] = {}
+    left: dict[str, datetime | None] = {}
+    last_phase = final_phase = ""
+    for item in history:
+        name, when = str(item.get("status")), _time(item.get("timeUtc") or item.get("time"))
+        phase = _PHASE_OF.get(name, "")
+        if not phase and name not in TERMINAL_STATUSES:
+            continue  # NotStarted, CancelRequested: no phase of their own
+        if last_phase and phase != last_phase and last_phase not in left:
+            left[last_phase] = when
+        if name in TERMINAL_STATUSES:
+            final_phase, last_phase = last_phase, ""
+            continue
+        entered.setdefault(phase, when)
+        last_phase = phase
+    current = _PHASE_OF.get(status, "")
+    if not history and current:  # no history: the phases before the current one are done
+        for phase in PHASES[: PHASES.index(current) + 1]:
+            entered.setdefault(phase, None)
+            if phase != current:
+                left.setdefault(phase, None)
+    end = _time(next((i.get("timeUtc") for i in reversed(history) if i.get("status") == status), None))
+    phases: list[dict[str, Any]] = []
+    for phase in PHASES:
+        if phase not in entered:
+            state = "skipped" if ended or _later(current, phase, entered) else "pending"
+            phases.append({"phase": phase, "state": state, "started": "", "seconds": None})
+            continue
+        start = entered[phase]
+        stop = left.get(phase) if phase in left else (end if ended else None)
+        if ended and status != "Completed" and phase == (final_phase or current):
+            state = "failed" if status == "Failed" else "canceled"
+        elif phase in left or ended:
+            state = "done"
+        else:
+            state = "active" if phase == current else "done"
+        seconds = _seconds(start, stop if (phase in left or ended) else now)
+        phases.append(
+            {
+                "phase": phase,
+                "state": state,
+                "started": start.isoformat() if start else "",
+                "seconds": seconds,
+            }
+        )
+    phases.append(
+        {
+            "phase": status if ended else "End",
+            "state": ("done" if status == "Completed" else status.lower()) if ended else "pending",
+            "started": end.isoformat() if ended and end else "",
+            "seconds": None,
+        }
+    )
+    return phases
+
+
+def _later(current: str, phase: str, entered: dict[str, datetime | None]) -> bool:
+    """Whether a phase after ``phase`` was already entered (``phase`` was skipped)."""
+    index = PHASES.index(phase)
+    return any(PHASES.index(other) > index for other in entered) or (
+        current in PHASES and PHASES.index(current) > index
+    )
+
+
+def _phase_row(item: dict[str, Any]) -> list[str]:
+    seconds = item["seconds"]
+    return [
+        item["phase"],
+        item["state"],
+        str(item["started"])[11:19],
+        "" if seconds is None else f"{seconds:.1f} s",
+    ]
+
+
 @dataclass(repr=False)
 class JobDetails(TableResult):
     """One job: what it runs, where, its status and times, its inputs and outputs, its error."""
@@ -68,7 +169,9 @@ class JobDetails(TableResult):
     error: str = ""
     studio_url: str = ""
     history: list[dict[str, Any]] = field(default_factory=list)
-    """Every status the job went through, with its time (``{"status", "time"}``), when known."""
+    """Every status the job went through, with its time (``{"status", "timeUtc"}``), when known."""
+    metrics: JobMetrics | None = None
+    """The metrics and parameters the job logged, when they were read (:meth:`with_metrics`)."""
 
     @classmethod
     def from_rest(cls, body: dict[str, Any]) -> JobDetails:
@@ -102,6 +205,14 @@ class JobDetails(TableResult):
             history=[dict(item) for item in details.get("statusHistory") or []],
         )
 
+    def with_metrics(self, metrics: JobMetrics | None) -> JobDetails:
+        """This job with the metrics and parameters it logged (drawn as a table and charts)."""
+        return replace(self, metrics=metrics)
+
+    def phases(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """The job's phases with their state and times (see :func:`job_phases`)."""
+        return job_phases(self.status, self.history, now)
+
     @property
     def ended(self) -> bool:
         """True once the job is ``Completed``, ``Failed`` or ``Canceled``."""
@@ -133,6 +244,10 @@ class JobDetails(TableResult):
         io += [["output", key, _io_value(value)] for key, value in self.outputs.items()]
         if io:
             tables.append((["", "name", "value or URI"], io))
+        if self.history:
+            tables.append((["phase", "state", "started", "duration"], [_phase_row(p) for p in self.phases()]))
+        if self.metrics is not None:
+            tables += self.metrics.tables()
         return tables
 
     def footer(self) -> list[tuple[str, bool]]:
@@ -142,6 +257,13 @@ class JobDetails(TableResult):
         if self.command:
             lines.append((f"Command: {self.command}", False))
         return lines
+
+    def html(self) -> str:
+        if self.metrics is None:
+            return super().html()
+        from ..charts import metric_charts_html
+
+        return super().html()[: -len("</div>")] + metric_charts_html(self.metrics.metrics) + "</div>"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -159,6 +281,12 @@ class JobDetails(TableResult):
             "inputs": self.inputs,
             "outputs": self.outputs,
             "error": self.error,
+            **({"phases": self.phases()} if self.history else {}),
+            **(
+                {"metrics": self.metrics.to_dict()["metrics"], "params": self.metrics.params}
+                if self.metrics is not None
+                else {}
+            ),
         }
 
 

@@ -74,17 +74,17 @@ def get_job_metrics(client: RestClient, name: str) -> JobMetrics:
     """The job's MLflow metrics (every logged value, by step) and parameters."""
     data = run_data(client, name)
     keys = sorted({str(item["key"]) for item in data.get("metrics") or []})
-    series = {
-        key: [
-            (int(point.get("step") or 0), float(point["value"]))
-            for point in sorted(
-                metric_history(client, name, key), key=lambda p: (p.get("step") or 0, p.get("timestamp") or 0)
-            )
-        ]
-        for key in keys
-    }
+    series = {key: metric_series(client, name, key) for key in keys}
     params = {str(item["key"]): str(item["value"]) for item in data.get("params") or []}
     return JobMetrics(name=name, metrics=series, params=params)
+
+
+def metric_series(client: RestClient, name: str, key: str) -> list[tuple[int, float]]:
+    """Every value of the job's metric ``key`` as ``(step, value)``, by step (then time)."""
+    points = sorted(
+        metric_history(client, name, key), key=lambda p: (p.get("step") or 0, p.get("timestamp") or 0)
+    )
+    return [(int(point.get("step") or 0), float(point["value"])) for point in points]
 
 
 def download_job_outputs(

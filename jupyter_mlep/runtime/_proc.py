@@ -48,6 +48,30 @@ def kill_group(pid: int, started: int | None, *, grace: float = 1.0) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
     _reap(pid)
+    _await_group_gone(pid)
+
+
+def _await_group_gone(pgid: int, timeout: float = 5.0) -> None:
+    """Wait until no live process of group ``pgid`` is left (they die of the SIGKILL just sent;
+    zombies waiting for their reaper do not count)."""
+    deadline = time.monotonic() + timeout
+    while _live_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _live_members(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (read from ``/proc``: state and group)."""
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            return True
+    return False
 
 
 def kill_forks(control: str, *, wait: float = 5.0) -> int:

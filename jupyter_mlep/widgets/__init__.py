@@ -1,4 +1,4 @@
-"""Widgets for live deployment status, logs, traffic and the endpoint dashboard (ipywidgets 8).
+"""Widgets for live deployment status, logs, traffic, the endpoint dashboard and jobs (ipywidgets 8).
 
 Core widgets only, so JupyterLab, Notebook 7 and VS Code render them without front-end code.
 Every widget also has ``text/plain``, static ``text/html`` and the status output
@@ -14,8 +14,9 @@ from ._poller import Poller
 
 if TYPE_CHECKING:
     from ._state import DeploymentState
-    from ._views import deploy_with_status, follow_logs, show_status
+    from ._views import deploy_with_status, follow_logs, show_status, watch_job
     from .dashboard import EndpointDashboard
+    from .job import JobWidget
     from .logs import LogsWidget
     from .rollout import RolloutWidget
     from .status import StatusWidget
@@ -25,6 +26,7 @@ __all__ = [
     "DeploymentState",
     "DisplayMode",
     "EndpointDashboard",
+    "JobWidget",
     "LogsWidget",
     "Poller",
     "RolloutWidget",
@@ -34,11 +36,13 @@ __all__ = [
     "display_mode",
     "follow_logs",
     "show_status",
+    "watch_job",
 ]
 
 _LAZY = {
     "DeploymentState": "._state",
     "EndpointDashboard": ".dashboard",
+    "JobWidget": ".job",
     "LogsWidget": ".logs",
     "RolloutWidget": ".rollout",
     "StatusWidget": ".status",
@@ -46,6 +50,7 @@ _LAZY = {
     "deploy_with_status": "._views",
     "follow_logs": "._views",
     "show_status": "._views",
+    "watch_job": "._views",
 }
 """Exports imported on first use: ``import jupyter_mlep.widgets`` does not import ipywidgets."""
 

@@ -1,4 +1,5 @@
-"""What ``%endpoint deploy``, ``show`` and ``logs --follow`` draw, in either display mode.
+"""What ``%endpoint deploy``, ``show`` and ``logs --follow`` draw, in either display mode; and the
+job widget that ``%%job``, ``%job run|create|stream|show`` draw in interactive mode.
 
 The verbs call these with the display mode, a client factory and their parsed arguments; these
 call :mod:`jupyter_mlep.operations` and draw: the status and logs widgets (``interactive``), or
@@ -13,13 +14,13 @@ from typing import Any
 
 from .. import operations as ops
 from .._errors import OperationInterruptedError, OperationTimeoutError
-from ..operations import DeployResult, EndpointDetails
+from ..operations import DeployResult, EndpointDetails, JobDetails
 from ..rest import ProgressCallback, RestClient
 from ..specs import OnlineDeployment
 from ._mode import DisplayMode
 from ._state import DeploymentState
 
-__all__ = ["deploy_with_status", "follow_logs", "show_status", "shown_once"]
+__all__ = ["deploy_with_status", "follow_logs", "show_status", "shown_once", "watch_job"]
 
 Connect = Callable[[], RestClient]
 
@@ -176,3 +177,12 @@ def follow_logs(
         follower = ops.LogFollower(client, endpoint, deployment, container=container, window=max(lines, 500))
         follow_text(follower, say, lines=lines, duration=follow_for)
     return None
+
+
+def watch_job(connect: Connect, job: JobDetails) -> JobDetails:
+    """Interactive mode: display the live job widget (it follows the job from the background) and
+    return ``job`` at once (not drawn again under the widget in this cell)."""
+    from .job import JobWidget
+
+    _display(JobWidget(connect, job.name, job=job))
+    return shown_once(job)  # type: ignore[no-any-return]

@@ -1,12 +1,13 @@
-"""What the verbs that start or follow a job share: ``--no-wait``, and following the job (its
-statuses and its log) until it ends."""
+"""What the verbs that start or follow a job share: ``--no-wait``, and following the job: the live
+job widget in interactive mode (the cell returns at once), else its statuses and its log until it
+ends, then its final state with its metrics (a table, and the charts in the HTML)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING
 
-from ..._errors import JobFailedError
+from ..._errors import JobFailedError, MlepError
 from .._context import Context
 
 if TYPE_CHECKING:
@@ -20,13 +21,29 @@ def add_wait_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def finish(ctx: Context, args: argparse.Namespace, client: RestClient, job: JobDetails) -> JobDetails:
-    """The created ``job`` with ``--no-wait``; else :func:`follow` it."""
+    """The created ``job`` with ``--no-wait``; else the job widget (interactive), else :func:`follow` it."""
     ctx.say(f"{job.name}: {job.status}")
-    return job if args.no_wait else follow(ctx, client, job)
+    if args.no_wait:
+        return job
+    if live(ctx):
+        return watch(ctx, args, job)
+    return follow(ctx, client, job)
+
+
+def live(ctx: Context) -> bool:
+    """Whether a job is followed by the live job widget (a magic in a live front end)."""
+    return ctx.magic and ctx.mode == "interactive"
+
+
+def watch(ctx: Context, args: argparse.Namespace, job: JobDetails) -> JobDetails:
+    """Display the job widget (it follows the job in the background); ``job`` at once."""
+    from ...widgets import watch_job
+
+    return watch_job(lambda: ctx.client(args), job)
 
 
 def follow(ctx: Context, client: RestClient, job: JobDetails) -> JobDetails:
-    """Show the job's statuses and log until it ends; the ended job.
+    """Show the job's statuses and log until it ends; the ended job, with its metrics.
 
     A job that ends ``Failed`` or ``Canceled`` raises :class:`~jupyter_mlep.JobFailedError`; Ctrl-C
     stops following (the job goes on) and says how to cancel it.
@@ -52,4 +69,9 @@ def follow(ctx: Context, client: RestClient, job: JobDetails) -> JobDetails:
             job=job,
             hint=f"See its log with %job logs {job.name}.",
         )
-    return job
+    try:
+        metrics = ops.get_job_metrics(client, job.name)
+    except MlepError as exc:  # the job completed: its metrics are a bonus, not a failure
+        ctx.say(f"The metrics of {job.name} could not be read: {exc}")
+        return job
+    return job.with_metrics(metrics)

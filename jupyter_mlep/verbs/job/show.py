@@ -1,4 +1,4 @@
-"""``%job show NAME``."""
+"""``%job show NAME`` (a job still running, in a live front end: the job widget)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from .._context import Context
 from .._registry import Verb
+from ._follow import live, watch
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,7 +18,8 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
     from ... import operations as ops
 
     with ctx.client(args) as client:
-        return ops.get_job(client, args.name)
+        job = ops.get_job(client, args.name)
+    return watch(ctx, args, job) if live(ctx) and not job.ended else job
 
 
 VERB = Verb(

@@ -1,4 +1,4 @@
-"""``%job stream NAME``: follow the job's log until it ends."""
+"""``%job stream NAME``: follow the job's log until it ends (in a live front end: the job widget)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from .._context import Context
 from .._registry import Verb
-from ._follow import follow
+from ._follow import follow, live, watch
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +18,8 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
     from ... import operations as ops
 
     with ctx.client(args) as client:
-        return follow(ctx, client, ops.get_job(client, args.name))
+        job = ops.get_job(client, args.name)
+        return watch(ctx, args, job) if live(ctx) else follow(ctx, client, job)
 
 
 VERB = Verb(

@@ -9,7 +9,13 @@ import html
 import io
 from collections.abc import Mapping, Sequence
 
-__all__ = ["chart_img", "metric_chart_png", "metric_charts_html"]
+__all__ = [
+    "chart_img",
+    "metric_chart_png",
+    "metric_charts_html",
+    "parallel_coordinates_png",
+    "sweep_metric_png",
+]
 
 Series = Sequence[tuple[int, float]]
 
@@ -51,3 +57,74 @@ def metric_charts_html(metrics: Mapping[str, Series]) -> str:
         chart_img(key, metric_chart_png(key, points)) for key, points in metrics.items() if len(points) > 1
     ]
     return f"<div>{''.join(images)}</div>" if images else ""
+
+
+def sweep_metric_png(metric: str, series: Mapping[str, Sequence[float]], best: str = "") -> bytes:
+    """The primary metric of each trial against its interval (one line per trial; the best trial's
+    thicker), as PNG bytes."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(5.0, 3.0), dpi=96)
+    figure.subplots_adjust(left=0.14, right=0.97, top=0.88, bottom=0.17)
+    axes = figure.add_subplot()
+    for trial, values in series.items():
+        intervals = list(range(1, len(values) + 1))
+        wide = trial == best
+        axes.plot(
+            intervals,
+            list(values),
+            marker="o" if len(values) < 30 else None,
+            markersize=3,
+            linewidth=2.5 if wide else 1.0,
+            alpha=1.0 if wide else 0.6,
+            label=trial.rsplit("_", 1)[-1] if not wide else f"{trial.rsplit('_', 1)[-1]} (best)",
+        )
+    axes.set_title(f"{metric} per trial", fontsize=10)
+    axes.set_xlabel("interval", fontsize=8)
+    axes.tick_params(labelsize=8)
+    axes.grid(True, alpha=0.3)
+    if 0 < len(series) <= 12:
+        axes.legend(fontsize=7)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def parallel_coordinates_png(
+    names: Sequence[str], rows: Sequence[tuple[Sequence[object], float | None]], metric: str
+) -> bytes:
+    """Parameters against the metric: one polyline per trial across the parameters' axes (each axis
+    scaled to its values; categorical values by their order), coloured by the trial's metric."""
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+
+    axes_names = [*names, metric]
+    columns: list[list[float]] = []
+    for index in range(len(axes_names)):
+        raw = [row[0][index] if index < len(names) else row[1] for row in rows]
+        numbers: list[float] = []
+        if all(isinstance(v, (int, float)) or v is None for v in raw):
+            numbers = [float(v) if v is not None else float("nan") for v in raw]  # type: ignore[arg-type]
+        else:
+            order = {v: i for i, v in enumerate(sorted({str(v) for v in raw}))}
+            numbers = [float(order[str(v)]) for v in raw]
+        finite = [v for v in numbers if v == v]
+        low, high = (min(finite), max(finite)) if finite else (0.0, 1.0)
+        span = (high - low) or 1.0
+        columns.append([(v - low) / span for v in numbers])
+    figure = Figure(figsize=(5.0, 3.0), dpi=96)
+    figure.subplots_adjust(left=0.06, right=0.97, top=0.88, bottom=0.17)
+    axes = figure.add_subplot()
+    cmap = colormaps["viridis"]
+    for trial in range(len(rows)):
+        ys = [column[trial] for column in columns]
+        shade = ys[-1] if ys[-1] == ys[-1] else 0.0
+        axes.plot(range(len(axes_names)), ys, color=cmap(shade), alpha=0.8, linewidth=1.2)
+    axes.set_xticks(range(len(axes_names)), axes_names, fontsize=8)
+    axes.set_yticks([])
+    axes.set_title(f"parameters against {metric}", fontsize=10)
+    for x in range(len(axes_names)):
+        axes.axvline(x, color="#999", linewidth=0.6)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

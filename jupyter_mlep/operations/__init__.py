@@ -75,6 +75,7 @@ from ._results import (
 )
 from ._rollout import RolloutEvent, rollout
 from ._swagger import SwaggerResult, get_swagger
+from ._sweeps import SweepDetails, SweepTrial, best_trial, follow_sweep, get_sweep
 from ._tracking import use_mlflow
 from ._traffic import (
     describe_endpoint,
@@ -122,8 +123,11 @@ __all__ = [
     "RolloutResult",
     "RolloutStep",
     "SwaggerResult",
+    "SweepDetails",
+    "SweepTrial",
     "TrafficResult",
     "WindowCounters",
+    "best_trial",
     "cancel_job",
     "check_container",
     "check_deployment_script",
@@ -139,6 +143,7 @@ __all__ = [
     "deploy",
     "describe_endpoint",
     "download_job_outputs",
+    "follow_sweep",
     "format_split",
     "get_counters",
     "get_counters_since",
@@ -150,6 +155,7 @@ __all__ = [
     "get_keys",
     "get_logs",
     "get_swagger",
+    "get_sweep",
     "get_token",
     "get_traffic",
     "invoke",

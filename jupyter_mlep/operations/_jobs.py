@@ -15,7 +15,7 @@ from pathlib import Path
 from .._errors import OperationTimeoutError, SpecValidationError, UsageError
 from ..rest import RestClient, register_code
 from ..rest._services import run_details
-from ..specs import CommandJob, Environment, Job, require_local_path
+from ..specs import CommandJob, Environment, Job, SweepJob, require_local_path
 from ._assets import register_environment, upload_local
 from ._job_results import JobDetails, JobList
 
@@ -50,9 +50,10 @@ def _local_inputs(spec: Job) -> dict[str, Path]:
     return found
 
 
-def _local_code(spec: CommandJob) -> Path | None:
-    if isinstance(spec.code, Path):
-        return require_local_path(spec.code, "code folder", spec.source)
+def _local_code(spec: CommandJob | SweepJob) -> Path | None:
+    code = spec.trial.code if isinstance(spec, SweepJob) else spec.code
+    if isinstance(code, Path):
+        return require_local_path(code, "code folder", spec.source)
     return None
 
 
@@ -63,12 +64,12 @@ def create_job(
     name: str | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> JobDetails:
-    """Create ``spec`` as a job (named ``name``, else the spec's name, else a new one); what the
-    service answered. Local code and inputs are uploaded and an inline environment is registered
-    first, once everything was checked."""
-    if not isinstance(spec, CommandJob):
+    """Create ``spec`` (a command or sweep job) as a job (named ``name``, else the spec's name, else
+    a new one); what the service answered. Local code and inputs are uploaded and an inline
+    environment (a sweep's trial's) is registered first, once everything was checked."""
+    if not isinstance(spec, (CommandJob, SweepJob)):
         raise UsageError(
-            f"Jobs of type {spec.job_type} cannot be submitted yet.", hint="Submit a command job."
+            f"Jobs of type {spec.job_type} cannot be submitted yet.", hint="Submit a command or sweep job."
         )
     say = on_step or (lambda _text: None)
     name = check_name(name or spec.name or job_name())
@@ -80,8 +81,9 @@ def create_job(
         registered = register_code(client, code, name=f"{name}-code")
         say(f"code {code}: " + ("unchanged" if registered.reused else f"uploaded as {registered.version}"))
         code_id = registered.id
-    if isinstance(spec.environment, Environment):
-        environment_id = register_environment(client, spec.environment, name=f"{name}-env")
+    environment = spec.trial.environment if isinstance(spec, SweepJob) else spec.environment
+    if isinstance(environment, Environment):
+        environment_id = register_environment(client, environment, name=f"{name}-env")
     uris: dict[str, str] = {}
     for input_name, path in inputs.items():
         uris[input_name], _sent = upload_local(client, path)

@@ -23,6 +23,7 @@ __all__ = [
     "WorkspaceServices",
     "metric_history",
     "read_log",
+    "run_children",
     "run_data",
     "run_details",
     "services",
@@ -61,6 +62,17 @@ def _run_url(client: RestClient, run: str, tail: str = "") -> str:
 def run_details(client: RestClient, run: str) -> dict[str, Any]:
     """A job's run details: status, times, error, ``statusHistory`` and ``logFiles`` (name → URL)."""
     return dict(client.request("GET", _run_url(client, run, "/details"), service=True).json())
+
+
+def run_children(client: RestClient, run: str) -> list[dict[str, Any]]:
+    """A job's child runs (a sweep's trials), as run history lists them (every page)."""
+    url: str | None = _run_url(client, run, "/children")
+    found: list[dict[str, Any]] = []
+    while url:
+        page = client.request("GET", url, service=True).json()
+        found += list(page.get("value") or [])
+        url = page.get("nextLink") or None
+    return found
 
 
 @dataclass(frozen=True)

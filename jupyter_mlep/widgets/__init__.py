@@ -14,12 +14,13 @@ from ._poller import Poller
 
 if TYPE_CHECKING:
     from ._state import DeploymentState
-    from ._views import deploy_with_status, follow_logs, show_status, watch_job
+    from ._views import deploy_with_status, follow_logs, show_status, watch_job, watch_sweep
     from .dashboard import EndpointDashboard
     from .job import JobWidget
     from .logs import LogsWidget
     from .rollout import RolloutWidget
     from .status import StatusWidget
+    from .sweep import SweepWidget
     from .traffic import TrafficWidget
 
 __all__ = [
@@ -31,12 +32,14 @@ __all__ = [
     "Poller",
     "RolloutWidget",
     "StatusWidget",
+    "SweepWidget",
     "TrafficWidget",
     "deploy_with_status",
     "display_mode",
     "follow_logs",
     "show_status",
     "watch_job",
+    "watch_sweep",
 ]
 
 _LAZY = {
@@ -46,11 +49,13 @@ _LAZY = {
     "LogsWidget": ".logs",
     "RolloutWidget": ".rollout",
     "StatusWidget": ".status",
+    "SweepWidget": ".sweep",
     "TrafficWidget": ".traffic",
     "deploy_with_status": "._views",
     "follow_logs": "._views",
     "show_status": "._views",
     "watch_job": "._views",
+    "watch_sweep": "._views",
 }
 """Exports imported on first use: ``import jupyter_mlep.widgets`` does not import ipywidgets."""
 

@@ -186,3 +186,12 @@ def watch_job(connect: Connect, job: JobDetails) -> JobDetails:
 
     _display(JobWidget(connect, job.name, job=job))
     return shown_once(job)  # type: ignore[no-any-return]
+
+
+def watch_sweep(connect: Connect, sweep: Any) -> Any:
+    """Interactive mode: display the live sweep widget (it follows the sweep from the background)
+    and return ``sweep`` (a :class:`~jupyter_mlep.operations.SweepDetails`) at once."""
+    from .sweep import SweepWidget
+
+    _display(SweepWidget(connect, sweep))
+    return shown_once(sweep)

@@ -5,7 +5,7 @@ ends, then its final state with its metrics (a table, and the charts in the HTML
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..._errors import JobFailedError, MlepError
 from .._context import Context
@@ -20,11 +20,13 @@ def add_wait_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-wait", action="store_true", help="return once the job is created (it runs on)")
 
 
-def finish(ctx: Context, args: argparse.Namespace, client: RestClient, job: JobDetails) -> JobDetails:
+def finish(ctx: Context, args: argparse.Namespace, client: RestClient, job: JobDetails) -> Any:
     """The created ``job`` with ``--no-wait``; else the job widget (interactive), else :func:`follow` it."""
     ctx.say(f"{job.name}: {job.status}")
     if args.no_wait:
         return job
+    if job.job_type == "Sweep":
+        return follow_sweep(ctx, args, client, job)
     if live(ctx):
         return watch(ctx, args, job)
     return follow(ctx, client, job)
@@ -40,6 +42,32 @@ def watch(ctx: Context, args: argparse.Namespace, job: JobDetails) -> JobDetails
     from ...widgets import watch_job
 
     return watch_job(lambda: ctx.client(args), job)
+
+
+def follow_sweep(ctx: Context, args: argparse.Namespace, client: RestClient, job: JobDetails) -> Any:
+    """A sweep: the live sweep widget (interactive), else its trials' states until it ends, then its
+    trials, best trial and charts (:class:`~jupyter_mlep.operations.SweepDetails`)."""
+    from ... import operations as ops
+
+    if live(ctx):
+        from ...widgets import watch_sweep
+
+        return watch_sweep(lambda: ctx.client(args), ops.get_sweep(client, job.name))
+    try:
+        sweep = ops.follow_sweep(client, job.name, on_text=ctx.say)
+    except KeyboardInterrupt:
+        raise JobFailedError(
+            f"Stopped following sweep {job.name}; it goes on.",
+            job=job,
+            hint=f"Follow it again with %job stream {job.name}, or cancel it with %job cancel {job.name}.",
+        ) from None
+    if sweep.state != "Completed":
+        raise JobFailedError(
+            f"Sweep {job.name} ended {sweep.state}" + (f": {sweep.job.error}" if sweep.job.error else "."),
+            job=sweep.job,
+            hint=f"See its trials with %job show {job.name}.",
+        )
+    return sweep
 
 
 def follow(ctx: Context, client: RestClient, job: JobDetails) -> JobDetails:

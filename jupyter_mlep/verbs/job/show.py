@@ -1,4 +1,4 @@
-"""``%job show NAME`` (a job still running, in a live front end: the job widget)."""
+"""``%job show NAME`` (a job still running, in a live front end: the job widget; a sweep: its trials)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,13 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
 
     with ctx.client(args) as client:
         job = ops.get_job(client, args.name)
+        if job.job_type == "Sweep":  # its trials, the best one and the charts (live: the sweep widget)
+            sweep = ops.get_sweep(client, args.name)
+            if live(ctx) and not job.ended:
+                from ...widgets import watch_sweep
+
+                return watch_sweep(lambda: ctx.client(args), sweep)
+            return sweep
     return watch(ctx, args, job) if live(ctx) and not job.ended else job
 
 

@@ -12,7 +12,10 @@ itself included) that has reached interval k, using their values up to interval 
 * ``Bandit``: the reference is the best value any of them logged up to interval k. With
   ``slackFactor`` f the threshold is ``best / (1 + f)`` (maximize) or ``best * (1 + f)``
   (minimize); with ``slackAmount`` a it is ``best - a`` or ``best + a``. The trial stops when its
-  best value up to interval k is worse than the threshold.
+  best value up to interval k is worse than the threshold. For a negative best (a negative R², a
+  log-likelihood) the slack factor keeps its meaning, a distance of ``|best| * f / (1 + f)``
+  (maximize) or ``|best| * f`` (minimize) on the worse side: the literal formula would put the
+  threshold beyond the best value, stopping the best trial itself.
 * ``MedianStopping``: the threshold is the median of the running averages (mean of the values up
   to interval k) of those trials; the trial stops when its best value up to k is worse.
 * ``TruncationSelection`` (``truncationPercentage`` p): the trials are ranked by their best value
@@ -132,8 +135,15 @@ def evaluate(
         best = _best([_best(v, maximize) for v in peers.values()], maximize)
         if policy.slack_factor is not None:
             factor = policy.slack_factor
-            threshold = best / (1 + factor) if maximize else best * (1 + factor)
-            how = f"the best trial's {_g(best)} {'/' if maximize else '×'} (1 + slack_factor {_g(factor)})"
+            # best / (1 + f) (maximize) or best * (1 + f) (minimize) for a positive best; for a
+            # negative one the same relative distance on the worse side (the literal formula would
+            # put the threshold beyond the best trial itself)
+            slack = abs(best) * factor / (1 + factor) if maximize else abs(best) * factor
+            threshold = best - slack if maximize else best + slack
+            if best >= 0:
+                how = f"the best trial's {_g(best)} {'/' if maximize else '×'} (1 + slack_factor {_g(factor)})"
+            else:
+                how = f"the best trial's {_g(best)} {'-' if maximize else '+'} {_g(slack)} (slack_factor {_g(factor)})"
         elif policy.slack_amount is not None:
             amount = policy.slack_amount
             threshold = best - amount if maximize else best + amount

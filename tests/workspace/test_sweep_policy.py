@@ -40,6 +40,22 @@ def test_bandit_slack_factor_maximize() -> None:
     assert evaluate(policy, "Maximize", "auc", series, "best", 2) is None
 
 
+def test_bandit_slack_factor_with_negative_values() -> None:
+    policy = Policy("bandit", slack_factor=0.1)
+    series = {"best": [-0.14], "close": [-0.15], "far": [-0.2]}
+    # the threshold stays on the worse side of the best: -0.14 - 0.14 * 0.1 / 1.1 = -0.152727
+    assert evaluate(policy, "Maximize", "r2", series, "best", 1) is None
+    assert evaluate(policy, "Maximize", "r2", series, "close", 1) is None
+    stop = evaluate(policy, "Maximize", "r2", series, "far", 1)
+    assert stop is not None and abs(stop.threshold - (-0.14 - 0.014 / 1.1)) < 1e-12
+    assert "the best trial's -0.14 - 0.0127273 (slack_factor 0.1)" in stop.reason
+    # minimize: -0.14 + 0.014 = -0.126
+    low = {"best": [-0.2], "near": [-0.19], "far": [-0.1]}
+    assert evaluate(policy, "Minimize", "loss", low, "near", 1) is None
+    far = evaluate(policy, "Minimize", "loss", low, "far", 1)
+    assert far is not None and abs(far.threshold - (-0.18)) < 1e-12
+
+
 def test_bandit_slack_amount_minimize() -> None:
     policy = Policy("bandit", slack_amount=0.5)
     series = {"a": [3.0, 2.0], "b": [3.0, 2.4], "c": [3.0, 2.6], "late": [9.0]}

@@ -141,7 +141,9 @@ def evaluate(
             slack = abs(best) * factor / (1 + factor) if maximize else abs(best) * factor
             threshold = best - slack if maximize else best + slack
             if best >= 0:
-                how = f"the best trial's {_g(best)} {'/' if maximize else '×'} (1 + slack_factor {_g(factor)})"
+                how = (
+                    f"the best trial's {_g(best)} {'/' if maximize else '×'} (1 + slack_factor {_g(factor)})"
+                )
             else:
                 how = f"the best trial's {_g(best)} {'-' if maximize else '+'} {_g(slack)} (slack_factor {_g(factor)})"
         elif policy.slack_amount is not None:

@@ -7,7 +7,7 @@ compute and experiment; ``parentJobName`` names the sweep; its parameters become
 params of its run and ``AZUREML_SWEEP_<x>`` variables) and hands it to the job scheduler
 (:mod:`.jobrun`), keeping at most ``maxConcurrentTrials`` trials active.
 
-Every ``_TICK`` seconds the runner reads each active trial's primary metric from the
+Every ``_TICK`` seconds (at once when a trial ends) the runner reads each active trial's primary metric from the
 workspace's MLflow store and applies the early-termination policy (:mod:`.sweeppolicy`) at each
 new interval: a stopped trial ends ``Canceled`` with the reason as its error
 (``EarlyTermination``). ``trialTimeout`` stops a trial (``Canceled``, ``TrialTimeout``) that has
@@ -233,6 +233,9 @@ class SweepRunner:
         event, task = self.cancels.get(name), self.tasks.get(name)
         if event is not None:
             event.set()
+            jobs = scheduler(self.ws)
+            async with jobs.changed:  # the sweep stops waiting at once
+                jobs.changed.notify_all()
         if task is not None:
             await asyncio.shield(task)
 
@@ -396,8 +399,10 @@ class SweepRunner:
                 if exhausted:
                     end_reason = f"Every one of the {len(trials)} combinations of the grid has run."
                     break
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(event.wait(), timeout=_TICK)
+            if not event.is_set():  # until a job releases its slot (a trial ended), at most _TICK
+                async with jobs.changed:
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(jobs.changed.wait(), timeout=_TICK)
         statuses = {child: self._status(child) for child in trials}
         completed = [c for c in trials if statuses[c] == "Completed"]
         if trials and not completed and all(statuses[c] == "Failed" for c in trials):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .._errors import UsageError
+from .._errors import NotFoundError, UsageError
 from ..rendering import Table, TableResult
 from ..rest import RestClient
 from ..rest._services import metric_history, run_children, run_data
@@ -222,9 +222,12 @@ def get_sweep(client: RestClient, name: str) -> SweepDetails:
     trials = []
     for run in run_children(client, name):
         trial = str(run.get("runId") or run.get("name"))
-        data = run_data(client, trial)
+        try:
+            data = run_data(client, trial)
+            values = [float(p["value"]) for p in metric_history(client, trial, metric)] if metric else []
+        except NotFoundError:  # a trial still queued has no MLflow run yet
+            data, values = {}, []
         params = {str(p["key"]): str(p["value"]) for p in data.get("params") or []}
-        values = [float(p["value"]) for p in metric_history(client, trial, metric)] if metric else []
         trials.append(SweepTrial(trial, str(run.get("status") or ""), params, values, _reason(run)))
     extra = props.get("properties") or {}
     score = extra.get("score")

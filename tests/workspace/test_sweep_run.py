@@ -152,14 +152,35 @@ GOOD = "0.9/0.9/0.9/0.9/0.9/0.9"
 POOR = "0.3/0.3/0.3/0.3/0.3/0.3"
 
 
-def test_bandit_stops_the_poor_trial_and_says_why(arm: Arm, env_id: str, code_id: str) -> None:
+POLICIES = {
+    "bandit": (
+        {"policyType": "Bandit", "slackFactor": 0.1, "evaluationInterval": 1},
+        "Stopped by the bandit policy at interval ",
+        "the trial's best auc so far (0.3) is below 0.818182, the best trial's 0.9 / (1 + slack_factor 0.1)",
+    ),
+    "median_stopping": (
+        {"policyType": "MedianStopping", "evaluationInterval": 1},
+        "Stopped by the median stopping policy at interval ",
+        "the trial's best auc so far (0.3) is below 0.6, the median of the running averages of the 2 trials",
+    ),
+    "truncation_selection": (
+        {"policyType": "TruncationSelection", "truncationPercentage": 50, "evaluationInterval": 0},
+        "Stopped by the truncation selection policy at interval ",
+        "the trial's best auc so far (0.3) is among the worst 50% (1 of 2 trials",
+    ),
+}
+
+
+@pytest.mark.parametrize("policy", sorted(POLICIES))
+def test_a_policy_stops_the_poor_trial_and_says_why(arm: Arm, env_id: str, code_id: str, policy: str) -> None:
+    rest, start, because = POLICIES[policy]
     body = sweep_body(
         env_id,
         "python log.py auc ${{search_space.curve}} 0.4",
         {"curve": ["choice", [[GOOD, POOR]]]},
         code=code_id,
         limits={"jobLimitsType": "Sweep", "maxConcurrentTrials": 2},
-        earlyTermination={"policyType": "Bandit", "slackFactor": 0.1, "evaluationInterval": 1},
+        earlyTermination=rest,
     )
     name = submit(arm, body)
     assert wait_status(arm, name) == "Completed"
@@ -170,11 +191,7 @@ def test_bandit_stops_the_poor_trial_and_says_why(arm: Arm, env_id: str, code_id
     assert job(arm, poor)["status"] == "Canceled" and "done" not in log_text(arm, poor)
     error = error_of(arm, poor)
     assert error["code"] == "EarlyTermination"
-    assert error["message"].startswith("Stopped by the bandit policy at interval ")
-    assert (
-        "the trial's best auc so far (0.3) is below 0.818182, the best trial's 0.9 / (1 + slack_factor 0.1)"
-        in (error["message"])
-    )
+    assert error["message"].startswith(start) and because in error["message"], error["message"]
     props = job(arm, name)["properties"]
     assert props["best_child_run_id"] == good and float(props["score"]) == 0.9
     assert props["best_metric_status"] == "Succeeded"

@@ -211,6 +211,15 @@ def describe_status(status: dict[str, Any]) -> str:
         return (
             f"model azureml:{status.get('name')}:{status.get('version')} ({status.get('type')}) from {origin}"
         )
+    if kind == "sweep":
+        trials = status.get("trials") or []
+        stopped = sum(1 for trial in trials if isinstance(trial, dict) and trial.get("reason"))
+        line = (
+            f"sweep {status.get('name')}: {status.get('status')}, {len(trials)} trial(s), {stopped} stopped"
+        )
+        if status.get("best"):
+            line += f"; best {status['best']} ({status.get('metric')} {status.get('score')})"
+        return line
     if kind == "job-outputs":
         files = status.get("files") or {}
         count = sum(len(paths) for paths in files.values() if isinstance(paths, list))

@@ -127,6 +127,8 @@ def test_a_sweep_cell_runs_stops_the_poor_trial_and_registers_the_best(
     assert f"★ {good.name}" in text and "Stopped by the bandit policy" in text
     assert 'class="mlep-best-trial"' in html and 'alt="auc per trial"' in html
     assert 'alt="parallel coordinates"' in html
+    streamed = ip.run_line_magic("job", f"stream {name}")  # an ended sweep: its final state at once
+    assert isinstance(streamed, SweepDetails) and streamed.state == "Completed"
     shown = ip.run_line_magic("job", f"show {name}")
     assert isinstance(shown, SweepDetails) and shown.best == good.name
     model = ip.run_line_magic(

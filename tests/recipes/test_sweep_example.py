@@ -33,3 +33,5 @@ def test_sweep_and_deploy_rolls_out_the_best_trial(workspace: WorkspaceInfo, tmp
     with jupyter_mlep.connect() as client:
         assert endpoint not in {item.name for item in jupyter_mlep.list_endpoints(client)}
     assert_no_secrets(result, admin_token(Path(workspace.home)))
+    assert f"sweep {sweep}: Completed, 4 trial(s), " in result.summary()
+    assert f"; best {swept['best']} (r2 " in result.summary()

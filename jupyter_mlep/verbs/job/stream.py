@@ -7,7 +7,7 @@ from typing import Any
 
 from .._context import Context
 from .._registry import Verb
-from ._follow import follow, live, watch
+from ._follow import follow, follow_sweep, live, watch
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +19,8 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
 
     with ctx.client(args) as client:
         job = ops.get_job(client, args.name)
+        if job.job_type == "Sweep":  # its trials' states until it ends (live: the sweep widget)
+            return follow_sweep(ctx, args, client, job)
         return watch(ctx, args, job) if live(ctx) else follow(ctx, client, job)
 
 

@@ -80,9 +80,10 @@ class SearchParameter(SpecModel):
         return self
 
     def to_rest(self) -> list[Any]:
-        """The SDK's REST form, e.g. ``["uniform", [0.1, 1.0]]`` or ``["choice", [["a", "b"]]]``."""
+        """The SDK's REST form, e.g. ``["uniform", [0.1, 1.0]]`` or ``["choice", [["a", "b"]]]``; a
+        choice value that is a mapping (a conditional space) has its expressions in that form too."""
         if self.type == "choice":
-            return ["choice", [list(self.values or [])]]
+            return ["choice", [[_nested_to_rest(value) for value in self.values or []]]]
         return [self.type, [getattr(self, key) for key in _PARAMETERS[self.type]]]
 
     @staticmethod
@@ -100,16 +101,38 @@ class SearchParameter(SpecModel):
             )
         kind, arguments = value
         if kind == "choice":
-            return {
-                "type": "choice",
-                "values": arguments[0] if arguments and isinstance(arguments[0], list) else arguments,
-            }
+            values = arguments[0] if arguments and isinstance(arguments[0], list) else arguments
+            return {"type": "choice", "values": [_nested_from_rest(name, item) for item in values]}
         if len(arguments) != len(_PARAMETERS[kind]):
             raise SpecError(
                 f"searchSpace.{name} ({kind}) needs {len(_PARAMETERS[kind])} arguments, got {arguments!r}.",
                 hint=f"Give {', '.join(_PARAMETERS[kind])} in that order.",
             )
         return {"type": kind, **dict(zip(_PARAMETERS[kind], arguments, strict=True))}
+
+
+def _nested_to_rest(value: Any) -> Any:
+    """A choice value in the REST form: in a mapping, each ``{type: …}`` expression as a list."""
+    if not isinstance(value, dict):
+        return value
+    return {
+        key: SearchParameter.model_validate(item).to_rest()
+        if isinstance(item, dict) and str(item.get("type", "")).lower() in _PARAMETERS
+        else item
+        for key, item in value.items()
+    }
+
+
+def _nested_from_rest(name: str, value: Any) -> Any:
+    """A REST choice value in the YAML form: in a mapping, each ``[kind, [args]]`` as ``{type: …}``."""
+    if not isinstance(value, dict):
+        return value
+    return {
+        key: SearchParameter.from_rest(f"{name}.{key}", item)
+        if isinstance(item, list) and len(item) == 2 and item[0] in _PARAMETERS
+        else item
+        for key, item in value.items()
+    }
 
 
 class SamplingAlgorithm(SpecModel):

@@ -141,6 +141,13 @@ def check_sweep_job(ws: Workspace, name: str, props: dict[str, Any]) -> None:
                 f"limits.{key} must be a whole number of at least 1, got {value!r}.",
                 target=f"properties.limits.{key}",
             )
+    for key in ("timeout", "trialTimeout"):
+        value = limits.get(key)
+        if value is not None and duration_seconds(value, -1.0) <= 0:
+            raise bad_request(
+                f"limits.{key} must be an ISO 8601 duration such as PT30M, got {value!r}.",
+                target=f"properties.limits.{key}",
+            )
     trial = props.get("trial") or {}
     placeholders = {key: _PLACEHOLDER for key in _names(space)}
     probe = _trial_props(name, props, name, placeholders)

@@ -250,6 +250,14 @@ def test_refusals_before_anything_runs(arm: Arm, env_id: str) -> None:
     )
     response = arm.put(f"/jobs/{unique('sweep')}", bandit)
     assert response.status_code == 400 and "slackFactor or slackAmount" in response.text
+    slow = sweep_body(
+        env_id,
+        "echo ${{search_space.n}}",
+        {"n": ["choice", [[1]]]},
+        limits={"jobLimitsType": "Sweep", "trialTimeout": "soon"},
+    )
+    response = arm.put(f"/jobs/{unique('sweep')}", slow)
+    assert response.status_code == 400 and "limits.trialTimeout must be an ISO 8601 duration" in response.text
 
 
 def test_trial_timeout_and_sweep_timeout(arm: Arm, env_id: str) -> None:

@@ -178,3 +178,20 @@ def test_substitute_binds_search_space_expressions() -> None:
     assert (
         substitute(command, {"lr": 0.01, "n": 32}) == "python train.py --lr 0.01 --n 32 --data ${{inputs.d}}"
     )
+
+
+def test_a_conditional_space_from_yaml_reaches_the_service_in_the_rest_form() -> None:
+    from jupyter_mlep.specs import SearchParameter
+
+    yaml_form = {
+        "type": "choice",
+        "values": [
+            {"model": "svm", "c": {"type": "uniform", "min_value": 0.1, "max_value": 1}},
+            {"model": "tree"},
+        ],
+    }
+    rest = SearchParameter.model_validate(yaml_form).to_rest()
+    assert rest == ["choice", [[{"model": "svm", "c": ["uniform", [0.1, 1]]}, {"model": "tree"}]]]
+    assert SearchParameter.from_rest("m", rest) == yaml_form
+    values = RandomSampler(parse_space({"m": rest}), 1).parameters(0)
+    assert values is not None and values["model"] in ("svm", "tree")

@@ -329,7 +329,8 @@ class SweepRunner:
                 if statuses[child] in _TERMINAL and child not in told:
                     told.add(child)
                     values = [v for v in series.get(child, []) if not math.isnan(v)]
-                    value = values[-1] if values and statuses[child] == "Completed" else None
+                    # a trial a policy stopped is an observation too (a poor one)
+                    value = values[-1] if values and statuses[child] in ("Completed", "Canceled") else None
                     sampler.tell(index, parameters.get(child, {}), value)
             if event.is_set():
                 if self.stopping:

@@ -235,6 +235,45 @@ def test_a_sweep_without_the_metric_says_so_and_seeds_reproduce(arm: Arm, env_id
     assert seen[0] == seen[1]  # the same seed, the same trials
 
 
+def test_bayesian_sampling_through_optuna(arm: Arm, env_id: str, code_id: str) -> None:
+    body = sweep_body(
+        env_id,
+        "python log.py auc ${{search_space.curve}} 0 # ${{search_space.x}} ${{search_space.q}}",
+        {
+            "x": ["uniform", [0, 1]],
+            "q": ["quniform", [0, 10, 5]],
+            "curve": ["choice", [["0.5/0.6", "0.7/0.8"]]],
+        },
+        code=code_id,
+        sampling={"samplingAlgorithmType": "Bayesian"},
+        limits={"jobLimitsType": "Sweep", "maxTotalTrials": 4, "maxConcurrentTrials": 2},
+    )
+    name = submit(arm, body)
+    assert wait_status(arm, name) == "Completed"
+    trials = children(arm, name)
+    assert len(trials) == 4 and all(t["status"] == "Completed" for t in trials)
+    last = {}
+    for trial in trials:
+        run = call(arm.info, "GET", "/api/2.0/mlflow/runs/get", params={"run_id": trial["runId"]}).json()[
+            "run"
+        ]
+        params = {p["key"]: p["value"] for p in run["data"]["params"]}
+        assert 0 <= float(params["x"]) <= 1 and params["q"] in ("0", "5", "10")
+        assert params["curve"] in ("0.5/0.6", "0.7/0.8")
+        last[trial["runId"]] = float(params["curve"].split("/")[-1])
+    props = job(arm, name)["properties"]
+    assert float(props["score"]) == max(last.values()) == last[props["best_child_run_id"]]
+    # a Bayesian sweep refuses what Azure's does
+    refused = sweep_body(
+        env_id,
+        "echo ${{search_space.lr}}",
+        {"lr": ["loguniform", [-5, 0]]},
+        sampling={"samplingAlgorithmType": "Bayesian"},
+    )
+    response = arm.put(f"/jobs/{unique('sweep')}", refused)
+    assert response.status_code == 400 and "Bayesian sampling takes choice" in response.text
+
+
 def test_refusals_before_anything_runs(arm: Arm, env_id: str) -> None:
     grid = sweep_body(env_id, "echo ${{search_space.lr}}", {"lr": ["uniform", [0, 1]]})
     response = arm.put(f"/jobs/{unique('sweep')}", grid)

@@ -87,6 +87,25 @@ class SearchParameter(SpecModel):
         return [self.type, [getattr(self, key) for key in _PARAMETERS[self.type]]]
 
     @staticmethod
+    def from_arguments(kind: str, arguments: list[Any]) -> dict[str, Any]:
+        """The YAML mapping of an expression written as ``kind(arguments…)``, e.g.
+        ``loguniform(-6, -1)`` or ``choice(16, 32, 64)``."""
+        kind = kind.lower()
+        if kind not in _PARAMETERS:
+            raise SpecError(
+                f"{kind} is not an expression.", hint="Use one of: " + ", ".join(_PARAMETERS) + "."
+            )
+        if kind == "choice":
+            return {"type": "choice", "values": list(arguments)}
+        wanted = _PARAMETERS[kind]
+        if len(arguments) != len(wanted):
+            raise SpecError(
+                f"{kind} takes {len(wanted)} argument(s) ({', '.join(wanted)}), got {len(arguments)}.",
+                hint=f"Write it as {kind}({', '.join(wanted)}).",
+            )
+        return {"type": kind, **dict(zip(wanted, arguments, strict=True))}
+
+    @staticmethod
     def from_rest(name: str, value: Any) -> dict[str, Any]:
         """The YAML mapping of one REST search-space entry."""
         if not (

@@ -1,8 +1,9 @@
 """Jobs: PUT (synchronous, validated), GET, list, DELETE, cancel.
 
-Command jobs run (:mod:`.jobrun`), sweeps run their trials as child command jobs (:mod:`.sweeprun`): a PUT checks everything that can be checked before anything
-is stored (:mod:`.jobplan`), answers 201 with the job ``NotStarted``, and the job then moves on
-by itself. Other job types are stored, not run.
+Command jobs run (:mod:`.jobrun`) and sweeps run their trials as child command jobs
+(:mod:`.sweeprun`): a PUT checks everything that can be checked before anything is stored
+(:mod:`.jobplan`), answers 201 with the job ``NotStarted``, and the job then moves on by itself.
+Other job types are stored, not run.
 """
 
 from __future__ import annotations

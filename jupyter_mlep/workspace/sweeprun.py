@@ -211,7 +211,7 @@ def _epoch(iso: str | None) -> float | None:
 
 
 class SweepRunner:
-    """Runs the workspace's sweeps: one task per sweep."""
+    """Runs the workspace's sweeps: one task per sweep (its life: :class:`_Sweep`)."""
 
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
@@ -255,15 +255,6 @@ class SweepRunner:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    # -- a sweep's life ----------------------------------------------------------------------------
-    def _save(self, name: str, status: str | None = None, **changes: Any) -> Record | None:
-        record = self.ws.store.get(f"jobs/{name}")
-        if record is None:
-            return None
-        state = dict(_state_of(record))
-        state.update(changes)
-        return update_job(self.ws, name, status, **{SWEEP_STATE: state})
-
     async def _life(self, name: str) -> None:
         try:
             await self._run(name)
@@ -273,239 +264,243 @@ class SweepRunner:
             update_job(self.ws, name, "Failed", endTimeUtc=now_iso(), error=_error("SystemError", message))
 
     async def _run(self, name: str) -> None:
-        ws = self.ws
-        record = ws.store.get(f"jobs/{name}")
-        if record is None:
-            return
-        props = record.body["properties"]
-        event = self.cancels[name]
-        space = parse_space(props["searchSpace"])
-        objective = props["objective"]
-        goal, metric = str(objective["goal"]), str(objective["primaryMetric"])
-        sampler = make_sampler(props["samplingAlgorithm"], space, goal)
-        policy = parse_policy(props.get("earlyTermination"))
-        limits = props.get("limits") or {}
-        size = sampler.size()
-        max_total = int(limits.get("maxTotalTrials") or (size or _DEFAULT_MAX_TRIALS))
-        max_concurrent = int(limits.get("maxConcurrentTrials") or max_total)
-        timeout = duration_seconds(limits.get("timeout"), 0.0) or None
-        trial_timeout = duration_seconds(limits.get("trialTimeout"), 0.0) or None
-        state = _state_of(record)
-        trials: list[str] = list(state.get("trials", []))
-        parameters: dict[str, dict[str, Any]] = dict(state.get("parameters", {}))
-        evaluated: dict[str, int] = dict(state.get("evaluated", {}))
-        told: set[str] = set()
-        if not state.get("startTimeUtc"):
-            self._save(name, "Running", startTimeUtc=now_iso(), trials=trials)
-            update_job(ws, name, startTimeUtc=now_iso())
-        elif props.get("status") == "NotStarted":
-            update_job(ws, name, "Running")
-        started = _epoch(_state_of(ws.store.get(f"jobs/{name}")).get("startTimeUtc")) or time.time()
-        seen_running: dict[str, float] = {}
-        jobs = scheduler(ws)
-        stopping: set[str] = set()
-
-        async def stop(child: str, code: str, reason: str) -> None:
-            stopping.add(child)
-            if jobs.active(child):
-                await jobs.cancel(child, reason=_error(code, reason))
-            else:
-                update_job(ws, child, "Canceled", endTimeUtc=now_iso(), error=_error(code, reason))
-
-        background: set[asyncio.Task[None]] = set()
-
-        def stop_soon(child: str, code: str, reason: str) -> None:
-            task = asyncio.get_running_loop().create_task(stop(child, code, reason))
-            background.add(task)
-            task.add_done_callback(background.discard)
-
-        end_reason: str | None = None
-        while True:
-            statuses = {child: self._status(child) for child in trials}
-            active = [child for child in trials if statuses[child] not in _TERMINAL]
-            series = self._series(trials, metric)
-            # results for the sampler (Bayesian learns from them)
-            for index, child in enumerate(trials):
-                if statuses[child] in _TERMINAL and child not in told:
-                    told.add(child)
-                    values = [v for v in series.get(child, []) if not math.isnan(v)]
-                    # a trial a policy stopped is an observation too (a poor one)
-                    value = values[-1] if values and statuses[child] in ("Completed", "Canceled") else None
-                    sampler.tell(index, parameters.get(child, {}), value)
-            if event.is_set():
-                if self.stopping:
-                    return  # the workspace stops: the sweep resumes when it starts again
-                for child in active:
-                    if child not in stopping:
-                        stop_soon(child, "SweepCanceled", f"The sweep {name} was canceled.")
-                await self._drain(background)
-                self._finish(name, trials, metric, goal, "Canceled", "The sweep was canceled.")
-                return
-            # early termination and the trial timeout
-            now = time.time()
-            changed = False
-            for child in active:
-                if child in stopping:
-                    continue
-                status = statuses[child]
-                if status in ("Preparing", "Running", "Finalizing"):
-                    seen_running.setdefault(child, time.monotonic())
-                if (
-                    trial_timeout
-                    and child in seen_running
-                    and time.monotonic() - seen_running[child] >= trial_timeout
-                ):
-                    stop_soon(
-                        child,
-                        "TrialTimeout",
-                        f"The trial ran longer than the sweep's limits.trialTimeout ({trial_timeout:g} s) and was stopped.",
-                    )
-                    continue
-                if policy is None:
-                    continue
-                logged = len(series.get(child, []))
-                for interval in intervals_to_evaluate(policy, logged, evaluated.get(child, 0)):
-                    decision = evaluate(policy, goal, metric, series, child, interval)
-                    if decision is not None:
-                        stop_soon(child, "EarlyTermination", decision.reason)
-                        break
-                if logged > evaluated.get(child, 0):
-                    evaluated[child] = logged
-                    changed = True
-            if changed:
-                self._save(name, evaluated=evaluated)
-            if timeout and now - started >= timeout:
-                end_reason = f"The sweep's limits.timeout ({timeout:g} s) ran out."
-                for child in active:
-                    if child not in stopping:
-                        stop_soon(
-                            child, "SweepTimeout", f"The sweep's limits.timeout ({timeout:g} s) ran out."
-                        )
-                await self._drain(background)
-                break
-            # new trials
-            exhausted = False
-            while len(active) < max_concurrent and len(trials) < max_total:
-                index = len(trials)
-                drawn = sampler.parameters(index)
-                if drawn is None:
-                    exhausted = True
-                    break
-                child = f"{name}_{index}"
-                self._create_child(name, props, child, index, drawn)
-                trials.append(child)
-                parameters[child] = drawn
-                active.append(child)
-                self._save(name, trials=trials, parameters=parameters)
-                jobs.submit(child)
-            if size is not None and len(trials) >= size:
-                exhausted = True
-            if not active and not background:
-                if len(trials) >= max_total:
-                    end_reason = f"limits.maxTotalTrials ({max_total}) trials have run."
-                    break
-                if exhausted:
-                    end_reason = f"Every one of the {len(trials)} combinations of the grid has run."
-                    break
-            if not event.is_set():  # until a job releases its slot (a trial ended), at most _TICK
-                async with jobs.changed:
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(jobs.changed.wait(), timeout=_TICK)
-        statuses = {child: self._status(child) for child in trials}
-        completed = [c for c in trials if statuses[c] == "Completed"]
-        if trials and not completed and all(statuses[c] == "Failed" for c in trials):
-            self._finish(name, trials, metric, goal, "Failed", end_reason or "", failed=True)
-            return
-        self._finish(name, trials, metric, goal, "Completed", end_reason or "")
-
-    async def _drain(self, background: set[asyncio.Task[None]]) -> None:
-        if background:
-            await asyncio.gather(*list(background), return_exceptions=True)
-
-    def _status(self, child: str) -> str:
-        record = self.ws.store.get(f"jobs/{child}")
-        return str(record.body["properties"].get("status")) if record is not None else "Canceled"
-
-    def _series(self, trials: list[str], metric: str) -> dict[str, list[float]]:
-        """Every trial's logged values of ``metric``, in the order logged."""
-        from .tracking._store import TrackingStore
-
-        if not trials:
-            return {}
-        series: dict[str, list[float]] = {child: [] for child in trials}
-        for row in TrackingStore.of(self.ws).metric_history(trials, metric):
-            series.setdefault(str(row.run_id), []).append(float(row.value))
-        return {child: values for child, values in series.items() if values}
-
-    def _create_child(
-        self, sweep: str, props: Mapping[str, Any], child: str, index: int, values: Mapping[str, Any]
-    ) -> None:
-        body = _trial_props(sweep, props, child, values)
-        check_command_job(self.ws, child, body, lambda compute: compute_concurrency(self.ws, compute))
-        history = [{"status": "NotStarted", "timeUtc": now_iso()}]
-        body["status"] = "NotStarted"
-        self.ws.store.put(
-            f"jobs/{child}",
-            KIND,
-            "",
-            child,
-            {
-                "properties": body,
-                JOB_STATE_KEY: {
-                    "statusHistory": history,
-                    "parent": sweep,
-                    "trialIndex": index,
-                    "parameters": {k: _param(v) for k, v in values.items()},
-                },
-            },
-        )
-
-    def _finish(
-        self,
-        name: str,
-        trials: list[str],
-        metric: str,
-        goal: str,
-        status: str,
-        reason: str,
-        *,
-        failed: bool = False,
-    ) -> None:
         record = self.ws.store.get(f"jobs/{name}")
         if record is None:
             return
-        series = self._series(trials, metric)
-        maximize = goal.lower() == "maximize"
-        best: tuple[str, float] | None = None
-        for child in trials:
-            if self._status(child) != "Completed":
+        sweep, event = _Sweep(self.ws, record), self.cancels[name]
+        sweep.start()
+        while True:
+            sweep.observe()
+            if event.is_set():
+                if self.stopping:
+                    return  # the workspace stops: the sweep resumes when it starts again
+                await sweep.stop_active("SweepCanceled", f"The sweep {name} was canceled.")
+                sweep.finish("Canceled", "The sweep was canceled.")
+                return
+            sweep.police()
+            if sweep.timed_out():
+                reason = f"The sweep's limits.timeout ({sweep.timeout:g} s) ran out."
+                await sweep.stop_active("SweepTimeout", reason)
+                sweep.finish(sweep.outcome(), reason)
+                return
+            sweep.launch()
+            ended = sweep.end_reason()
+            if ended:
+                sweep.finish(sweep.outcome(), ended)
+                return
+            await sweep.pause(event)
+
+
+class _Sweep:
+    """One sweep's life: its settings and stored state, its trials' statuses and metrics as last
+    read (:meth:`observe`), and what it does with them."""
+
+    def __init__(self, ws: Workspace, record: Record) -> None:
+        self.ws, self.name = ws, record.name
+        self.props = record.body["properties"]
+        objective = self.props["objective"]
+        self.goal, self.metric = str(objective["goal"]), str(objective["primaryMetric"])
+        self.sampler = make_sampler(
+            self.props["samplingAlgorithm"], parse_space(self.props["searchSpace"]), self.goal
+        )
+        self.policy = parse_policy(self.props.get("earlyTermination"))
+        limits = self.props.get("limits") or {}
+        self.size = self.sampler.size()
+        self.max_total = int(limits.get("maxTotalTrials") or (self.size or _DEFAULT_MAX_TRIALS))
+        self.max_concurrent = int(limits.get("maxConcurrentTrials") or self.max_total)
+        self.timeout = duration_seconds(limits.get("timeout"), 0.0) or None
+        self.trial_timeout = duration_seconds(limits.get("trialTimeout"), 0.0) or None
+        state = _state_of(record)
+        self.trials: list[str] = list(state.get("trials", []))
+        self.parameters: dict[str, dict[str, Any]] = dict(state.get("parameters", {}))
+        self.evaluated: dict[str, int] = dict(state.get("evaluated", {}))
+        self.started_at = _epoch(state.get("startTimeUtc")) or time.time()
+        self.jobs = scheduler(ws)
+        self.statuses: dict[str, str] = {}
+        self.series: dict[str, list[float]] = {}
+        self.told: set[str] = set()
+        self.stopping: set[str] = set()
+        self.seen_running: dict[str, float] = {}
+        self.background: set[asyncio.Task[None]] = set()
+        self.exhausted = False
+
+    # -- state ---------------------------------------------------------------------------------
+    def _save(self, status: str | None = None, **changes: Any) -> None:
+        record = self.ws.store.get(f"jobs/{self.name}")
+        if record is not None:
+            update_job(self.ws, self.name, status, **{SWEEP_STATE: {**_state_of(record), **changes}})
+
+    def start(self) -> None:
+        """``Running``, with its start time (kept: a resumed sweep's timeout counts from it)."""
+        record = self.ws.store.get(f"jobs/{self.name}")
+        if not _state_of(record).get("startTimeUtc"):
+            started = now_iso()
+            self._save("Running", startTimeUtc=started, trials=self.trials)
+            update_job(self.ws, self.name, startTimeUtc=started)
+            self.started_at = _epoch(started) or time.time()
+        elif self.props.get("status") == "NotStarted":
+            update_job(self.ws, self.name, "Running")
+
+    @property
+    def active(self) -> list[str]:
+        """The trials that have not ended."""
+        return [child for child in self.trials if self.statuses.get(child) not in _TERMINAL]
+
+    def observe(self) -> None:
+        """Read the trials' statuses and primary metric; tell the sampler the results of the trials
+        that ended (a trial a policy stopped is an observation too, a poor one)."""
+        self.statuses = {child: _status(self.ws, child) for child in self.trials}
+        self.series = _series(self.ws, self.trials, self.metric)
+        for index, child in enumerate(self.trials):
+            status = self.statuses[child]
+            if status in _TERMINAL and child not in self.told:
+                self.told.add(child)
+                values = [v for v in self.series.get(child, []) if not math.isnan(v)]
+                value = values[-1] if values and status in ("Completed", "Canceled") else None
+                self.sampler.tell(index, self.parameters.get(child, {}), value)
+
+    # -- stopping trials -----------------------------------------------------------------------
+    def stop_soon(self, child: str, code: str, reason: str) -> None:
+        """Stop ``child`` in the background; it ends ``Canceled`` with ``reason`` as its error."""
+        self.stopping.add(child)
+
+        async def stop() -> None:
+            if self.jobs.active(child):
+                await self.jobs.cancel(child, reason=_error(code, reason))
+            else:
+                update_job(self.ws, child, "Canceled", endTimeUtc=now_iso(), error=_error(code, reason))
+
+        task = asyncio.get_running_loop().create_task(stop())
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def stop_active(self, code: str, reason: str) -> None:
+        """Stop every active trial and wait until they have ended."""
+        for child in self.active:
+            if child not in self.stopping:
+                self.stop_soon(child, code, reason)
+        if self.background:
+            await asyncio.gather(*list(self.background), return_exceptions=True)
+        self.statuses = {child: _status(self.ws, child) for child in self.trials}
+
+    def police(self) -> None:
+        """Apply the trial timeout and the early-termination policy at each new interval."""
+        changed = False
+        for child in self.active:
+            if child in self.stopping:
                 continue
-            values = [v for v in series.get(child, []) if not math.isnan(v)]
-            if not values:
+            if self.statuses[child] in ("Preparing", "Running", "Finalizing"):
+                self.seen_running.setdefault(child, time.monotonic())
+            limit = self.trial_timeout
+            if limit and child in self.seen_running and time.monotonic() - self.seen_running[child] >= limit:
+                self.stop_soon(
+                    child,
+                    "TrialTimeout",
+                    f"The trial ran longer than the sweep's limits.trialTimeout ({limit:g} s) and was stopped.",
+                )
+                continue
+            if self.policy is None:
+                continue
+            logged = len(self.series.get(child, []))
+            for interval in intervals_to_evaluate(self.policy, logged, self.evaluated.get(child, 0)):
+                decision = evaluate(self.policy, self.goal, self.metric, self.series, child, interval)
+                if decision is not None:
+                    self.stop_soon(child, "EarlyTermination", decision.reason)
+                    break
+            if logged > self.evaluated.get(child, 0):
+                self.evaluated[child] = logged
+                changed = True
+        if changed:
+            self._save(evaluated=self.evaluated)
+
+    def timed_out(self) -> bool:
+        """Whether the sweep's ``timeout`` has run out."""
+        return bool(self.timeout) and time.time() - self.started_at >= (self.timeout or 0)
+
+    # -- new trials ----------------------------------------------------------------------------
+    def launch(self) -> None:
+        """Start trials while fewer than ``maxConcurrentTrials`` are active and the limit allows."""
+        active = len(self.active)
+        while active < self.max_concurrent and len(self.trials) < self.max_total:
+            index = len(self.trials)
+            drawn = self.sampler.parameters(index)
+            if drawn is None:
+                self.exhausted = True
+                break
+            child = f"{self.name}_{index}"
+            _create_child(self.ws, self.name, self.props, child, index, drawn)
+            self.trials.append(child)
+            self.parameters[child] = drawn
+            self.statuses[child] = "NotStarted"
+            self._save(trials=self.trials, parameters=self.parameters)
+            self.jobs.submit(child)
+            active += 1
+        if self.size is not None and len(self.trials) >= self.size:
+            self.exhausted = True
+
+    def end_reason(self) -> str | None:
+        """Why the sweep ends now (every trial ended and no more will start), or None."""
+        if self.active or self.background:
+            return None
+        if len(self.trials) >= self.max_total:
+            return f"limits.maxTotalTrials ({self.max_total}) trials have run."
+        if self.exhausted:
+            return f"Every one of the {len(self.trials)} combinations of the grid has run."
+        return None
+
+    async def pause(self, event: asyncio.Event) -> None:
+        """Until a job releases its slot (a trial ended), at most ``_TICK`` seconds."""
+        if not event.is_set():
+            async with self.jobs.changed:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.jobs.changed.wait(), timeout=_TICK)
+
+    # -- the end -------------------------------------------------------------------------------
+    def outcome(self) -> str:
+        """``Failed`` when every trial failed, else ``Completed``."""
+        statuses = [_status(self.ws, child) for child in self.trials]
+        return "Failed" if statuses and all(status == "Failed" for status in statuses) else "Completed"
+
+    def _best(self) -> tuple[str, float] | None:
+        maximize = self.goal.lower() == "maximize"
+        best: tuple[str, float] | None = None
+        for child in self.trials:
+            values = [v for v in self.series.get(child, []) if not math.isnan(v)]
+            if _status(self.ws, child) != "Completed" or not values:
                 continue
             if best is None or (values[-1] > best[1] if maximize else values[-1] < best[1]):
                 best = (child, values[-1])
+        return best
+
+    def finish(self, status: str, reason: str) -> None:
+        """End the sweep: the best trial, why it ended and a note in its properties, then ``status``."""
+        record = self.ws.store.get(f"jobs/{self.name}")
+        if record is None:
+            return
+        self.series = _series(self.ws, self.trials, self.metric)
         properties = dict(record.body["properties"].get("properties") or {})
-        properties["primary_metric_config"] = f'{{"name": "{metric}", "goal": "{goal.lower()}"}}'
+        properties["primary_metric_config"] = f'{{"name": "{self.metric}", "goal": "{self.goal.lower()}"}}'
         properties["mlep.sweep.endReason"] = reason
-        properties["mlep.sweep.trials"] = str(len(trials))
+        properties["mlep.sweep.trials"] = str(len(self.trials))
+        best = self._best()
         if best is not None:
             properties["best_child_run_id"] = best[0]
             properties["score"] = repr(best[1])
             properties["best_metric_status"] = "Succeeded"
-        if trials and not series:
+        if self.trials and not self.series:
             properties["mlep.sweep.note"] = (
-                f"No trial logged the primary metric '{metric}' (with MLflow: mlflow.log_metric('{metric}', …)); "
-                "no early-termination policy acted and no best trial was chosen."
+                f"No trial logged the primary metric '{self.metric}' (with MLflow: "
+                f"mlflow.log_metric('{self.metric}', …)); no early-termination policy acted and no best "
+                "trial was chosen."
             )
         record.body["properties"]["properties"] = properties
         self.ws.store.put(record.path, KIND, "", record.name, record.body)
         error = None
-        if failed:
+        if status == "Failed":
             first = next(
                 (
                     (job_state(r).get("error") or {}).get("error", {}).get("message")
-                    for r in sweep_children(self.ws, name)
+                    for r in sweep_children(self.ws, self.name)
                     if job_state(r).get("error")
                 ),
                 None,
@@ -513,7 +508,41 @@ class SweepRunner:
             error = _error(
                 "UserError", f"Every trial of the sweep failed. The first trial's error: {first or 'unknown'}"
             )
-        update_job(self.ws, name, status, endTimeUtc=now_iso(), error=error)
+        update_job(self.ws, self.name, status, endTimeUtc=now_iso(), error=error)
+
+
+def _status(ws: Workspace, child: str) -> str:
+    record = ws.store.get(f"jobs/{child}")
+    return str(record.body["properties"].get("status")) if record is not None else "Canceled"
+
+
+def _series(ws: Workspace, trials: list[str], metric: str) -> dict[str, list[float]]:
+    """Every trial's logged values of ``metric``, in the order logged."""
+    from .tracking._store import TrackingStore
+
+    if not trials:
+        return {}
+    series: dict[str, list[float]] = {}
+    for row in TrackingStore.of(ws).metric_history(trials, metric):
+        series.setdefault(str(row.run_id), []).append(float(row.value))
+    return series
+
+
+def _create_child(
+    ws: Workspace, sweep: str, props: Mapping[str, Any], child: str, index: int, values: Mapping[str, Any]
+) -> None:
+    """Store trial ``index`` as the command job ``child`` (``NotStarted``), its parameters kept for
+    its MLflow run."""
+    body = _trial_props(sweep, props, child, values)
+    check_command_job(ws, child, body, lambda compute: compute_concurrency(ws, compute))
+    body["status"] = "NotStarted"
+    state = {
+        "statusHistory": [{"status": "NotStarted", "timeUtc": now_iso()}],
+        "parent": sweep,
+        "trialIndex": index,
+        "parameters": {k: _param(v) for k, v in values.items()},
+    }
+    ws.store.put(f"jobs/{child}", KIND, "", child, {"properties": body, JOB_STATE_KEY: state})
 
 
 def _param(value: Any) -> str:

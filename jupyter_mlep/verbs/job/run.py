@@ -152,30 +152,19 @@ def _literals(text: str, what: str) -> list[Any]:
 
 def _search_space(items: list[str]) -> dict[str, Any]:
     """``NAME=EXPR`` items as the spec's search space."""
-    from ...specs._search_space import _PARAMETERS
+    from ..._errors import SpecError
+    from ...specs import SearchParameter
 
     space: dict[str, Any] = {}
     for item in items:
         match = _EXPRESSION.match(item)
         if not match:
             raise UsageError(f"--sweep {item!r} is not of the form NAME=EXPR(ARGS).", hint=_SWEEP_EXAMPLE)
-        name, kind, inner = match.group(1), match.group(2).lower(), match.group(3)
-        if kind not in _PARAMETERS:
-            raise UsageError(
-                f"--sweep {item!r}: {kind} is not an expression.",
-                hint="Use one of: " + ", ".join(_PARAMETERS) + ".",
-            )
-        values = _literals(inner, f"--sweep {name}")
-        if kind == "choice":
-            space[name] = {"type": "choice", "values": values}
-            continue
-        wanted = _PARAMETERS[kind]
-        if len(values) != len(wanted):
-            raise UsageError(
-                f"--sweep {item!r}: {kind} takes {len(wanted)} argument(s) ({', '.join(wanted)}).",
-                hint=_SWEEP_EXAMPLE,
-            )
-        space[name] = {"type": kind, **dict(zip(wanted, values, strict=True))}
+        name, kind, inner = match.group(1), match.group(2), match.group(3)
+        try:
+            space[name] = SearchParameter.from_arguments(kind, _literals(inner, f"--sweep {name}"))
+        except SpecError as exc:
+            raise UsageError(f"--sweep {item!r}: {exc.message}", hint=exc.hint) from None
     return space
 
 

@@ -36,6 +36,7 @@ class StorageLog:
         self.client, self.endpoint, self.name, self.since = client, endpoint, name, since
         self.build = ""  # "", "running" or "done"
         self.detail = ""
+        self.done_at = ""  # the stamp of the line saying the build is over
         self.warnings: list[str] = []
         self.readable = True
         self._last = 0.0
@@ -60,7 +61,7 @@ class StorageLog:
             if stamp < self.since:
                 continue
             if (built := _BUILT.match(said)) is not None:
-                self.build, self.detail = "done", built.group(1)
+                self.build, self.detail, self.done_at = "done", built.group(1), stamp
             elif (building := _BUILDING.match(said)) is not None:
                 self.build, self.detail = "running", f"building {building.group(1)}"
             elif self.build == "running" and (step := _MILESTONE.match(said)) is not None:
@@ -68,3 +69,13 @@ class StorageLog:
             elif (warning := _WARNING.match(said)) is not None and warning.group(1) not in warnings:
                 warnings.append(warning.group(1))
         self.warnings = warnings
+
+    def done_ago(self) -> float:
+        """Seconds since the log said the build is over (0 when it did not say when)."""
+        if not self.done_at:
+            return 0.0
+        try:
+            said = time.mktime(time.strptime(self.done_at, "%Y-%m-%dT%H:%M:%S"))
+        except ValueError:
+            return 0.0
+        return max(0.0, time.time() - said)

@@ -83,12 +83,14 @@ class _Phases:
         self._started: dict[str, float] = {}
         self._finished: set[str] = set()
 
-    def report(self, phase: str, state: str, detail: str = "") -> None:
-        now = time.perf_counter()
+    def report(self, phase: str, state: str, detail: str = "", *, ago: float = 0.0) -> None:
+        """``phase`` is ``state`` since ``ago`` seconds (a change seen only later, in a log)."""
+        now = time.perf_counter() - ago
         if state == "running" and phase in self._finished:  # a phase that runs again: timed anew
             self._finished.discard(phase)
             self._started.pop(phase, None)
         started = self._started.setdefault(phase, now)
+        now = max(now, started)
         step = DeployStep(phase, state, detail, now - started)
         if step.finished:
             self._finished.add(phase)
@@ -216,10 +218,11 @@ def deploy(
     storage = StorageLog(client, name, spec.name, since)
 
     def built() -> None:
-        """The environment phase ends once the storage log says the build is over."""
+        """The environment phase ends once the storage log says the build is over (when it said so)."""
         if storage.build == "done":
-            phases.report("environment", "done", storage.detail)
-            phases.report("health", "running", submitted[-1] if submitted else "")
+            ago = storage.done_ago()
+            phases.report("environment", "done", storage.detail, ago=ago)
+            phases.report("health", "running", submitted[-1] if submitted else "", ago=ago)
 
     def accepted(body: OnlineDeployment) -> None:
         state = body.provisioning_state or "Accepted"

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .._errors import OperationTimeoutError, SpecValidationError, UsageError
+from .._errors import BadRequestError, OperationTimeoutError, SpecValidationError, UsageError
 from ..rest import RestClient, register_code
 from ..rest._services import run_details
 from ..specs import CommandJob, Environment, Job, SweepJob, require_local_path
@@ -116,7 +116,13 @@ def cancel_job(client: RestClient, name: str, *, wait: bool = True, timeout: flo
     job = get_job(client, name)
     if job.ended:
         return job
-    client.begin("POST", client.paths.job(name, "cancel"))
+    try:
+        client.begin("POST", client.paths.job(name, "cancel"))
+    except BadRequestError:  # it ended meanwhile: the service refuses to cancel an ended job
+        job = get_job(client, name)
+        if job.ended:
+            return job
+        raise
     return wait_for_job(client, name, timeout=timeout) if wait else get_job(client, name)
 
 

@@ -62,7 +62,7 @@ def _model_root() -> Path:
     """The folder holding MLmodel: AZUREML_MODEL_DIR, or its only sub-folder holding one."""
     base = Path(os.environ.get("AZUREML_MODEL_DIR") or ".")
     if (base / "MLmodel").is_file():
-        return base
+        return base.resolve()
     found = (
         [child for child in sorted(base.iterdir()) if (child / "MLmodel").is_file()] if base.is_dir() else []
     )
@@ -70,7 +70,7 @@ def _model_root() -> Path:
         found = sorted(path.parent for path in base.glob("*/*/MLmodel"))
     if len(found) != 1:
         raise RuntimeError(f"No single MLflow model (a folder with an MLmodel file) under {base}.")
-    return found[0]
+    return found[0].resolve()  # the model folder may be linked in: MLflow reads it where it is
 
 
 def _read_signature(root: Path) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
@@ -250,7 +250,7 @@ def run(
         "instances": instances,
     }
     if params is not None and not isinstance(params, dict):
-        return _bad_request('"params" must be an object.')
+        return _bad_request("params must be an object (name: value).")
     try:
         data = _read(payload)
     except BadPayload as exc:

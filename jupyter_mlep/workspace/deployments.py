@@ -7,6 +7,7 @@ waits until it is healthy; a server that never gets healthy ends Failed with the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 from typing import Any
 
@@ -176,6 +177,11 @@ async def put_deployment(call: Call) -> Response:
     if is_no_code(props):
         model_path = resolve_model_path(ws, props) if props.get("model") else None
         await asyncio.to_thread(check_no_code, ws, props, model_path)
+    elif props.get("model") and not props.get("environmentId"):
+        found = None
+        with contextlib.suppress(ArmError):  # a missing model fails the start, as other references do
+            found = resolve_model_path(ws, props)
+        check_no_code(ws, props, found)
     path = deployment_path(ep.name, name)
     existing = ws.store.get(path)
     ws.operations.refuse_if_busy(f"endpoint '{ep.name}'", ep.id, path)

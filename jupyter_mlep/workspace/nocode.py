@@ -81,11 +81,19 @@ def _preflight(ws: Workspace, info: MlflowModelInfo, props: dict[str, Any]) -> P
 
 def check_no_code(ws: Workspace, props: dict[str, Any], model_path: Path | None) -> None:
     """Refuse (400) a no-code deployment whose model cannot be served that way, or whose pins this
-    machine cannot honour; record the pins relaxed on the body's properties. Blocking (it may ask
-    the package index): call it off the event loop."""
-    if not is_no_code(props):
-        return
+    machine cannot honour; record the pins relaxed on the body's properties. An MLflow model with a
+    scoring script but no environment is refused too (Azure's rule). Blocking (it may ask the
+    package index): call it off the event loop."""
     model = str(props.get("model") or "")
+    if not is_no_code(props):
+        if not props.get("environmentId") and model_path is not None and read_mlflow_model(model_path):
+            raise bad_request(
+                f"The deployment of the MLflow model {model} gives a scoring script (codeConfiguration) but no "
+                "environment: a scoring script needs an environment to run in. Give environmentId too, or "
+                "neither of them to have the scoring script and the environment generated.",
+                target="properties.environmentId",
+            )
+        return
     if props.get("environmentId"):
         raise bad_request(
             "The deployment gives an environment but no codeConfiguration: give both (a scoring script and "

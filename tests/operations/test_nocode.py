@@ -26,6 +26,7 @@ from support.clients import make_client
 from jupyter_mlep import _errors as errors
 from jupyter_mlep import operations as ops
 from jupyter_mlep.rest import RestClient
+from jupyter_mlep.rest._uploads import register_model
 from jupyter_mlep.specs import OnlineDeployment, spec_from_dict
 
 FIXTURE = "cli/assets/model/mlflow-model"
@@ -174,18 +175,19 @@ def test_non_mlflow_and_non_pyfunc_models_are_refused_first(client: RestClient, 
 
 
 def test_the_fixture_model_is_refused_by_the_preflight_then_relaxed(
-    client: RestClient, azureml_examples: Path
+    ip: Any, use_workspace: Any, client: RestClient, azureml_examples: Path
 ) -> None:
     model = str(azureml_examples / FIXTURE)
     name = f"nc-{uuid.uuid4().hex[:6]}"
     with pytest.raises(errors.RestError) as caught:
         ops.deploy(client, _spec(name, "fixture", model), timeout=600)
     said = str(caught.value)
-    assert "Python 3.7.11" in said and "scikit-learn==0.24.1" in said and "relax" in said
+    assert "Python 3.7.11" in said and "scikit-learn==0.24.1" in said and "--relax-pins" in said
     assert client.find(client.paths.endpoint(name)) is None  # nothing deployed, not even the endpoint
-    try:
-        spec = _spec(name, "fixture", model, properties={"mlep.relaxModelPins": "true"})
-        result = ops.deploy(client, spec, traffic=100, timeout=900)
+    try:  # the magic's flag sets the deployment property mlep.relaxModelPins
+        result = ip.run_line_magic(
+            "endpoint", f"deploy {name} fixture --model {model} --relax-pins --all-traffic"
+        )
         assert result.deployment.provisioning_state == "Succeeded"
         changed = (result.deployment.properties or {})["mlep.relaxedModelPins"]
         assert "scikit-learn==0.24.1 → scikit-learn>=0.24.1" in changed and "python==3.7.11" in changed
@@ -193,5 +195,28 @@ def test_the_fixture_model_is_refused_by_the_preflight_then_relaxed(
         example = json.loads((azureml_examples / FIXTURE / "input_example.json").read_text())
         answer = ops.invoke(client, name, {"input_data": example}).body
         assert answer[:3] == ["Iris-setosa", "Iris-setosa", "Iris-versicolor"]
+    finally:
+        ops.delete_endpoint(client, name, timeout=120)
+
+
+def test_an_mlflow_model_with_a_script_needs_an_environment(
+    client: RestClient, models: dict[str, Path]
+) -> None:
+    name = f"nc-{uuid.uuid4().hex[:6]}"
+    model = register_model(client, models["skl"], name=f"{name}-model", model_type="MLFlowModel")
+    ops.create_endpoint(client, name)
+    try:
+        body = {
+            "location": "local",
+            "sku": {"name": "Default", "capacity": 1},
+            "properties": {
+                "endpointComputeType": "Managed",
+                "model": model.id,
+                "codeConfiguration": {"codeId": f"azureml:{name}-code:1", "scoringScript": "score.py"},
+            },
+        }
+        with pytest.raises(errors.BadRequestError, match="a scoring script needs an environment"):
+            client.put(client.paths.deployment(name, "script"), body)
+        assert client.find(client.paths.deployment(name, "script")) is None
     finally:
         ops.delete_endpoint(client, name, timeout=120)

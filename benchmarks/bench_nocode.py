@@ -109,8 +109,14 @@ def deploy_to_first_score(model: Path, frame: Any, runs: int, home: Path) -> tup
 def added_latency(
     model: Path, frame: Any, requests: int, rounds: int, folder: Path
 ) -> dict[str, list[float]]:
-    from jupyter_mlep.runtime import DeploymentSpec, ProbeSettings, get_backend, uds_request
-    from jupyter_mlep.runtime._mlflow import model_requirements, preflight
+    from jupyter_mlep.runtime import (
+        DeploymentSpec,
+        ProbeSettings,
+        get_backend,
+        model_requirements,
+        preflight,
+        uds_request,
+    )
     from jupyter_mlep.specs._mlflow import read_mlflow_model
     from jupyter_mlep.workspace.nocode import NO_CODE_FOLDER, NO_CODE_SCRIPT
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import MlepError
-from ..runtime._mlflow import Preflight, describe_problems, model_requirements, preflight
+from ..runtime import Preflight, describe_problems, model_requirements, preflight
 from ..specs._mlflow import (
     NO_CODE_PROPERTY_RELAX,
     NO_CODE_PROPERTY_RELAXED,

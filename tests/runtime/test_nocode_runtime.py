@@ -14,8 +14,7 @@ from mlflow.models import infer_signature
 from sklearn.linear_model import LogisticRegression
 from support.servers import get, post_json
 
-from jupyter_mlep.runtime import Backend, DeploymentSpec, ProbeSettings
-from jupyter_mlep.runtime._mlflow import model_requirements, preflight
+from jupyter_mlep.runtime import Backend, DeploymentSpec, ProbeSettings, model_requirements, preflight
 from jupyter_mlep.specs._mlflow import read_mlflow_model
 from jupyter_mlep.workspace.nocode import NO_CODE_FOLDER, NO_CODE_SCRIPT
 

@@ -200,7 +200,7 @@ def test_the_fixture_model_is_refused_by_the_preflight_then_relaxed(
 
 
 def test_an_mlflow_model_with_a_script_needs_an_environment(
-    client: RestClient, models: dict[str, Path]
+    client: RestClient, models: dict[str, Path], tmp_path: Path
 ) -> None:
     name = f"nc-{uuid.uuid4().hex[:6]}"
     model = register_model(client, models["skl"], name=f"{name}-model", model_type="MLFlowModel")
@@ -218,5 +218,15 @@ def test_an_mlflow_model_with_a_script_needs_an_environment(
         with pytest.raises(errors.BadRequestError, match="a scoring script needs an environment"):
             client.put(client.paths.deployment(name, "script"), body)
         assert client.find(client.paths.deployment(name, "script")) is None
+        # The workspace applies the no-code rules itself too (a client that skips them, e.g. the SDK).
+        plain = tmp_path / "plain"
+        plain.mkdir()
+        (plain / "model.pkl").write_bytes(b"x")
+        custom = register_model(client, plain, name=f"{name}-plain")
+        del body["properties"]["codeConfiguration"]
+        body["properties"]["model"] = custom.id
+        with pytest.raises(errors.BadRequestError, match="Only MLflow models can be deployed without"):
+            client.put(client.paths.deployment(name, "plain"), body)
+        assert client.find(client.paths.deployment(name, "plain")) is None
     finally:
         ops.delete_endpoint(client, name, timeout=120)

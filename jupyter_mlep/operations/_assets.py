@@ -26,6 +26,7 @@ from ..rest import (
 )
 from ..rest._uploads import next_version
 from ..specs import Data, Environment, Model, OnlineDeployment, require_local_path
+from ..specs._mlflow import find_mlflow_root
 
 __all__ = [
     "DeploymentAssets",
@@ -226,12 +227,15 @@ def register_deployment_assets(
                 client,
                 model_path,
                 name=spec.model.name or f"{base}-model",
-                model_type=_model_type(spec.model),
+                model_type=_model_type(spec.model, model_path if _no_code(spec) else None),
             )
             say(f"Model {model.name}:{model.version} " + ("(unchanged)" if model.reused else "uploaded"))
             assets.model_id = model.id
             uploads.append(model)
             phase("upload", "running", _describe(uploads))
+        elif isinstance(spec.model, Model) and isinstance(spec.model.path, str):
+            assets.model_id = register_model_uri(client, spec.model, name=spec.model.name or f"{base}-model")
+            say(f"Model {spec.model.path} registered")
         elif isinstance(spec.model, Model) and spec.model.path is None:
             raise SpecValidationError(
                 f"The model of deployment {spec.name!r} has no path.",
@@ -283,7 +287,22 @@ def ended_state(exc: BaseException) -> str:
     return "interrupted" if isinstance(exc, (KeyboardInterrupt, OperationTimeoutError)) else "failed"
 
 
-def _model_type(model: Model) -> str:
+def _no_code(spec: OnlineDeployment) -> bool:
+    return spec.code_configuration is None and spec.environment is None
+
+
+def _model_type(model: Model, folder: Path | None = None) -> str:
+    """The REST model type; a folder deployed without code that holds an MLflow model is one."""
+    if folder is not None and model.type == "custom_model" and find_mlflow_root(folder) is not None:
+        return "MLFlowModel"
     return {"custom_model": "CustomModel", "mlflow_model": "MLFlowModel", "triton_model": "TritonModel"}[
         model.type
     ]
+
+
+def register_model_uri(client: RestClient, model: Model, *, name: str) -> str:
+    """Register a model whose path is a URI (a datastore path, ``azureml://jobs/<job>/outputs/<output>``):
+    a new version pointing there; its id."""
+    version = model.version or next_version(client, "models", name)
+    created = client.put(client.paths.asset_version("models", name, version), model.to_rest())
+    return str(created.get("id") or client.paths.asset_version("models", name, version))

@@ -10,6 +10,7 @@ from typing import Any
 from .._errors import RestError, UsageError
 from ..rest import DEPLOYMENT_HEADER, RestClient, TokenCache
 from ..scoring import jsonable
+from ..scoring._request import dataframe_request
 from ..specs import OnlineEndpoint
 from ._endpoints import get_endpoint, get_keys, get_token
 from ._results import InvokeResult
@@ -23,7 +24,8 @@ def encode_payload(payload: Payload) -> tuple[bytes, str, bool]:
     """The request body, its content type and whether it is JSON.
 
     A path (``Path``) is read; a string is sent as written (JSON when it parses as JSON); bytes are
-    sent as ``application/octet-stream``; anything else as JSON, arrays converted
+    sent as ``application/octet-stream``; a pandas DataFrame as ``{"input_data": <split>}`` (the input
+    of MLflow models deployed without code); anything else as JSON, arrays converted
     (:func:`~jupyter_mlep.scoring.jsonable`).
     """
     if isinstance(payload, PathLike):
@@ -40,7 +42,7 @@ def encode_payload(payload: Payload) -> tuple[bytes, str, bool]:
         return data, "application/json" if is_json else "text/plain", is_json
     if isinstance(payload, (bytes, bytearray)):
         return bytes(payload), "application/octet-stream", _kind(bytes(payload))[1]
-    return json.dumps(jsonable(payload, "The payload")).encode(), "application/json", True
+    return json.dumps(jsonable(dataframe_request(payload), "The payload")).encode(), "application/json", True
 
 
 def _kind(data: bytes) -> tuple[str, bool]:

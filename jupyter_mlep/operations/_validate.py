@@ -15,6 +15,7 @@ from ..rest import RestClient
 from ..specs import AssetReference, Environment, OnlineDeployment, require_local_path
 from ..specs._conda import check_conda, load_conda_file
 from ..specs._curated import CURATED_PREFIX, curated_name
+from ..specs._mlflow import NO_SCRIPT_HINT, mlflow_rule_text, read_mlflow_model, require_pyfunc
 from ._assets import local_code_folder, local_model_path
 
 __all__ = ["validate_deployment"]
@@ -52,11 +53,45 @@ def validate_deployment(client: RestClient, spec: OnlineDeployment, *, check_scr
         check_deployment_script(spec)
     if isinstance(spec.model, AssetReference):
         require_asset(client, spec.model, "models")
+    if spec.code_configuration is None and spec.environment is None and not spec.is_custom_container:
+        check_no_code_model(client, spec)
     code = spec.code_configuration.code if spec.code_configuration else None
     if isinstance(code, AssetReference):
         require_asset(client, code, "codes")
     if isinstance(spec.environment, AssetReference):
         require_environment(client, spec.environment)
+
+
+def check_no_code_model(client: RestClient, spec: OnlineDeployment) -> None:
+    """A deployment without code and environment: its model must be an MLflow model with the
+    ``python_function`` flavour (a local folder is read; a registered model must be of type
+    mlflow_model). Pins are checked by the service, which knows its Python."""
+    where = f"Deployment {spec.name!r}"
+    path = local_model_path(spec)
+    if path is not None:
+        info = read_mlflow_model(path)
+        if info is None:
+            raise SpecValidationError(
+                f"{where} has no code_configuration and no environment, and its model {path} is not an MLflow "
+                f"model (no MLmodel file). {mlflow_rule_text()}",
+                hint=NO_SCRIPT_HINT,
+            )
+        require_pyfunc(info, f"The model {path}")
+        return
+    if isinstance(spec.model, AssetReference) and spec.model.kind in ("short", "arm") and spec.model.version:
+        if (
+            spec.model.kind == "arm"
+            and (spec.model.workspace or "").lower() != client.paths.workspace.lower()
+        ):
+            return
+        body = client.get(client.paths.asset_version("models", spec.model.name or "", spec.model.version))
+        kind = str((body.get("properties") or {}).get("modelType") or "")
+        if kind.replace("_", "").lower() not in ("mlflowmodel", ""):
+            raise SpecValidationError(
+                f"{where} has no code_configuration and no environment, and its model {spec.model.short} is of "
+                f"type {kind}. {mlflow_rule_text()}",
+                hint=NO_SCRIPT_HINT,
+            )
 
 
 def check_environment_files(environment: Environment) -> None:

@@ -60,6 +60,7 @@ from ._jobs import (
     stop_recorded_job,
 )
 from ._logs import LOG_SOURCES
+from ._mlflow import ModelRequirements, Preflight, describe_problems, model_requirements, preflight
 from ._registry import (
     BackendChoice,
     available_backends,
@@ -86,15 +87,20 @@ __all__ = [
     "InstanceInfo",
     "JobProcessSpec",
     "JobRun",
+    "ModelRequirements",
     "Mount",
     "OnReady",
+    "Preflight",
     "PreparedEnvironment",
     "ProbeSettings",
     "RuntimeSettings",
     "available_backends",
+    "describe_problems",
     "get_backend",
     "job_log_names",
     "map_conda",
+    "model_requirements",
+    "preflight",
     "prepare_job_environment",
     "recorded_deployments",
     "register_backend",

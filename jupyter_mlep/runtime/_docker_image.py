@@ -153,14 +153,14 @@ def _content(environment: EnvironmentSpec, base: str, engine: DockerEngine) -> d
 
 def _notes(environment: EnvironmentSpec, base: str, engine: DockerEngine) -> list[str]:
     if environment.conda_file is None or environment.build_context is not None:
-        return []
+        return list(environment.notes)
     probe = (
         "command -v conda >/dev/null && echo conda || (python3 -V 2>/dev/null || python -V) | cut -d' ' -f2"
     )
     answer = engine.output(base, ["sh", "-c", probe]).strip()
     if answer == "conda" or not answer:
-        return []
-    return list(
+        return list(environment.notes)
+    return list(environment.notes) + list(
         map_conda(read_conda_file(environment.conda_file), python_version=answer, emit=False).warnings
     )
 

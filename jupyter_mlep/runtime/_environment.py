@@ -95,7 +95,7 @@ def venv_recipe(env: EnvironmentSpec, python: str, *, serving: bool = True) -> E
     only through a ``requirements*.txt`` file found in it; a base image is ignored (with a warning).
     """
     version = python_version(python)
-    notes: list[str] = []
+    notes: list[str] = list(env.notes)
     requirements: list[str] = []
     if env.build_context is not None:
         found = sorted(Path(env.build_context).glob("requirements*.txt"))

@@ -44,6 +44,8 @@ class EnvironmentSpec:
     build_context: Path | None = None
     dockerfile: str = "Dockerfile"
     name: str | None = None
+    notes: tuple[str, ...] = ()
+    """What was changed from what was asked (e.g. relaxed pins), reported as build warnings."""
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,23 @@ from typing import Any
 
 from .._errors import UsageError
 
-__all__ = ["RequestValue", "jsonable", "read_request", "request_body"]
+__all__ = ["RequestValue", "dataframe_request", "jsonable", "read_request", "request_body"]
 
 RequestValue = bytes | str | Mapping[str, Any] | list[Any]
+
+
+def is_dataframe(value: Any) -> bool:
+    """True for a pandas DataFrame (recognised without importing pandas)."""
+    kind = type(value)
+    return kind.__name__ == "DataFrame" and kind.__module__.split(".")[0] == "pandas"
+
+
+def dataframe_request(value: Any) -> Any:
+    """A request given as a pandas DataFrame becomes Azure's MLflow input,
+    ``{"input_data": {"columns", "index", "data"}}`` (the split orientation); anything else is returned as is."""
+    if is_dataframe(value):
+        return {"input_data": jsonable(value.to_dict(orient="split"), "The DataFrame")}
+    return value
 
 
 def jsonable(value: Any, where: str = "The request") -> Any:
@@ -20,6 +34,8 @@ def jsonable(value: Any, where: str = "The request") -> Any:
     The one rule for a request given as a Python value (``--test``, ``invoke``, sample requests)."""
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    if is_dataframe(value):
+        return jsonable(value.to_dict(orient="split"), where)
     if isinstance(value, Mapping):
         return {str(key): jsonable(item, where) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -41,7 +57,7 @@ def request_body(value: Any) -> bytes:
         return bytes(value)
     if isinstance(value, str):
         return value.encode("utf-8")
-    return json.dumps(jsonable(value)).encode("utf-8")
+    return json.dumps(jsonable(dataframe_request(value))).encode("utf-8")
 
 
 def read_request(spec: str) -> bytes:

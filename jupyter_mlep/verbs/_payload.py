@@ -14,6 +14,7 @@ from typing import Any
 
 from .._errors import UsageError
 from ..scoring import jsonable
+from ..scoring._request import dataframe_request
 
 __all__ = ["jsonable", "payload_value"]
 
@@ -45,4 +46,4 @@ def payload_value(value: Any, where: str) -> Any:
         return json_text(value, where)
     if isinstance(value, (bytes, bytearray, os.PathLike)):
         return value
-    return jsonable(value, where)
+    return jsonable(dataframe_request(value), where)

@@ -6,6 +6,8 @@ waits until it is healthy; a server that never gets healthy ends Failed with the
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 from typing import Any
 
@@ -17,8 +19,9 @@ from .context import Call, Workspace
 from .endpoints import DEPLOYMENT_KIND, ENDPOINT_KIND, endpoint_path, find_endpoint, is_kubernetes
 from .kubernetes import check_container_resources, check_instance_type
 from .lro import OperationRunner
+from .nocode import check_no_code, is_no_code
 from .ownership import RUNTIME_KEY, apply_runtime_request, deployment_runtime
-from .resolve import check_references, resolve_deployment
+from .resolve import check_references, resolve_deployment, resolve_model_path
 from .store import Record
 from .validation import (
     check_capacity,
@@ -171,6 +174,14 @@ async def put_deployment(call: Call) -> Response:
     props = check_deployment_body(body)
     _check_compute_type(ws, ep, props)
     check_references(ws, props)
+    if is_no_code(props):
+        model_path = resolve_model_path(ws, props) if props.get("model") else None
+        await asyncio.to_thread(check_no_code, ws, props, model_path)
+    elif props.get("model") and not props.get("environmentId"):
+        found = None
+        with contextlib.suppress(ArmError):  # a missing model fails the start, as other references do
+            found = resolve_model_path(ws, props)
+        check_no_code(ws, props, found)
     path = deployment_path(ep.name, name)
     existing = ws.store.get(path)
     ws.operations.refuse_if_busy(f"endpoint '{ep.name}'", ep.id, path)

@@ -35,6 +35,7 @@ __all__ = [
     "local_path",
     "resolve_deployment",
     "resolve_environment",
+    "resolve_model_path",
 ]
 
 _ASSET_ID = re.compile(r"/(models|codes|environments)/([^/]+)/versions/([^/?#]+)$", re.IGNORECASE)
@@ -149,43 +150,46 @@ def _asset(ws: Workspace, family: str, reference: str, what: str) -> Record:
     return record
 
 
+def resolve_model_path(ws: Workspace, props: dict[str, Any]) -> Path | None:
+    """The local file or folder of a deployment body's model (None without one)."""
+    if not props.get("model"):
+        return None
+    reference = str(props["model"])
+    if _ASSET_ID.search(reference) or _SHORT.match(reference):
+        model = _asset(ws, "models", reference, "model")
+        return local_path(ws, model.body["properties"].get("modelUri") or "", "model")
+    return local_path(ws, reference, "model")
+
+
 def resolve_deployment(ws: Workspace, endpoint: str, name: str, body: dict[str, Any]) -> Any:
     """The runtime ``DeploymentSpec`` of a stored deployment body (ArmError when a part is missing)."""
     from ..runtime import DeploymentSpec, EnvironmentSpec, ProbeSettings
 
     props = body["properties"]
-    model_path: Path | None = None
-    if props.get("model"):
-        reference = str(props["model"])
-        if _ASSET_ID.search(reference) or _SHORT.match(reference):
-            model = _asset(ws, "models", reference, "model")
-            uri = model.body["properties"].get("modelUri") or ""
-            model_path = local_path(ws, uri, "model")
-        else:
-            model_path = local_path(ws, reference, "model")
+    model_path = resolve_model_path(ws, props)
     code = props.get("codeConfiguration") or {}
     if not code.get("codeId"):
-        raise bad_request(
-            "The deployment has no codeConfiguration.codeId; locally, a scoring script is needed "
-            "(no-code deployments are not supported).",
-            target="properties.codeConfiguration",
-        )
-    code_record = _asset(ws, "codes", str(code["codeId"]), "code")
-    code_path = local_path(ws, str(code_record.body["properties"].get("codeUri") or ""), "code")
-    if not (code_path / code["scoringScript"]).is_file():
-        raise bad_request(
-            f"The scoring script '{code['scoringScript']}' is not in the uploaded code "
-            f"({code_record.name}:{code_record.body['properties'].get('codeUri')})."
-        )
-    env_id = props.get("environmentId")
-    environment = resolve_environment(ws, str(env_id)) if env_id else EnvironmentSpec()
+        from .nocode import no_code_parts
+
+        code_path, script, environment = no_code_parts(ws, props, model_path)
+    else:
+        code_record = _asset(ws, "codes", str(code["codeId"]), "code")
+        code_path = local_path(ws, str(code_record.body["properties"].get("codeUri") or ""), "code")
+        script = code["scoringScript"]
+        if not (code_path / script).is_file():
+            raise bad_request(
+                f"The scoring script '{script}' is not in the uploaded code "
+                f"({code_record.name}:{code_record.body['properties'].get('codeUri')})."
+            )
+        env_id = props.get("environmentId")
+        environment = resolve_environment(ws, str(env_id)) if env_id else EnvironmentSpec()
     requests = props.get("requestSettings") or {}
     capacity = (body.get("sku") or {}).get("capacity") or 1
     return DeploymentSpec(
         endpoint=endpoint,
         name=name,
         code=code_path,
-        scoring_script=code["scoringScript"],
+        scoring_script=script,
         environment=environment,
         model=model_path,
         environment_variables={

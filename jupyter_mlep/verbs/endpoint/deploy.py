@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from ..._arguments import parse_env_vars, positive_int
@@ -21,7 +22,11 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--set", action="append", metavar="KEY=VALUE", help="override a YAML field (repeatable)"
     )
-    parser.add_argument("--model", help="a model file or folder, or azureml:NAME:VERSION")
+    parser.add_argument(
+        "--model",
+        help="a model file or folder, azureml:NAME:VERSION, or azureml://jobs/JOB/outputs/OUTPUT; an MLflow "
+        "model deploys without --code and --env",
+    )
     parser.add_argument("--code", metavar="DIR", help="the folder holding the scoring script")
     parser.add_argument("--scoring-script", metavar="FILE", default=None, help="the script in --code")
     add_environment_arguments(parser)
@@ -48,6 +53,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         help="return once the service accepted it (a live status widget follows it; static mode waits)",
     )
     parser.add_argument("--skip-script-check", action="store_true", help="do not check the scoring script")
+    parser.add_argument(
+        "--relax-pins",
+        action="store_true",
+        help="MLflow model without --env: install compatible versions of the pins this machine cannot honour "
+        "(the deployment lists the pins it changed)",
+    )
 
 
 def spec_from_flags(ctx: Context, args: argparse.Namespace) -> Any:
@@ -64,7 +75,7 @@ def spec_from_flags(ctx: Context, args: argparse.Namespace) -> Any:
     data: dict[str, Any] = {
         "name": args.deployment,
         "endpoint_name": args.endpoint_name,
-        "model": model if model.startswith("azureml:") else {"path": model},
+        "model": _model_field(model),
         "instance_type": args.instance_type or "Standard_DS3_v2",
         "instance_count": args.instance_count or 1,
     }
@@ -75,13 +86,25 @@ def spec_from_flags(ctx: Context, args: argparse.Namespace) -> Any:
             "scoring_script": args.scoring_script or "score.py",
         }
     data["environment"] = environment_from_flags(args)
-    if data["environment"] is None:
+    if data["environment"] is None and "code_configuration" in data:
         raise UsageError(
-            "%endpoint deploy needs --env CONDA_YML, --image IMAGE or --build DIR.", hint=_EXAMPLE
+            "%endpoint deploy --code needs --env CONDA_YML, --image IMAGE or --build DIR.",
+            hint=_EXAMPLE + " (only an MLflow model deploys without --code and --env)",
         )
     if args.env_var:
         data["environment_variables"] = parse_env_vars(args.env_var)
     return spec_from_dict(data, kind="managedOnlineDeployment")
+
+
+def _model_field(model: str) -> Any:
+    """``--model``: a reference, a job output (registered as an MLflow model when it is one), or a path."""
+    from ...specs._mlflow import find_mlflow_root
+
+    if model.startswith("azureml://jobs/"):
+        return {"path": model, "type": "mlflow_model"}
+    if model.startswith("azureml:"):
+        return model
+    return {"path": model, **({"type": "mlflow_model"} if find_mlflow_root(Path(model)) else {})}
 
 
 def _run(ctx: Context, args: argparse.Namespace) -> Any:
@@ -101,6 +124,12 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
         spec = load_deployment(path, endpoint_name=args.endpoint or args.endpoint_name, overrides=overrides)
     else:
         spec = spec_from_flags(ctx, args)
+    if args.relax_pins:
+        from ...specs._mlflow import NO_CODE_PROPERTY_RELAX
+
+        spec = spec.model_copy(
+            update={"properties": {**(spec.properties or {}), NO_CODE_PROPERTY_RELAX: "true"}}
+        )
     traffic = 100 if args.all_traffic else args.traffic
     if ctx.magic:  # a status widget, or one display updated in place (static mode waits)
         from ...widgets import deploy_with_status
@@ -134,6 +163,7 @@ VERB = Verb(
         "%endpoint deploy my-endpoint blue --model ./model --code ./src --scoring-script score.py "
         "--env conda.yml --traffic 100",
         "%endpoint deploy -f green-deployment.yml --endpoint my-endpoint  # Azure ML CLI v2 YAML",
+        "%endpoint deploy my-endpoint blue --model azureml:my-mlflow-model:1 --all-traffic  # MLflow: no code, no env",
     ),
     arguments=_arguments,
     run=_run,

@@ -21,7 +21,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--deployment", help="score on this deployment (whatever the traffic)")
     parser.add_argument("--request-file", metavar="FILE", help="a JSON request file")
     parser.add_argument(
-        "--data", help="a $variable (dict, list, array, str or bytes) or literal JSON (quoted)"
+        "--data",
+        help="a $variable (dict, list, array, pandas DataFrame: sent as {input_data: split}, str or bytes) "
+        "or literal JSON (quoted)",
     )
     parser.add_argument(
         "--full", action="store_true", help="return the whole answer (status, deployment, time)"

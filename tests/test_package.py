@@ -117,6 +117,7 @@ SUBPACKAGE_API = {
     "operations": [
         "CREATABLE_KINDS",
         "CountersWindow",
+        "DebugAttach",
         "DEPLOY_PHASES",
         "DeployResult",
         "DeployStep",
@@ -211,6 +212,7 @@ SUBPACKAGE_API = {
         "use_mlflow",
         "wait_for_job",
         "wait_for_traffic",
+        "with_debugger",
     ],
     "rest": [
         "ARM_SCOPE",
@@ -352,6 +354,7 @@ SUBPACKAGE_API = {
         "recorded_deployments",
         "register_backend",
         "select_backend",
+        "server_app_root",
         "start_job",
         "stop_recorded_job",
         "uds_request",

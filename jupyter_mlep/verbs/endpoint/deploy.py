@@ -48,6 +48,21 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         help="return once the service accepted it (a live status widget follows it; static mode waits)",
     )
     parser.add_argument("--skip-script-check", action="store_true", help="do not check the scoring script")
+    parser.add_argument(
+        "--debug",
+        nargs="?",
+        type=positive_int,
+        const=None,
+        default=False,
+        metavar="PORT",
+        help="local workspace only: the server listens for a debugpy client on 127.0.0.1:PORT "
+        "(default 5678), with one worker and no scoring timeout; prints how to attach",
+    )
+    parser.add_argument(
+        "--debug-wait",
+        action="store_true",
+        help="with --debug: the server waits for the debugger before init() runs",
+    )
 
 
 def spec_from_flags(ctx: Context, args: argparse.Namespace) -> Any:
@@ -101,6 +116,8 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
         spec = load_deployment(path, endpoint_name=args.endpoint or args.endpoint_name, overrides=overrides)
     else:
         spec = spec_from_flags(ctx, args)
+    if args.debug is not False or args.debug_wait:
+        spec = ops.with_debugger(spec, args.debug, wait=args.debug_wait)
     traffic = 100 if args.all_traffic else args.traffic
     if ctx.magic:  # a status widget, or one display updated in place (static mode waits)
         from ...widgets import deploy_with_status
@@ -134,6 +151,7 @@ VERB = Verb(
         "%endpoint deploy my-endpoint blue --model ./model --code ./src --scoring-script score.py "
         "--env conda.yml --traffic 100",
         "%endpoint deploy -f green-deployment.yml --endpoint my-endpoint  # Azure ML CLI v2 YAML",
+        "%endpoint deploy my-endpoint blue --model ./model --code ./src --env conda.yml --debug 5678",
     ),
     arguments=_arguments,
     run=_run,

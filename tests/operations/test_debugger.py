@@ -1,0 +1,139 @@
+"""Debug deployments: a debugpy client attached to a deployment's server stops a request routed
+through the endpoint at a breakpoint in score.py; the azure target refuses --debug."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.dap import DapClient
+
+from jupyter_mlep import UsageError
+from jupyter_mlep import operations as ops
+from jupyter_mlep.rest import RestClient, StaticTokenCredential
+from jupyter_mlep.specs import spec_from_dict
+
+CONDA = "name: dbg\ndependencies:\n  - python=3.11\n  - pip\n"
+SCORE = """\
+import json
+
+
+def init():
+    global offset
+    offset = 10
+
+
+def run(raw_data):
+    data = json.loads(raw_data)["data"]
+    total = sum(data) + offset
+    return {"total": total}
+"""
+BREAK_LINE = 12  # ``total = sum(data) + offset``
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _spec(folder: Path, endpoint: str) -> Any:
+    (folder / "src").mkdir()
+    (folder / "src" / "score.py").write_text(SCORE)
+    (folder / "conda.yml").write_text(CONDA)
+    (folder / "model").mkdir()
+    (folder / "model" / "offset.txt").write_text("10")
+    return spec_from_dict(
+        {
+            "name": "dbg",
+            "endpoint_name": endpoint,
+            "model": {"path": str(folder / "model")},
+            "code_configuration": {"code": str(folder / "src"), "scoring_script": "score.py"},
+            "environment": {"image": "mlep-base:bookworm", "conda_file": str(folder / "conda.yml")},
+            "instance_type": "Standard_DS3_v2",
+            "instance_count": 1,
+        },
+        kind="managedOnlineDeployment",
+    )
+
+
+def _variables(dap: DapClient, frame_id: int) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for scope in dap.request("scopes", frameId=frame_id)["scopes"]:
+        for var in dap.request("variables", variablesReference=scope["variablesReference"])["variables"]:
+            names.setdefault(var["name"], var["value"])
+    return names
+
+
+def test_breakpoint_in_score_py_stops_a_routed_request(tmp_path: Path, client: RestClient) -> None:
+    endpoint = f"dbg-{uuid.uuid4().hex[:6]}"
+    port = _free_port()
+    spec = ops.with_debugger(_spec(tmp_path, endpoint), port)
+    try:
+        result = ops.deploy(client, spec, traffic=100, timeout=600)
+        assert result.debug is not None
+        launch = result.debug.launch_configuration()
+        assert launch["connect"] == {"host": "127.0.0.1", "port": port}
+        mapping = launch["pathMappings"][0]
+        assert mapping["localRoot"] == str((tmp_path / "src").resolve())
+        assert Path(mapping["remoteRoot"], "score.py").read_text() == SCORE  # the code the server runs
+        text = result.text()
+        assert f"127.0.0.1:{port}" in text and "timeout is lifted" in text and '"pathMappings"' in text
+
+        dap = DapClient("127.0.0.1", port)
+        try:
+            dap.request("initialize", adapterID="debugpy", clientID="mlep-test", pathFormat="path")
+            attach = dap.send("attach", justMyCode=True, pathMappings=launch["pathMappings"])
+            dap.event("initialized")
+            script = str((tmp_path / "src" / "score.py").resolve())
+            placed = dap.request(
+                "setBreakpoints", source={"path": script}, breakpoints=[{"line": BREAK_LINE}]
+            )
+            assert placed["breakpoints"][0]["verified"], placed
+            dap.request("configurationDone")
+            dap.response(attach)
+
+            answers: list[Any] = []
+            caller = threading.Thread(
+                target=lambda: answers.append(ops.invoke(client, endpoint, {"data": [1, 2, 39]}, timeout=120))
+            )
+            caller.start()
+            stopped = dap.event("stopped", timeout=60)
+            assert stopped["reason"] == "breakpoint"
+            frames = dap.request("stackTrace", threadId=stopped["threadId"])["stackFrames"]
+            assert frames[0]["line"] == BREAK_LINE and frames[0]["source"]["path"] == script
+            seen = _variables(dap, frames[0]["id"])
+            assert seen["data"] == "[1, 2, 39]" and "raw_data" in seen
+            assert not answers  # held at the breakpoint
+            dap.request("continue", threadId=stopped["threadId"])
+            caller.join(60)
+            assert answers and answers[0].body == {"total": 52}
+        finally:
+            dap.close()
+    finally:
+        ops.delete_endpoint(client, endpoint, timeout=120)
+
+
+def test_azure_target_refuses_debug(tmp_path: Path) -> None:
+    spec = ops.with_debugger(_spec(tmp_path, "any-endpoint"), 5678, wait=True)
+    assert spec.properties == {"mlep.debug": "5678,wait"}
+    azure = RestClient(
+        "https://127.0.0.1:9",
+        StaticTokenCredential("x"),
+        workspace_path="/subscriptions/s",
+        api_version="2024-04-01",
+        target="azure",
+    )
+    with azure, pytest.raises(UsageError, match="asks for a debugger") as caught:
+        ops.deploy(azure, spec, timeout=5)
+    assert "local workspace" in (caught.value.hint or "")
+
+
+def test_debug_needs_one_instance(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, "any-endpoint").model_copy(update={"instance_count": 2})
+    with pytest.raises(UsageError, match="one instance"):
+        ops.with_debugger(spec)

@@ -117,8 +117,8 @@ SUBPACKAGE_API = {
     "operations": [
         "CREATABLE_KINDS",
         "CountersWindow",
-        "DebugAttach",
         "DEPLOY_PHASES",
+        "DebugAttach",
         "DeployResult",
         "DeployStep",
         "DeploymentAssets",

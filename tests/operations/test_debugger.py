@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -69,10 +70,14 @@ def _variables(dap: DapClient, frame_id: int) -> dict[str, str]:
     return names
 
 
-def test_breakpoint_in_score_py_stops_a_routed_request(tmp_path: Path, client: RestClient) -> None:
+@pytest.mark.parametrize("runtime", ["process", "docker"])
+def test_breakpoint_in_score_py_stops_a_routed_request(
+    tmp_path: Path, client: RestClient, runtime: str
+) -> None:
     endpoint = f"dbg-{uuid.uuid4().hex[:6]}"
     port = _free_port()
-    spec = ops.with_debugger(_spec(tmp_path, endpoint), port)
+    spec = _spec(tmp_path, endpoint).model_copy(update={"properties": {"mlep.runtime": runtime}})
+    spec = ops.with_debugger(spec, port)
     try:
         result = ops.deploy(client, spec, traffic=100, timeout=600)
         assert result.debug is not None
@@ -80,7 +85,10 @@ def test_breakpoint_in_score_py_stops_a_routed_request(tmp_path: Path, client: R
         assert launch["connect"] == {"host": "127.0.0.1", "port": port}
         mapping = launch["pathMappings"][0]
         assert mapping["localRoot"] == str((tmp_path / "src").resolve())
-        assert Path(mapping["remoteRoot"], "score.py").read_text() == SCORE  # the code the server runs
+        if runtime == "docker":  # the code folder as mounted in the container
+            assert mapping["remoteRoot"].startswith("/var/azureml-app/")
+        else:  # the code the server runs, on this machine
+            assert Path(mapping["remoteRoot"], "score.py").read_text() == SCORE
         text = result.text()
         assert f"127.0.0.1:{port}" in text and "timeout is lifted" in text and '"pathMappings"' in text
 
@@ -108,6 +116,7 @@ def test_breakpoint_in_score_py_stops_a_routed_request(tmp_path: Path, client: R
             assert frames[0]["line"] == BREAK_LINE and frames[0]["source"]["path"] == script
             seen = _variables(dap, frames[0]["id"])
             assert seen["data"] == "[1, 2, 39]" and "raw_data" in seen
+            time.sleep(6.0)  # longer than the default 5 s request timeout: lifted while debugging
             assert not answers  # held at the breakpoint
             dap.request("continue", threadId=stopped["threadId"])
             caller.join(60)

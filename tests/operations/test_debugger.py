@@ -146,3 +146,49 @@ def test_debug_needs_one_instance(tmp_path: Path) -> None:
     spec = _spec(tmp_path, "any-endpoint").model_copy(update={"instance_count": 2})
     with pytest.raises(UsageError, match="one instance"):
         ops.with_debugger(spec)
+
+
+FAILING = """\
+import json
+import logging
+
+
+def init():
+    pass
+
+
+def run(raw_data):
+    data = json.loads(raw_data)["data"]
+    logging.getLogger("azmlinfsrv").info("scoring %d values", len(data))
+    return {"mean": sum(data) / (len(data) - 2)}
+"""
+
+
+def test_failed_request_log_entry_by_request_id(
+    tmp_path: Path, client: RestClient, use_workspace: Any, ip: Any
+) -> None:
+    from jupyter_mlep import ServiceError
+
+    endpoint = f"dbgl-{uuid.uuid4().hex[:6]}"
+    spec = ops.with_debugger(_spec(tmp_path, endpoint), _free_port())
+    (tmp_path / "src" / "score.py").write_text(FAILING)
+    try:
+        ops.deploy(client, spec, traffic=100, timeout=600)
+        good = ops.invoke(client, endpoint, {"data": [1, 2, 3]})
+        assert good.body == {"mean": 6.0}
+        with pytest.raises(ServiceError) as caught:
+            ops.invoke(client, endpoint, {"data": [4, 5]})
+        request_id = caught.value.request_id
+        assert request_id and f"--request-id {request_id}" in (caught.value.hint or "")
+
+        whole = ops.get_logs(client, endpoint, "dbg", lines=None)
+        assert whole.count("scoring 3 values") == 1 and "ZeroDivisionError" in whole
+        mine = ops.get_logs(client, endpoint, "dbg", request_id=request_id)
+        assert "scoring 2 values" in mine and "scoring 3 values" not in mine
+        assert "Traceback (most recent call last)" in mine and "ZeroDivisionError" in mine
+        assert "POST /score 500" in mine and "POST /score 200" not in mine
+
+        shown = ip.run_line_magic("endpoint", f"logs {endpoint} dbg --request-id {request_id}")
+        assert "ZeroDivisionError" in shown.text() and "scoring 3 values" not in shown.text()
+    finally:
+        ops.delete_endpoint(client, endpoint, timeout=120)

@@ -8,7 +8,9 @@ reachable over the network; ``when_ready`` gives the socket to ``MLEP_SOCKET_OWN
 which installed modules the scoring script needed, so the launcher can import them before the next
 start. No control socket is created (``~/.gunicorn`` stays untouched). With ``MLEP_DEBUG_PORT``,
 ``post_fork`` starts a debugpy listener on ``127.0.0.1`` in the worker before it loads the scoring
-script (and waits for a client there when ``MLEP_DEBUG_WAIT=1``).
+script (and waits for a client there when ``MLEP_DEBUG_WAIT=1``). Every log record made while the
+worker serves a request starts with ``[request ID]`` (the server's ``x-request-id``), so one
+request's lines, a failed request's traceback included, can be picked out of the log.
 
 With one worker (``WORKER_COUNT=1``, the default) the worker class is ``keepalive_worker.py``'s
 :class:`KeepAliveSyncWorker`: gunicorn's sync worker (one request at a time, in the main thread,
@@ -60,8 +62,33 @@ def on_starting(server: Any) -> None:
         server.cfg.set("bind", [bind])
 
 
+def _tag_request_records() -> None:
+    """Log records made while a request is served start with ``[request ID]`` (its x-request-id)."""
+    import logging
+
+    make = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        flask = sys.modules.get("flask")
+        if flask is not None and flask.has_request_context():
+            request_id = flask.g.get("request_id")
+            if request_id:
+                tag = (
+                    f"[request {request_id}] ".replace("%", "%%")
+                    if record.args
+                    else f"[request {request_id}] "
+                )
+                record.msg = tag + str(record.msg)
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+
 def post_fork(server: Any, worker: Any) -> None:
-    """A debug deployment: listen for a debugpy client on loopback before the script is loaded."""
+    """Tag request log records; a debug deployment: listen for a debugpy client on loopback before
+    the script is loaded."""
+    _tag_request_records()
     port = os.environ.get("MLEP_DEBUG_PORT", "").strip()
     if not port.isdigit():
         return

@@ -34,6 +34,7 @@ def run(raw_data):
     return {"total": total}
 """
 BREAK_LINE = 12  # ``total = sum(data) + offset``
+INIT_LINE = 6  # ``offset = 10``
 
 
 def _free_port() -> int:
@@ -125,6 +126,58 @@ def test_breakpoint_in_score_py_stops_a_routed_request(
             dap.close()
     finally:
         ops.delete_endpoint(client, endpoint, timeout=120)
+
+
+def test_debug_wait_holds_init_until_attached(tmp_path: Path, client: RestClient) -> None:
+    endpoint = f"dbgw-{uuid.uuid4().hex[:6]}"
+    port = _free_port()
+    spec = ops.with_debugger(_spec(tmp_path, endpoint), port, wait=True)
+    deployed: list[Any] = []
+    failed: list[BaseException] = []
+
+    def deploy() -> None:
+        try:
+            deployed.append(ops.deploy(client, spec, traffic=100, timeout=600))
+        except BaseException as exc:
+            failed.append(exc)
+
+    worker = threading.Thread(target=deploy)
+    worker.start()
+    try:
+        dap = DapClient("127.0.0.1", port, timeout=300)  # listening before init() runs
+        try:
+            dap.request("initialize", adapterID="debugpy", clientID="mlep-test", pathFormat="path")
+            attach = dap.send("attach", justMyCode=True)
+            dap.event("initialized")
+            time.sleep(3.0)
+            assert not deployed and not failed  # the server waits for the debugger: not ready yet
+            placed = dap.request(
+                "setBreakpoints",
+                source={"path": _served_script(client, endpoint)},
+                breakpoints=[{"line": INIT_LINE}],
+            )
+            assert placed["breakpoints"][0]["verified"], placed
+            dap.request("configurationDone")
+            dap.response(attach)
+            stopped = dap.event("stopped", timeout=60)
+            frame = dap.request("stackTrace", threadId=stopped["threadId"])["stackFrames"][0]
+            assert frame["name"] == "init" and frame["line"] == INIT_LINE
+            dap.request("continue", threadId=stopped["threadId"])
+            worker.join(300)
+            assert not failed, failed
+            assert deployed and deployed[0].debug is not None and deployed[0].debug.wait
+            assert ops.invoke(client, endpoint, {"data": [1]}).body == {"total": 11}
+        finally:
+            dap.close()
+    finally:
+        worker.join(300)
+        ops.delete_endpoint(client, endpoint, timeout=120)
+
+
+def _served_script(client: RestClient, endpoint: str) -> str:
+    """score.py where the server of the deployment runs it (recorded by the workspace)."""
+    body = client.get(client.paths.deployment(endpoint, "dbg"))
+    return str(Path(body["properties"]["properties"]["mlep.debug.remoteRoot"], "score.py"))
 
 
 def test_azure_target_refuses_debug(tmp_path: Path) -> None:

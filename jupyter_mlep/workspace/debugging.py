@@ -64,9 +64,22 @@ def router_timeout(body: dict[str, Any]) -> float | None:
 
 
 def record_debug_root(ws: Workspace, endpoint: str, name: str, runtime: str, code: Path) -> None:
-    """Record where the server of a debug deployment sees its code (``mlep.debug.remoteRoot``)."""
+    """Record where the server of a debug deployment sees its code (``mlep.debug.remoteRoot``).
+
+    A container reaches the host's loopback only on the host's network: another network mode
+    (``MLEP_DOCKER_NETWORK``) is refused with the way out.
+    """
     from ..runtime import server_app_root
     from .deployments import deployment_path
+
+    network = ws.supervisor.settings.docker_network if ws.supervisor is not None else "host"
+    if runtime == "docker" and network != "host":
+        raise bad_request(
+            f"A debug deployment's listener binds 127.0.0.1, which a container on the '{network}' network "
+            "(MLEP_DOCKER_NETWORK) cannot share with this machine. Restart the workspace with "
+            "MLEP_DOCKER_NETWORK=host, or run the deployment as a local process (property mlep.runtime=process).",
+            target=f"properties.properties.{DEBUG_PROPERTY}",
+        )
 
     record = ws.store.get(deployment_path(endpoint, name))
     if record is None:

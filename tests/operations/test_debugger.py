@@ -245,3 +245,27 @@ def test_failed_request_log_entry_by_request_id(
         assert "ZeroDivisionError" in shown.text() and "scoring 3 values" not in shown.text()
     finally:
         ops.delete_endpoint(client, endpoint, timeout=120)
+
+
+def test_deploy_debug_flag_on_azure_is_refused_before_anything_is_sent(ip: Any, tmp_path: Path) -> None:
+    _spec(tmp_path, "unused")
+    ip.run_line_magic("mlep", "use azure --subscription s --resource-group r --workspace w")
+    line = (
+        f"deploy my-ep blue --model {tmp_path / 'model'} --code {tmp_path / 'src'} --scoring-script score.py "
+        f"--env {tmp_path / 'conda.yml'} --debug 6001 --debug-wait"
+    )
+    with pytest.raises(UsageError, match="asks for a debugger") as caught:
+        ip.run_line_magic("endpoint", line)
+    assert "where no local debugger" in caught.value.message
+
+
+def test_malformed_debug_property_is_a_bad_request() -> None:
+    from jupyter_mlep.workspace.arm import ArmError
+    from jupyter_mlep.workspace.debugging import debug_request
+
+    assert debug_request({"properties": {"mlep.debug": "6001,wait"}}) == (6001, True)
+    assert debug_request({"properties": {}}) is None
+    for value, capacity in (("80", 1), ("6001,later", 1), ("6001", 2)):
+        with pytest.raises(ArmError) as caught:
+            debug_request({"properties": {"mlep.debug": value}}, capacity)
+        assert caught.value.status == 400

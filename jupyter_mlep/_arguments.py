@@ -84,6 +84,12 @@ def add_score_script_arguments(parser: argparse.ArgumentParser, *, magic: bool) 
         parser.add_argument(
             "--no-check", action="store_true", help="only write the file (and test it with --test)"
         )
+        parser.add_argument(
+            "--in-kernel",
+            action="store_true",
+            help="run the --test in this kernel instead of a fresh process: JupyterLab's debugger and "
+            "%%debug reach the script (no isolation: its globals and crashes are the kernel's)",
+        )
     parser.add_argument(
         "--env-var",
         action="append",

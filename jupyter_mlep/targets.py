@@ -51,6 +51,9 @@ class Capabilities:
     management token is accepted."""
     implicit_start: bool = False
     """Connecting starts the target's server when none runs (the start hook)."""
+    debugger: bool = False
+    """Deployments can run with a debugpy listener on this machine (``deploy --debug``); the
+    ``mlep.debug`` deployment property is never sent to a target without it."""
     request_details: bool = False
     """Errors print the request's URL and the service's request ids (its support asks for them);
     False: they stay on the exception (``.url``, ``.request_id``…), and only the request's path
@@ -191,7 +194,9 @@ register(
     Target(
         name="local",
         description="the local workspace server on this machine (started when needed)",
-        capabilities=Capabilities(router_counters=True, scoring_scope=None, implicit_start=True),
+        capabilities=Capabilities(
+            router_counters=True, scoring_scope=None, implicit_start=True, debugger=True
+        ),
         address=_local_address,
         start=_start_local,
         unreachable=Unreachable(

@@ -118,6 +118,7 @@ SUBPACKAGE_API = {
         "CREATABLE_KINDS",
         "CountersWindow",
         "DEPLOY_PHASES",
+        "DebugAttach",
         "DeployResult",
         "DeployStep",
         "DeploymentAssets",
@@ -211,6 +212,7 @@ SUBPACKAGE_API = {
         "use_mlflow",
         "wait_for_job",
         "wait_for_traffic",
+        "with_debugger",
     ],
     "rest": [
         "ARM_SCOPE",
@@ -357,6 +359,7 @@ SUBPACKAGE_API = {
         "recorded_deployments",
         "register_backend",
         "select_backend",
+        "server_app_root",
         "start_job",
         "stop_recorded_job",
         "uds_request",

@@ -1,7 +1,8 @@
 """``%%score_script [PATH] [--model-dir DIR] [--test REQUEST] [--no-check] [--env-var K=V ...]``.
 
 ``%%writefile`` plus validation: writes the cell to PATH, checks it against the Azure ML inference
-server contract and, with ``--test``, runs ``init()`` and ``run(REQUEST)`` in a fresh process.
+server contract and, with ``--test``, runs ``init()`` and ``run(REQUEST)`` in a fresh process
+(``--in-kernel``: in the kernel itself, so JupyterLab's debugger and ``%debug`` reach the script).
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def run(magics: MlepMagics, line: str, cell: str, local_ns: dict[str, Any]) -> S
     except HelpShown:
         return None
     path = args.path or "score.py"
+    if args.in_kernel and (args.test is None or args.python):
+        raise UsageError(
+            "%%score_script --in-kernel runs the --test in this kernel: it needs --test and takes no --python.",
+            hint="E.g. %%score_script score.py --test '{\"data\": [1]}' --in-kernel",
+        )
     env_vars = parse_env_vars(args.env_var)
     if args.test is None:
         request = None
@@ -51,6 +57,7 @@ def run(magics: MlepMagics, line: str, cell: str, local_ns: dict[str, Any]) -> S
         python=args.python,
         timeout=args.timeout,
         progress=print,
+        in_kernel=args.in_kernel,
     )
 
 

@@ -31,6 +31,7 @@ from ._counters import (
     get_counters,
     get_counters_since,
 )
+from ._debug import DebugAttach, with_debugger
 from ._deploy import DEPLOY_PHASES, DeployStep, PhaseCallback, check_deployment_script, deploy
 from ._deployments import (
     LOG_CONTAINERS,
@@ -95,6 +96,7 @@ __all__ = [
     "LOG_CONTAINERS",
     "RESOURCE_KINDS",
     "CountersWindow",
+    "DebugAttach",
     "DeployResult",
     "DeployStep",
     "DeploymentAssets",
@@ -186,4 +188,5 @@ __all__ = [
     "use_mlflow",
     "wait_for_job",
     "wait_for_traffic",
+    "with_debugger",
 ]

@@ -31,6 +31,7 @@ from ..rest import OperationProgress, ProgressCallback, RestClient
 from ..specs import OnlineDeployment, validate_name
 from ._assets import ended_state, local_code_folder, local_model_path, register_deployment_assets
 from ._build_log import StorageLog
+from ._debug import check_debug_target, debug_attach
 from ._deployments import create_or_update_deployment
 from ._endpoints import create_endpoint, delete_endpoint
 from ._results import DeployResult
@@ -196,6 +197,7 @@ def deploy(
     validate_name(name, "endpoint")
     spec = spec.model_copy(update={"endpoint_name": name})
     spec.check()
+    check_debug_target(client, spec)
     if traffic is not None and not 0 <= traffic <= 100:
         raise SpecValidationError(f"--traffic must be 0 to 100 (got {traffic}).", hint="E.g. --traffic 100")
     validate_deployment(client, spec, check_script=check_script)
@@ -313,4 +315,5 @@ def deploy(
         warnings=list(storage.warnings),
         elapsed=time.perf_counter() - started,
         requests=client.request_count - requests,
+        debug=debug_attach(name, spec, result),
     )

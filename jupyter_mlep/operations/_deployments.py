@@ -154,14 +154,40 @@ def get_logs(
     *,
     lines: int | None = 100,
     container: str = "inference-server",
+    request_id: str | None = None,
 ) -> str:
-    """The deployment's log (last ``lines``) of the inference server or the storage initializer."""
+    """The deployment's log (last ``lines``) of the inference server or the storage initializer.
+
+    With ``request_id`` (a scoring answer's ``x-request-id``): only that request's log entries
+    (the whole log is searched; ``lines`` then limits what is shown), a traceback included.
+    """
     check_container(container)
     body: dict[str, Any] = {"containerType": LOG_CONTAINERS[container]}
-    if lines is not None:
+    if lines is not None and request_id is None:
         body["tail"] = lines
     answer = client.post(client.paths.deployment(endpoint, name, "getLogs"), body) or {}
-    return str(answer.get("content") or "")
+    content = str(answer.get("content") or "")
+    if request_id is None:
+        return content
+    kept = request_entries(content, request_id)
+    return "".join(kept.splitlines(keepends=True)[-lines:]) if lines is not None else kept
+
+
+_ENTRY = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
+
+
+def request_entries(text: str, request_id: str) -> str:
+    """The log entries of one request: lines tagged ``[request ID]`` by the server, each with the
+    untagged lines that continue it (a traceback)."""
+    tag = f"[request {request_id.strip()}]"
+    kept: list[str] = []
+    keep = False
+    for line in text.splitlines(keepends=True):
+        if _ENTRY.match(line) or tag in line:
+            keep = tag in line
+        if keep:
+            kept.append(line)
+    return "".join(kept)
 
 
 _FAILED = "Deployment failed: "

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from ..rendering import Result, Table, TableResult
 from ..rest import RegisteredAsset, mask
 from ..specs import OnlineDeployment, OnlineEndpoint
+from ._debug import DebugAttach
 from ._endpoints import EndpointKeys
 from ._gates import Gate, GateCheck, Measurement, format_value
 from ._traffic import format_split
@@ -232,6 +233,7 @@ class DeployResult(TableResult):
     elapsed: float = 0.0
     requests: int = 0
     warnings: list[str] = field(default_factory=list)
+    debug: DebugAttach | None = None
 
     def title(self) -> str:
         d = self.deployment
@@ -251,6 +253,8 @@ class DeployResult(TableResult):
         lines = [(f"Warning: {warning}", True) for warning in self.warnings]
         if self.traffic is not None:
             lines.append((f"Traffic: {format_split(self.traffic)}", False))
+        if self.debug is not None:
+            lines += [(line, index == 0) for index, line in enumerate(self.debug.lines())]
         return lines
 
     def to_dict(self) -> dict[str, Any]:
@@ -262,6 +266,7 @@ class DeployResult(TableResult):
             "elapsed": self.elapsed,
             "requests": self.requests,
             "assets": [{"name": a.name, "version": a.version, "reused": a.reused} for a in self.assets],
+            **({"debug": self.debug.to_dict()} if self.debug is not None else {}),
         }
 
 

@@ -156,9 +156,13 @@ def data_plane_error(
             **options,
         )
     kind = BadRequestError if status < 500 else ServiceError
+    request_id = response.headers.get("x-request-id")
+    only = f" --request-id {request_id}" if request_id else ""
     return kind(
         f"{action} {where} failed ({status}): {text}",
-        hint=f"Read the deployment's log (%endpoint logs {endpoint} {answered}) for the scoring script's error.",
+        hint=f"Read the deployment's log (%endpoint logs {endpoint} {answered}{only}) for the scoring "
+        "script's error.",
+        request_id=request_id or response.headers.get("x-ms-request-id"),
         **options,
     )
 

@@ -70,6 +70,7 @@ from ._registry import (
     select_backend,
     write_storage_log,
 )
+from ._server import server_app_root
 from ._settings import DEFAULT_BASE_IMAGE, Mount, RuntimeSettings
 from ._spec import DeploymentSpec, EnvironmentSpec, ProbeSettings
 from ._uds import uds_request
@@ -105,6 +106,7 @@ __all__ = [
     "recorded_deployments",
     "register_backend",
     "select_backend",
+    "server_app_root",
     "start_job",
     "stop_recorded_job",
     "uds_request",

@@ -21,6 +21,7 @@ from ._docker_engine import DockerEngine
 from ._docker_image import build_image
 from ._engine import LauncherBackend, ServerPaths
 from ._logs import Reporter, StorageLog, stderr_reporter
+from ._server import CONTAINER_APP, server_app_root
 from ._settings import Mount, RuntimeSettings
 from ._spec import DeploymentSpec, EnvironmentSpec
 from ._state import DeploymentRecord, InstanceRecord, deployment_dir, load_records
@@ -30,7 +31,7 @@ __all__ = ["DockerBackend"]
 
 _RUN = "/var/mlep/run"
 _AGENT = "/var/mlep/agent"
-_APP = "/var/azureml-app"
+_APP = CONTAINER_APP
 _MODELS = "/var/azureml-models"
 _MODULES = "/var/mlep/modules"
 
@@ -51,7 +52,7 @@ class DockerBackend(LauncherBackend):
         return build_image(environment, self.settings, self.engine, log)
 
     def _paths(self, spec: DeploymentSpec, record: DeploymentRecord, instance: InstanceRecord) -> ServerPaths:
-        app_root = f"{_APP}/{Path(spec.code).resolve().name}"
+        app_root = server_app_root(self.name, Path(spec.code))
         return ServerPaths(
             app_root=app_root,
             entry_script=f"{app_root}/{spec.scoring_script}",

@@ -11,9 +11,20 @@ from .._errors import UsageError
 from ..specs import validate_instance_count
 from ._spec import DeploymentSpec, ProbeSettings
 
-__all__ = ["ServerPaths", "check_spec", "exit_message", "probe_from", "server_command"]
+__all__ = [
+    "CONTAINER_APP",
+    "DEBUG_TIMEOUT_S",
+    "ServerPaths",
+    "check_spec",
+    "exit_message",
+    "probe_from",
+    "server_app_root",
+    "server_command",
+]
 
 _UNUSED_PORT = "5001"  # azmlinfsrv's default; the gunicorn configuration binds the socket instead
+#: While a debugger may hold a request at a breakpoint: the scoring and worker timeouts (an hour).
+DEBUG_TIMEOUT_S = 3600
 
 
 @dataclass(frozen=True)
@@ -25,6 +36,16 @@ class ServerPaths:
     model_dir: str
     run_dir: str
     gunicorn_conf: str
+
+
+#: Where the Docker runtime mounts the code folder in its containers (below it, the folder's name).
+CONTAINER_APP = "/var/azureml-app"
+
+
+def server_app_root(runtime: str, code: Path) -> str:
+    """The code folder as the inference server of ``runtime`` sees it (a debugger's remote root)."""
+    resolved = Path(code).resolve()
+    return f"{CONTAINER_APP}/{resolved.name}" if runtime == "docker" else str(resolved)
 
 
 def server_command(
@@ -59,6 +80,17 @@ def server_command(
             "MLEP_SERVER_CWD": paths.app_root,
         }
     )
+    if spec.debug_port is not None:
+        # One worker (one debug port); no timeout kills a request held at a breakpoint.
+        env.update(
+            {
+                "MLEP_DEBUG_PORT": str(spec.debug_port),
+                "MLEP_DEBUG_WAIT": "1" if spec.debug_wait else "0",
+                "SCORING_TIMEOUT_MS": str(DEBUG_TIMEOUT_S * 1000),
+                "WORKER_TIMEOUT": str(DEBUG_TIMEOUT_S),
+                "WORKER_COUNT": "1",
+            }
+        )
     return ["azmlinfsrv", "--entry_script", paths.entry_script, "--port", _UNUSED_PORT], env
 
 

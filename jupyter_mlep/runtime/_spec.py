@@ -57,6 +57,9 @@ class DeploymentSpec:
     the server's worker count. The readiness probe decides how long a start or reload may take
     (see :func:`~jupyter_mlep.runtime._health.wait_until_healthy`); the liveness probe is kept for
     the workspace, which reports a server that stops answering.
+
+    ``debug_port``: the server's worker listens for a debugpy client on ``127.0.0.1:debug_port``
+    (one worker, no scoring timeout); ``debug_wait``: it waits for the client before ``init()``.
     """
 
     endpoint: str
@@ -71,6 +74,8 @@ class DeploymentSpec:
     liveness_probe: ProbeSettings = field(default_factory=ProbeSettings)
     readiness_probe: ProbeSettings = field(default_factory=ProbeSettings)
     instance_count: int = 1
+    debug_port: int | None = None
+    debug_wait: bool = False
 
     @property
     def key(self) -> str:

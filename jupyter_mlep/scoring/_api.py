@@ -26,12 +26,15 @@ def check_score_script(
     python: str | os.PathLike[str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     progress: Callable[[str], None] | None = None,
+    in_kernel: bool = False,
 ) -> ScoreScript:
     """Check the scoring script at ``path`` against the Azure ML inference server contract.
 
     ``model_dir`` is the folder ``AZUREML_MODEL_DIR`` points to. With ``request``, also run
     ``init()`` and ``run(request)`` in a fresh process (see :func:`smoke_test_score_script`).
-    ``static=False`` skips the static check. Raises :class:`~jupyter_mlep.ScoreScriptError`
+    ``static=False`` skips the static check. ``in_kernel=True`` runs the test in this process
+    instead (see :func:`~jupyter_mlep.scoring._inkernel.run_in_kernel`: debuggers and ``%debug``
+    reach the script; its exceptions propagate unchanged). Raises :class:`~jupyter_mlep.ScoreScriptError`
     (or :class:`~jupyter_mlep.ScoreTestError`) listing what is wrong.
     """
     script_path = Path(path)
@@ -50,6 +53,14 @@ def check_score_script(
         script = ScoreScript(path=script_path, model_dir=folder, checked=False)
     if request is None:
         return script
+    if in_kernel:
+        from ._inkernel import run_in_kernel
+
+        if progress is not None:
+            progress(f"Testing {path}: init() then run(request) in this kernel...")
+        return dataclasses.replace(
+            script, test=run_in_kernel(script_path, request, model_dir=folder, env_vars=env_vars)
+        )
     if progress is not None:
         where = f" with AZUREML_MODEL_DIR={folder}" if folder else ""
         progress(f"Testing {path}: init() then run(request) in a fresh process{where}...")

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from ._render import envelope, page
 from .arm import LOCATION, ArmError, bad_request, json_response, not_found
 from .context import Call, Workspace
+from .debugging import debug_request, record_debug_root
 from .endpoints import DEPLOYMENT_KIND, ENDPOINT_KIND, endpoint_path, find_endpoint, is_kubernetes
 from .kubernetes import check_container_resources, check_instance_type
 from .lro import OperationRunner
@@ -106,6 +107,8 @@ async def run_deployment(ws: Workspace, endpoint: str, name: str) -> None:
         raise ArmError(500, "RuntimeUnavailable", "This workspace runs without a deployment runtime.")
     spec = resolve_deployment(ws, endpoint, record.name, record.body)
     runtime = await deployment_runtime(ws, endpoint, record.name, spec)
+    if spec.debug_port is not None:
+        record_debug_root(ws, endpoint, record.name, runtime, spec.code)
     await ws.supervisor.start(spec, runtime)
 
 
@@ -200,6 +203,7 @@ async def put_deployment(call: Call) -> Response:
         or {"name": "Default", "capacity": 1}
     )
     check_capacity(sku.get("capacity") or 1, *instance_limit(ws))
+    debug_request(props, int(sku.get("capacity") or 1))  # 400 now for a malformed debug property
     stored = {
         "location": body.get("location") or LOCATION,
         "tags": optional_dict(body, "tags", ""),

@@ -13,6 +13,7 @@ environment when a deployment is submitted, before anything is stored or started
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from .arm import ArmError, bad_request
 from .blobstore import ACCOUNT
 from .context import Workspace
 from .datastores import resolve_datastore
+from .debugging import debug_request
 from .store import Record
 
 __all__ = [
@@ -185,6 +187,11 @@ def resolve_deployment(ws: Workspace, endpoint: str, name: str, body: dict[str, 
         environment = resolve_environment(ws, str(env_id)) if env_id else EnvironmentSpec()
     requests = props.get("requestSettings") or {}
     capacity = (body.get("sku") or {}).get("capacity") or 1
+    debug = debug_request(props, int(capacity))
+    if debug is not None:  # the listener needs debugpy in the deployment's environment
+        environment = dataclasses.replace(
+            environment, pip_requirements=(*environment.pip_requirements, "debugpy")
+        )
     return DeploymentSpec(
         endpoint=endpoint,
         name=name,
@@ -200,6 +207,8 @@ def resolve_deployment(ws: Workspace, endpoint: str, name: str, body: dict[str, 
         liveness_probe=_probe(ProbeSettings, props.get("livenessProbe")),
         readiness_probe=_probe(ProbeSettings, props.get("readinessProbe")),
         instance_count=int(capacity),
+        debug_port=debug[0] if debug else None,
+        debug_wait=debug[1] if debug else False,
     )
 
 

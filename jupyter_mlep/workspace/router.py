@@ -33,6 +33,7 @@ from starlette.responses import Response
 from .arm import ArmError, json_response
 from .auth import bearer, matches_any
 from .context import Workspace
+from .debugging import router_timeout
 from .endpoints import DEPLOYMENT_KIND, endpoint_keys, endpoint_path
 from .forward import Forwarder, ForwardError
 from .resolve import duration_seconds
@@ -115,7 +116,8 @@ class ScoringRouter:
             deployments={dep.name.lower(): dep.name for dep in deployments},
             keys=list(endpoint_keys(self.ws, record)),
             timeouts={
-                dep.name.lower(): duration_seconds(
+                dep.name.lower(): router_timeout(dep.body)
+                or duration_seconds(
                     (dep.body["properties"].get("requestSettings") or {}).get("requestTimeout"), 5.0
                 )
                 for dep in deployments

@@ -6,7 +6,11 @@ gives ``unix:<path>``, created with mode 0600 by the ``umask`` below), so the se
 reachable over the network; ``when_ready`` gives the socket to ``MLEP_SOCKET_OWNER`` when set
 (a container runs as root; the runtime on the host may not). ``post_worker_init`` records
 which installed modules the scoring script needed, so the launcher can import them before the next
-start. No control socket is created (``~/.gunicorn`` stays untouched).
+start. No control socket is created (``~/.gunicorn`` stays untouched). With ``MLEP_DEBUG_PORT``,
+``post_fork`` starts a debugpy listener on ``127.0.0.1`` in the worker before it loads the scoring
+script (and waits for a client there when ``MLEP_DEBUG_WAIT=1``). Every log record made while the
+worker serves a request starts with ``[request ID]`` (the server's ``x-request-id``), so one
+request's lines, a failed request's traceback included, can be picked out of the log.
 
 With one worker (``WORKER_COUNT=1``, the default) the worker class is ``keepalive_worker.py``'s
 :class:`KeepAliveSyncWorker`: gunicorn's sync worker (one request at a time, in the main thread,
@@ -58,6 +62,48 @@ def on_starting(server: Any) -> None:
         server.cfg.set("bind", [bind])
 
 
+def _tag_request_records() -> None:
+    """Log records made while a request is served start with ``[request ID]`` (its x-request-id)."""
+    import logging
+
+    make = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        flask = sys.modules.get("flask")
+        if flask is not None and flask.has_request_context():
+            request_id = flask.g.get("request_id")
+            if request_id:
+                tag = (
+                    f"[request {request_id}] ".replace("%", "%%")
+                    if record.args
+                    else f"[request {request_id}] "
+                )
+                record.msg = tag + str(record.msg)
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """Tag request log records; a debug deployment: listen for a debugpy client on loopback before
+    the script is loaded."""
+    _tag_request_records()
+    port = os.environ.get("MLEP_DEBUG_PORT", "").strip()
+    if not port.isdigit():
+        return
+    try:
+        import debugpy
+    except ImportError:
+        server.log.error("debugging asked (MLEP_DEBUG_PORT) but debugpy is not installed in this environment")
+        return
+    debugpy.listen(("127.0.0.1", int(port)))
+    server.log.info("debugpy listens on 127.0.0.1:%s (worker %s)", port, os.getpid())
+    if os.environ.get("MLEP_DEBUG_WAIT") == "1":
+        server.log.info("waiting for a debugger to attach on 127.0.0.1:%s", port)
+        debugpy.wait_for_client()
+
+
 def _owner() -> tuple[int, int] | None:
     """``MLEP_SOCKET_OWNER`` (``uid:gid``): who must own the sockets (a container runs as root)."""
     uid, sep, gid = os.environ.get("MLEP_SOCKET_OWNER", "").partition(":")
@@ -94,6 +140,8 @@ def post_worker_init(worker: Any) -> None:
         real = os.path.realpath(path)
         if server_code in real or any(real.startswith(root + os.sep) for root in private):
             continue
+        if name == "debugpy" or name.startswith("debugpy."):
+            continue  # imported by a debug server's post_fork, never preloaded by the launcher
         if "site-packages" in real or "dist-packages" in real:
             names.append(name)
     try:

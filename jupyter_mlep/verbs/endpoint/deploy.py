@@ -59,6 +59,21 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         help="MLflow model without --env: install compatible versions of the pins this machine cannot honour "
         "(the deployment lists the pins it changed)",
     )
+    parser.add_argument(
+        "--debug",
+        nargs="?",
+        type=positive_int,
+        const=None,
+        default=False,
+        metavar="PORT",
+        help="local workspace only: the server listens for a debugpy client on 127.0.0.1:PORT "
+        "(default 5678), with one worker and no scoring timeout; prints how to attach",
+    )
+    parser.add_argument(
+        "--debug-wait",
+        action="store_true",
+        help="with --debug: the server waits for the debugger before init() runs",
+    )
 
 
 def spec_from_flags(ctx: Context, args: argparse.Namespace) -> Any:
@@ -130,6 +145,8 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
         spec = spec.model_copy(
             update={"properties": {**(spec.properties or {}), NO_CODE_PROPERTY_RELAX: "true"}}
         )
+    if args.debug is not False or args.debug_wait:
+        spec = ops.with_debugger(spec, args.debug, wait=args.debug_wait)
     traffic = 100 if args.all_traffic else args.traffic
     if ctx.magic:  # a status widget, or one display updated in place (static mode waits)
         from ...widgets import deploy_with_status
@@ -164,6 +181,7 @@ VERB = Verb(
         "--env conda.yml --traffic 100",
         "%endpoint deploy -f green-deployment.yml --endpoint my-endpoint  # Azure ML CLI v2 YAML",
         "%endpoint deploy my-endpoint blue --model azureml:my-mlflow-model:1 --all-traffic  # MLflow: no code, no env",
+        "%endpoint deploy my-endpoint blue --model ./model --code ./src --env conda.yml --debug 5678",
     ),
     arguments=_arguments,
     run=_run,

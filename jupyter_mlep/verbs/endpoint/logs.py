@@ -1,4 +1,5 @@
-"""``%endpoint logs NAME DEPLOYMENT [--lines N] [--container storage-initializer] [--follow [--follow-for D]]``.
+"""``%endpoint logs NAME DEPLOYMENT [--lines N] [--container storage-initializer] [--request-id ID]
+[--follow [--follow-for D]]``.
 
 ``--follow`` in a live front end opens the logs widget (the kernel stays free). Where no widget
 can be shown (papermill, nbconvert, terminal IPython) the cell must end: it prints the tail and
@@ -29,6 +30,11 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         help="which container's log (default inference-server)",
     )
     parser.add_argument(
+        "--request-id",
+        metavar="ID",
+        help="only the log entries of this request (its x-request-id; a failed request's traceback included)",
+    )
+    parser.add_argument(
         "--follow",
         action="store_true",
         help="live logs widget; without one: print the tail (a notebook) or new lines until Ctrl-C "
@@ -47,11 +53,23 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
 
     follow_for = None if args.follow_for is None else ops.parse_interval(args.follow_for, "--follow-for")
     follow = args.follow or follow_for is not None
+    if follow and args.request_id:
+        from ..._errors import UsageError
+
+        raise UsageError(
+            "--request-id shows the entries of one request already logged; it cannot be followed.",
+            hint=f"%endpoint logs {args.name} {args.deployment} --request-id {args.request_id}",
+        )
     with ctx.client(args) as client:
         ops.get_deployment(client, args.name, args.deployment)  # "did you mean" for wrong names
         if not follow:
             content = ops.get_logs(
-                client, args.name, args.deployment, lines=args.lines, container=args.container
+                client,
+                args.name,
+                args.deployment,
+                lines=args.lines,
+                container=args.container,
+                request_id=args.request_id,
             )
             return ops.LogsResult(args.name, args.deployment, args.container, content)
     from ...widgets import follow_logs

@@ -99,6 +99,7 @@ ENDPOINT = Group(
         "invoke",
         "swagger",
         "logs",
+        "metrics",
         "traffic",
         "rollout",
         "show",

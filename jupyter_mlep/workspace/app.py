@@ -45,6 +45,7 @@ from .endpoints import DEPLOYMENT_KIND, render_endpoint
 from .faults import Fault
 from .jobrun import shutdown_jobs
 from .lro import RETRY_AFTER_SECONDS, OperationRunner
+from .monitor import METRICS_PATH, metrics_response
 from .recovery import recover, shutdown_deployments
 from .router import ScoringRouter
 from .routes import OPERATION_PATH, ROUTES
@@ -179,6 +180,9 @@ async def _answer(request: Request) -> Response:
 
 
 async def _management(request: Request, ws: Workspace, path: str) -> Response:
+    if request.method == "GET" and METRICS_PATH.match(path):
+        _check_workspace(_identity_of(path))
+        return metrics_response(request, ws, path)
     match = OPERATION_PATH.match(path)
     if match:
         if request.method != "GET":
@@ -205,6 +209,11 @@ async def _management(request: Request, ws: Workspace, path: str) -> Response:
     raise ArmError(
         404, "InvalidResourceType", f"No resource type of the local workspace matches the path '{path}'."
     )
+
+
+def _identity_of(path: str) -> dict[str, str]:
+    parts = path.split("/")
+    return {"sub": parts[2], "rg": parts[4], "ws": parts[8]}
 
 
 def _check_workspace(params: dict[str, str]) -> None:

@@ -339,6 +339,7 @@ SUBPACKAGE_API = {
         "EnvironmentSpec",
         "EnvironmentWarning",
         "InstanceInfo",
+        "InstanceUsage",
         "JOB_RUNTIMES",
         "JobProcessSpec",
         "JobRun",
@@ -359,6 +360,7 @@ SUBPACKAGE_API = {
         "start_job",
         "stop_recorded_job",
         "uds_request",
+        "utilisation",
         "write_storage_log",
     ],
     "workspace": [

@@ -72,6 +72,7 @@ from ._registry import (
 from ._settings import DEFAULT_BASE_IMAGE, Mount, RuntimeSettings
 from ._spec import DeploymentSpec, EnvironmentSpec, ProbeSettings
 from ._uds import uds_request
+from ._usage import InstanceUsage, utilisation
 
 __all__ = [
     "DEFAULT_BASE_IMAGE",
@@ -84,6 +85,7 @@ __all__ = [
     "EnvironmentSpec",
     "EnvironmentWarning",
     "InstanceInfo",
+    "InstanceUsage",
     "JobProcessSpec",
     "JobRun",
     "Mount",
@@ -102,5 +104,6 @@ __all__ = [
     "start_job",
     "stop_recorded_job",
     "uds_request",
+    "utilisation",
     "write_storage_log",
 ]

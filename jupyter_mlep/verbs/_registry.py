@@ -120,6 +120,7 @@ ENDPOINT = Group(
         ("traffic", 1),
         ("traffic", 0),
         ("logs", 0),
+        ("metrics", 0),
         ("keys", 0),
         ("scale", 0),
         ("show", 0),

@@ -201,3 +201,32 @@ def test_cli_metrics_json(metrics: Metrics, ops_home: Path) -> None:
         capture_output=True, text=True, env=env, timeout=120, check=False,
     )  # fmt: skip
     assert bad.returncode != 0 and "shorter than a minute" in bad.stderr
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_recording_costs_under_five_percent_of_the_routers_cpu(
+    metrics: Metrics, workspace: WorkspaceInfo
+) -> None:
+    from jupyter_mlep.workspace.metrics import MetricSeries
+
+    count = 400
+    before = _cpu_seconds(workspace.pid)
+    metrics.send({"sleep": 0.0}, count)
+    router_us = (_cpu_seconds(workspace.pid) - before) / count * 1e6
+
+    series = MetricSeries()
+    rounds = 20000
+    started = time.process_time()
+    for i in range(rounds):  # what the router does per request: start, record, end
+        series.connection("ep", "busy", 1)
+        series.request("ep", "busy", 200, 1.0 + (i % 97) / 10, 120)
+        series.connection("ep", "busy", -1)
+    record_us = (time.process_time() - started) / rounds * 1e6
+    ratio = record_us / router_us
+    print(f"\nrecording {record_us:.1f} µs of the router's {router_us:.0f} µs CPU per request: {ratio:.1%}")
+    assert ratio <= 0.05

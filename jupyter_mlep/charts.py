@@ -14,6 +14,7 @@ __all__ = [
     "metric_chart_png",
     "metric_charts_html",
     "parallel_coordinates_png",
+    "sparkline_svg",
     "sweep_metric_png",
 ]
 
@@ -57,6 +58,26 @@ def metric_charts_html(metrics: Mapping[str, Series]) -> str:
         chart_img(key, metric_chart_png(key, points)) for key, points in metrics.items() if len(points) > 1
     ]
     return f"<div>{''.join(images)}</div>" if images else ""
+
+
+def sparkline_svg(label: str, values: Sequence[float | None], *, width: int = 90, height: int = 18) -> str:
+    """A tiny inline SVG line of ``values`` (gaps where None), titled ``label`` and its last value;
+    no matplotlib, so a dashboard can draw many on every refresh."""
+    known = [v for v in values if v is not None]
+    top = max(known) if known else 0.0
+    step = width / max(len(values) - 1, 1)
+    points = " ".join(
+        f"{i * step:.1f},{height - 1 - (v / top * (height - 2) if top else 0):.1f}"
+        for i, v in enumerate(values)
+        if v is not None
+    )
+    last = f"{known[-1]:g}" if known else "no data"
+    title = html.escape(f"{label}: {last} (max {top:g})" if known else f"{label}: no data")
+    line = f'<polyline fill="none" stroke="#1565c0" stroke-width="1.2" points="{points}"/>' if points else ""
+    return (
+        f'<svg class="mlep-sparkline" width="{width}" height="{height}" role="img" aria-label="{title}">'
+        f"<title>{title}</title>{line}</svg>"
+    )
 
 
 def sweep_metric_png(metric: str, series: Mapping[str, Sequence[float]], best: str = "") -> bytes:

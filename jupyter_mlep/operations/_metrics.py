@@ -103,10 +103,10 @@ class MetricsResult(TableResult):
     series: tuple[MetricSeries, ...] = field(default_factory=tuple)
 
     def of(self, name: str, **dimensions: str) -> MetricSeries | None:
-        """The series of metric ``name`` (with these dimension values), or None."""
+        """The series of metric ``name`` (with these dimension values, in any case), or None."""
         for item in self.series:
             if item.name.lower() == name.lower() and all(
-                item.dimensions.get(k) == v for k, v in dimensions.items()
+                item.dimensions.get(k, "").lower() == v.lower() for k, v in dimensions.items()
             ):
                 return item
         return None

@@ -381,6 +381,7 @@ SUBPACKAGE_API = {
         "EndpointDashboard",
         "JobWidget",
         "LogsWidget",
+        "MetricsWidget",
         "Poller",
         "RolloutWidget",
         "StatusWidget",

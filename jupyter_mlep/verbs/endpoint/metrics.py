@@ -3,6 +3,7 @@
 The endpoint's (or one deployment's) metrics over time, by Azure Monitor's names
 (``RequestsPerMinute``, ``RequestLatency_P50``…, ``CpuUtilizationPercentage``…), read from
 the Azure Monitor metrics API of the resource on either target: a table, and charts in HTML.
+In a live front end a widget reads them again every 15 s while it is open.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
     since = ops.parse_interval(args.since, "--since")
     interval = ops.parse_interval(args.interval, "--interval")
     metrics = [m.strip() for item in args.metric or () for m in item.split(",") if m.strip()] or None
-    with ctx.client(args) as client:
+
+    def read(client: Any) -> Any:
         return ops.get_metrics(
             client,
             args.name,
@@ -52,6 +54,13 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
             interval=interval,
             split=args.split,
         )
+
+    if ctx.magic and ctx.mode == "interactive":  # a live widget, read again while it is open
+        from ...widgets import MetricsWidget
+
+        return MetricsWidget(lambda: ctx.client(args), read)
+    with ctx.client(args) as client:  # papermill, nbconvert, a terminal: the table and chart images
+        return read(client)
 
 
 VERB = Verb(

@@ -156,24 +156,38 @@ class MetricSeries:
     def __init__(self, retention_minutes: int = RETENTION_MINUTES, clock: Any = time.time) -> None:
         self.retention = retention_minutes
         self._clock = clock
-        self._rings: dict[tuple[str, str], list[_Slot | None]] = {}
+        self._rings: dict[tuple[str, str, bool], list[_Slot | None]] = {}
         self._in_flight: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
-    def _slot(self, endpoint: str, deployment: str) -> _Slot:
+    def _slot(self, endpoint: str, deployment: str, mirror: bool = False) -> _Slot:
         minute = int(self._clock() // 60)
-        ring = self._rings.get((endpoint.lower(), deployment.lower()))
+        key = (endpoint.lower(), deployment.lower(), mirror)
+        ring = self._rings.get(key)
         if ring is None:
-            ring = self._rings[(endpoint.lower(), deployment.lower())] = [None] * self.retention
+            ring = self._rings[key] = [None] * self.retention
         slot = ring[minute % self.retention]
         if slot is None or slot.minute != minute:
             slot = ring[minute % self.retention] = _Slot(minute)
         return slot
 
-    def request(self, endpoint: str, deployment: str, status: int, latency_ms: float, size: int = 0) -> None:
-        """Record one request answered (``status``; 0 when nothing answered) after ``latency_ms``."""
+    def request(
+        self,
+        endpoint: str,
+        deployment: str,
+        status: int,
+        latency_ms: float,
+        size: int = 0,
+        *,
+        mirror: bool = False,
+    ) -> None:
+        """Record one request answered (``status``; 0 when nothing answered) after ``latency_ms``.
+
+        A ``mirror`` copy counts in the deployment's own series only, not in the endpoint's (its
+        clients never sent it), as Azure shows mirrored traffic in the shadow deployment's metrics.
+        """
         with self._lock:
-            slot = self._slot(endpoint, deployment)
+            slot = self._slot(endpoint, deployment, mirror)
             slot.status[status] = slot.status.get(status, 0) + 1
             slot.latency.add(latency_ms)
             index = _bucket(latency_ms)
@@ -200,7 +214,7 @@ class MetricSeries:
             for key in [k for k in self._rings if k[0] == endpoint.lower()]:
                 if deployment is None or key[1] == deployment.lower():
                     del self._rings[key]
-                    self._in_flight.pop(key, None)
+                    self._in_flight.pop(key[:2], None)
 
     def slots(self) -> int:
         """How many one-minute slots are held (all deployments): the storage bound's measure."""
@@ -224,11 +238,15 @@ class MetricSeries:
         last = max(first, math.ceil(end.timestamp() / 60))
         wanted = [a.lower() for a in aggregations] if aggregations else None
         with self._lock:
-            rings = {
-                dep: [slot for slot in ring if slot is not None and first <= slot.minute < last]
-                for (ep, dep), ring in self._rings.items()
-                if ep == endpoint.lower() and (deployment is None or dep == deployment.lower())
-            }
+            rings: dict[str, list[_Slot]] = {}
+            for (ep, dep, mirror), ring in self._rings.items():
+                if ep != endpoint.lower() or (deployment is not None and dep != deployment.lower()):
+                    continue
+                if mirror and deployment is None:  # the endpoint's clients did not send these
+                    continue
+                rings.setdefault(dep, []).extend(
+                    slot for slot in ring if slot is not None and first <= slot.minute < last
+                )
         out = []
         for name in names:
             definition = DEFINITIONS[name.lower()]

@@ -321,7 +321,9 @@ class ScoringRouter:
                 status = reply.status
             except (ForwardError, asyncio.TimeoutError):
                 status = 0
-            self.ws.counters.record(route.endpoint, deployment, status, _ms(started), mirror=True)
+            latency = _ms(started)
+            self.ws.counters.record(route.endpoint, deployment, status, latency, mirror=True)
+            self.ws.metrics.request(route.endpoint, deployment, status, latency, len(body), mirror=True)
 
         task = asyncio.get_running_loop().create_task(copy())
         self._background.add(task)

@@ -108,3 +108,15 @@ def test_storage_stays_bounded_over_three_days_of_ten_deployments() -> None:
         f"\n24 h (+1 h) of metrics for 10 deployments: {series.slots()} slots, peak {peak / 2**20:.1f} MiB traced"
     )
     assert peak < 200 * 2**20
+
+
+def test_mirrored_copies_count_for_the_shadow_deployment_not_the_endpoint() -> None:
+    series = MetricSeries(clock=Clock())
+    for _ in range(10):
+        series.request("ep", "blue", 200, 5.0)
+    for _ in range(3):
+        series.request("ep", "green", 200, 9.0, mirror=True)
+    endpoint = _query(series, ["RequestsPerMinute"], 1, aggregations=["total"])
+    assert endpoint[0]["timeseries"][0]["data"][0]["total"] == 10.0  # type: ignore[index]
+    green = _query(series, ["RequestsPerMinute"], 1, aggregations=["total"], deployment="green")
+    assert green[0]["timeseries"][0]["data"][0]["total"] == 3.0  # type: ignore[index]

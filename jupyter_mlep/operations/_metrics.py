@@ -145,7 +145,11 @@ class MetricsResult(TableResult):
     def html(self) -> str:
         from ..charts import metric_charts_html
 
-        return super().html()[: -len("</div>")] + metric_charts_html(self.charts()) + "</div>"
+        return (
+            super().html()[: -len("</div>")]
+            + metric_charts_html(self.charts(), xlabel="minutes since the window's start")
+            + "</div>"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -50,7 +50,7 @@ from .recovery import recover, shutdown_deployments
 from .router import ScoringRouter
 from .routes import OPERATION_PATH, ROUTES
 from .runhistory import HISTORY_PREFIX, handle_history
-from .sampler import sampler
+from .sampler import load_metrics, sampler
 from .tracking import TRACKING_ROOT, handle_tracking
 
 __all__ = ["create_app"]
@@ -75,11 +75,14 @@ def create_app(ws: Workspace, *, recover_deployments: bool = True) -> _FastScori
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await recover(ws, run=recover_deployments)
+        await asyncio.to_thread(load_metrics, ws)
         sampling = asyncio.get_running_loop().create_task(sampler(ws))
         try:
             yield
         finally:
             sampling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampling
             await shutdown_jobs(ws)
             await ws.operations.drain()
             await shutdown_deployments(ws)

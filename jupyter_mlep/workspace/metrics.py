@@ -23,6 +23,7 @@ percentiles are within about 1 %) and the sums of the samples.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import threading
@@ -216,6 +217,36 @@ class MetricSeries:
                     del self._rings[key]
                     self._in_flight.pop(key[:2], None)
 
+    def dump(self) -> str:
+        """The series as JSON (what :meth:`load` reads back): a restarted workspace keeps its history."""
+        with self._lock:
+            rings = [
+                {"key": list(key), "slots": [_slot_json(slot) for slot in ring if slot is not None]}
+                for key, ring in self._rings.items()
+            ]
+        return json.dumps({"version": 1, "rings": rings}, separators=(",", ":"))
+
+    def load(self, text: str) -> None:
+        """Add the slots of a :meth:`dump` still within the retention (anything unreadable is skipped)."""
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return
+        oldest = int(self._clock() // 60) - self.retention + 1
+        with self._lock:
+            for item in data.get("rings") or []:
+                try:
+                    endpoint, deployment, mirror = item["key"]
+                    slots = [_slot_from(raw) for raw in item["slots"]]
+                except (KeyError, TypeError, ValueError):
+                    continue
+                ring = self._rings.setdefault(
+                    (str(endpoint), str(deployment), bool(mirror)), [None] * self.retention
+                )
+                for slot in slots:
+                    if slot.minute >= oldest:
+                        ring[slot.minute % self.retention] = slot
+
     def slots(self) -> int:
         """How many one-minute slots are held (all deployments): the storage bound's measure."""
         with self._lock:
@@ -274,6 +305,40 @@ class MetricSeries:
                 }
             )
         return out
+
+
+def _stat_json(stat: _Stat) -> list[float]:
+    return [stat.total, stat.count, stat.minimum, stat.maximum]
+
+
+def _stat_from(raw: list[float]) -> _Stat:
+    return _Stat(float(raw[0]), int(raw[1]), float(raw[2]), float(raw[3]))
+
+
+def _slot_json(slot: _Slot) -> dict[str, Any]:
+    return {
+        "minute": slot.minute,
+        "status": slot.status,
+        "latency": _stat_json(slot.latency),
+        "histogram": slot.histogram,
+        "bytes": slot.bytes,
+        "connections": _stat_json(slot.connections),
+        "cpu": {k: _stat_json(v) for k, v in slot.cpu.items()},
+        "memory": {k: _stat_json(v) for k, v in slot.memory.items()},
+    }
+
+
+def _slot_from(raw: dict[str, Any]) -> _Slot:
+    return _Slot(
+        minute=int(raw["minute"]),
+        status={int(k): int(v) for k, v in raw["status"].items()},
+        latency=_stat_from(raw["latency"]),
+        histogram={int(k): int(v) for k, v in raw["histogram"].items()},
+        bytes=int(raw["bytes"]),
+        connections=_stat_from(raw["connections"]),
+        cpu={k: _stat_from(v) for k, v in raw["cpu"].items()},
+        memory={k: _stat_from(v) for k, v in raw["memory"].items()},
+    )
 
 
 Labels = tuple[tuple[str, str], ...]

@@ -104,10 +104,25 @@ def test_storage_stays_bounded_over_three_days_of_ten_deployments() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert series.slots() == 10 * RETENTION_MINUTES
+    saved = series.dump()
     print(
-        f"\n24 h (+1 h) of metrics for 10 deployments: {series.slots()} slots, peak {peak / 2**20:.1f} MiB traced"
+        f"\n24 h (+1 h) of metrics for 10 deployments: {series.slots()} slots, peak {peak / 2**20:.1f} MiB"
+        f" traced, {len(saved) / 2**20:.1f} MiB on disk"
     )
-    assert peak < 200 * 2**20
+    assert peak < 200 * 2**20 and len(saved) < 50 * 2**20
+
+    restarted = MetricSeries(clock=clock)  # a restarted workspace reads back what is still kept
+    restarted.load(saved)
+    assert restarted.slots() == series.slots()
+    everything = 3 * 24 * 60
+    assert _query(restarted, ["RequestsPerMinute"], everything) == _query(
+        series, ["RequestsPerMinute"], everything
+    )
+    clock.now += 3600  # an hour later, the oldest hour is past the retention
+    later = MetricSeries(clock=clock)
+    later.load(saved)
+    assert later.slots() == 10 * (RETENTION_MINUTES - 60)
+    later.load("not json")
 
 
 def test_mirrored_copies_count_for_the_shadow_deployment_not_the_endpoint() -> None:

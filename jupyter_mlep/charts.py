@@ -14,20 +14,25 @@ __all__ = [
     "metric_chart_png",
     "metric_charts_html",
     "parallel_coordinates_png",
+    "sparkline_svg",
     "sweep_metric_png",
 ]
 
 Series = Sequence[tuple[int, float]]
 
 
-def metric_chart_png(key: str, points: Series, *, width: float = 4.0, height: float = 2.6) -> bytes:
-    """A line chart of one metric (``points`` are ``(step, value)``) as PNG bytes (the last charts
-    drawn are kept: drawing the same series again costs nothing)."""
-    return _chart_png(key, tuple((int(s), float(v)) for s, v in points), width, height)
+def metric_chart_png(
+    key: str, points: Series, *, width: float = 4.0, height: float = 2.6, xlabel: str = "step"
+) -> bytes:
+    """A line chart of one metric (``points`` are ``(step, value)``; ``xlabel`` names the steps) as
+    PNG bytes (the last charts drawn are kept: drawing the same series again costs nothing)."""
+    return _chart_png(key, tuple((int(s), float(v)) for s, v in points), width, height, xlabel)
 
 
 @functools.lru_cache(maxsize=64)
-def _chart_png(key: str, points: tuple[tuple[int, float], ...], width: float, height: float) -> bytes:
+def _chart_png(
+    key: str, points: tuple[tuple[int, float], ...], width: float, height: float, xlabel: str = "step"
+) -> bytes:
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(width, height), dpi=96)
@@ -37,7 +42,7 @@ def _chart_png(key: str, points: tuple[tuple[int, float], ...], width: float, he
     values = [value for _, value in points]
     axes.plot(steps, values, marker="o" if len(points) < 30 else None, markersize=3, linewidth=1.5)
     axes.set_title(key, fontsize=10)
-    axes.set_xlabel("step", fontsize=8)
+    axes.set_xlabel(xlabel, fontsize=8)
     axes.tick_params(labelsize=8)
     axes.grid(True, alpha=0.3)
     buffer = io.BytesIO()
@@ -51,12 +56,34 @@ def chart_img(key: str, png: bytes) -> str:
     return f'<img class="mlep-metric-chart" alt="{html.escape(key)}" src="data:image/png;base64,{data}">'
 
 
-def metric_charts_html(metrics: Mapping[str, Series]) -> str:
+def metric_charts_html(metrics: Mapping[str, Series], *, xlabel: str = "step") -> str:
     """One ``<img>`` per metric with more than one value (a single value is a number, not a chart)."""
     images = [
-        chart_img(key, metric_chart_png(key, points)) for key, points in metrics.items() if len(points) > 1
+        chart_img(key, metric_chart_png(key, points, xlabel=xlabel))
+        for key, points in metrics.items()
+        if len(points) > 1
     ]
     return f"<div>{''.join(images)}</div>" if images else ""
+
+
+def sparkline_svg(label: str, values: Sequence[float | None], *, width: int = 90, height: int = 18) -> str:
+    """A tiny inline SVG line of ``values`` (gaps where None), titled ``label`` and its last value;
+    no matplotlib, so a dashboard can draw many on every refresh."""
+    known = [v for v in values if v is not None]
+    top = max(known) if known else 0.0
+    step = width / max(len(values) - 1, 1)
+    points = " ".join(
+        f"{i * step:.1f},{height - 1 - (v / top * (height - 2) if top else 0):.1f}"
+        for i, v in enumerate(values)
+        if v is not None
+    )
+    last = f"{known[-1]:g}" if known else "no data"
+    title = html.escape(f"{label}: {last} (max {top:g})" if known else f"{label}: no data")
+    line = f'<polyline fill="none" stroke="#1565c0" stroke-width="1.2" points="{points}"/>' if points else ""
+    return (
+        f'<svg class="mlep-sparkline" width="{width}" height="{height}" role="img" aria-label="{title}">'
+        f"<title>{title}</title>{line}</svg>"
+    )
 
 
 def sweep_metric_png(metric: str, series: Mapping[str, Sequence[float]], best: str = "") -> bytes:

@@ -60,6 +60,7 @@ from ._invoke import invoke
 from ._job_results import JobDetails, JobList, JobLogs, JobMetrics, JobOutputs, RegisteredModel
 from ._job_runs import download_job_outputs, get_job_logs, get_job_metrics, register_job_model, stream_job
 from ._jobs import cancel_job, create_job, get_job, list_jobs, wait_for_job
+from ._metrics import MetricPoint, MetricSeries, MetricsResult, get_metrics
 from ._resource_create import CREATABLE_KINDS, create_resource, resource_kind
 from ._resource_results import ResourceList, ResourceResult
 from ._resources import delete_resource, list_resources, show_resource
@@ -117,6 +118,9 @@ __all__ = [
     "LogFollower",
     "LogsResult",
     "Measurement",
+    "MetricPoint",
+    "MetricSeries",
+    "MetricsResult",
     "PhaseCallback",
     "RegisteredModel",
     "ResourceList",
@@ -156,6 +160,7 @@ __all__ = [
     "get_job_metrics",
     "get_keys",
     "get_logs",
+    "get_metrics",
     "get_swagger",
     "get_sweep",
     "get_token",

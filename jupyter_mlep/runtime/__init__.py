@@ -74,6 +74,7 @@ from ._server import server_app_root
 from ._settings import DEFAULT_BASE_IMAGE, Mount, RuntimeSettings
 from ._spec import DeploymentSpec, EnvironmentSpec, ProbeSettings
 from ._uds import uds_request
+from ._usage import InstanceUsage, utilisation
 
 __all__ = [
     "DEFAULT_BASE_IMAGE",
@@ -86,6 +87,7 @@ __all__ = [
     "EnvironmentSpec",
     "EnvironmentWarning",
     "InstanceInfo",
+    "InstanceUsage",
     "JobProcessSpec",
     "JobRun",
     "ModelRequirements",
@@ -110,5 +112,6 @@ __all__ = [
     "start_job",
     "stop_recorded_job",
     "uds_request",
+    "utilisation",
     "write_storage_log",
 ]

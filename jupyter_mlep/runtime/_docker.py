@@ -25,6 +25,7 @@ from ._server import CONTAINER_APP, server_app_root
 from ._settings import Mount, RuntimeSettings
 from ._spec import DeploymentSpec, EnvironmentSpec
 from ._state import DeploymentRecord, InstanceRecord, deployment_dir, load_records
+from ._usage import InstanceUsage, machine_memory
 from .agent import AGENT_DIR
 
 __all__ = ["DockerBackend"]
@@ -47,6 +48,24 @@ class DockerBackend(LauncherBackend):
         super().__init__(settings, reporter=reporter)
         self.engine = DockerEngine(timeout=self.settings.docker_timeout)
         self.engine.require()
+
+    def _instance_usage(self, instance: InstanceRecord) -> InstanceUsage | None:
+        """The container's CPU time and memory (less its page cache), from the engine's statistics."""
+        if not instance.container:
+            return None
+        stats = self.engine.stats(instance.container)
+        cpu = stats.get("cpu_stats") or {}
+        memory = stats.get("memory_stats") or {}
+        if not cpu or "usage" not in memory:
+            return None
+        cache = int((memory.get("stats") or {}).get("cache", 0))
+        return InstanceUsage(
+            f"i{instance.index}",
+            int((cpu.get("cpu_usage") or {}).get("total_usage", 0)) / 1e9,
+            max(0, int(memory["usage"]) - cache),
+            min(int(memory.get("limit") or 0) or machine_memory(), machine_memory()),
+            float(cpu.get("online_cpus") or os.cpu_count() or 1),
+        )
 
     def _prepare(self, environment: EnvironmentSpec, log: StorageLog) -> PreparedEnvironment:
         return build_image(environment, self.settings, self.engine, log)

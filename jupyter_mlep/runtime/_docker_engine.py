@@ -335,6 +335,16 @@ class DockerEngine:
         """Kill ``container``'s main process (the container stays, stopped)."""
         self.call(f"kill the container {container[:12]}", lambda api: api.kill(container))
 
+    def stats(self, container: str) -> dict[str, Any]:
+        """One reading of ``container``'s statistics (CPU, memory; {} when it is gone)."""
+        data: dict[str, Any] = self.quietly(
+            f"read the statistics of the container {container[:12]}",
+            lambda api: api.stats(container, stream=False, one_shot=True),
+            {},
+            timeout=10.0,
+        )
+        return data
+
     def logs(self, container: str, lines: int) -> str:
         """The last ``lines`` lines of ``container``'s output ("" when unavailable)."""
         data = self.quietly(

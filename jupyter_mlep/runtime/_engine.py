@@ -31,6 +31,7 @@ from ._settings import RuntimeSettings
 from ._spec import DeploymentSpec, EnvironmentSpec
 from ._state import DeploymentRecord, InstanceRecord, deployment_dir, load_records, spec_fingerprint
 from ._uds import new_id, socket_folder, socket_path
+from ._usage import InstanceUsage, group_usage, machine_memory
 
 __all__ = ["LauncherBackend", "ServerPaths"]
 
@@ -176,6 +177,22 @@ class LauncherBackend(Backend):
         """Every deployment this backend runs (found again from state records and labels)."""
         records = load_records(self.settings.runtime_dir, self.name) + self._extra_records()
         return [self._info(record) for record in records]
+
+    def usage(self, endpoint: str, name: str) -> tuple[InstanceUsage, ...]:
+        """One reading of the CPU and memory use of each instance of a deployment (none when it
+        does not run here)."""
+        record = self._record(endpoint, name)
+        if record is None:
+            return ()
+        readings = (self._instance_usage(instance) for instance in record.instances)
+        return tuple(reading for reading in readings if reading is not None)
+
+    def _instance_usage(self, instance: InstanceRecord) -> InstanceUsage | None:
+        """The launcher's and the server's process groups (a backend whose pids are elsewhere overrides)."""
+        cpu, rss = group_usage((instance.launcher_pid or 0, instance.server_pid or 0))
+        if not rss:
+            return None
+        return InstanceUsage(f"i{instance.index}", cpu, rss, machine_memory(), float(os.cpu_count() or 1))
 
     def logs(
         self, endpoint: str, name: str, *, source: str = "inference-server", lines: int | None = 100

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .dashboard import EndpointDashboard
     from .job import JobWidget
     from .logs import LogsWidget
+    from .metrics import MetricsWidget
     from .rollout import RolloutWidget
     from .status import StatusWidget
     from .sweep import SweepWidget
@@ -29,6 +30,7 @@ __all__ = [
     "EndpointDashboard",
     "JobWidget",
     "LogsWidget",
+    "MetricsWidget",
     "Poller",
     "RolloutWidget",
     "StatusWidget",
@@ -47,6 +49,7 @@ _LAZY = {
     "EndpointDashboard": ".dashboard",
     "JobWidget": ".job",
     "LogsWidget": ".logs",
+    "MetricsWidget": ".metrics",
     "RolloutWidget": ".rollout",
     "StatusWidget": ".status",
     "SweepWidget": ".sweep",

@@ -21,8 +21,8 @@ from typing import Any
 import ipywidgets as widgets
 
 from .. import operations as ops
-from .._errors import NotFoundError
-from ..operations import EndpointDetails, format_split
+from .._errors import MlepError, NotFoundError
+from ..operations import EndpointDetails, MetricsResult, format_split
 from ..rest import RestClient
 from ._base import FallbackBox
 from ._client import ClientHolder, ClientSource
@@ -32,6 +32,7 @@ from .traffic import TrafficWidget, normalized, split_bars_html, start_task
 __all__ = ["EndpointCard", "EndpointDashboard"]
 
 _HIDDEN = "none"
+_WINDOW_MINUTES = 15
 
 
 def _error_html(exc: BaseException) -> str:
@@ -39,7 +40,24 @@ def _error_html(exc: BaseException) -> str:
     return f'<span style="color:#c62828">{text}</span>'
 
 
-def _card_html(details: EndpointDetails) -> str:
+def _sparklines(metrics: MetricsResult | None, deployment: str) -> str:
+    """Requests per minute and mean latency of ``deployment`` over the dashboard's window."""
+    if metrics is None:
+        return "—"
+    from ..charts import sparkline_svg
+
+    cells = []
+    for name, label, aggregation in (
+        ("RequestsPerMinute", "requests/min", "total"),
+        ("RequestLatency", "latency ms", "average"),
+    ):
+        found = metrics.of(name, deployment=deployment)
+        values = [p.value(aggregation) for p in found.points] if found else []
+        cells.append(sparkline_svg(f"{deployment} {label}", values))
+    return " ".join(cells)
+
+
+def _card_html(details: EndpointDetails, metrics: MetricsResult | None = None) -> str:
     esc = _html.escape
     endpoint = details.endpoint
     traffic = normalized(endpoint.traffic or {}, [d.name for d in details.deployments])
@@ -50,12 +68,13 @@ def _card_html(details: EndpointDetails) -> str:
     uri = f"<div>Scoring URI: <code>{esc(endpoint.scoring_uri or '—')}</code></div>"
     rows = "".join(
         f"<tr><td>{esc(d.name)}</td><td>{esc(str(d.provisioning_state or ''))}</td>"
-        f"<td>{esc(str(d.instance_type or ''))}</td><td>{d.instance_count}</td></tr>"
+        f"<td>{esc(str(d.instance_type or ''))}</td><td>{d.instance_count}</td>"
+        f"<td>{_sparklines(metrics, d.name)}</td></tr>"
         for d in details.deployments
     )
     table = (
         "<table><thead><tr><th>deployment</th><th>state</th><th>instance type</th><th>instances</th>"
-        f"</tr></thead><tbody>{rows}</tbody></table>"
+        f"<th>requests · latency ({_WINDOW_MINUTES} min)</th></tr></thead><tbody>{rows}</tbody></table>"
         if rows
         else "<div><i>no deployments</i></div>"
     )
@@ -108,7 +127,7 @@ class EndpointCard(widgets.VBox):  # type: ignore[misc]
     def update(self, details: EndpointDetails) -> None:
         """Show the endpoint as last read."""
         self.details = details
-        self.info.value = _card_html(details)
+        self.info.value = _card_html(details, self._dashboard.metrics.get(details.endpoint.name))
         names = [d.name for d in details.deployments]
         if list(self.logs_deployment.options) != names:
             chosen = self.logs_deployment.value
@@ -216,6 +235,8 @@ class EndpointDashboard(FallbackBox):
         self._lock = threading.Lock()
         self._failures = 0
         self._closed = False
+        self.metrics: dict[str, MetricsResult | None] = {}
+        """The last metrics read per endpoint (requests and latency by deployment)."""
         try:
             details = self._read()
         except BaseException:
@@ -247,7 +268,23 @@ class EndpointDashboard(FallbackBox):
             except NotFoundError:  # deleted meanwhile
                 continue
             details.append(EndpointDetails(endpoint, sorted(deployments, key=lambda d: d.name)))
+            self.metrics[endpoint.name] = self._read_metrics(endpoint.name)
         return details
+
+    def _read_metrics(self, endpoint: str) -> MetricsResult | None:
+        """The sparklines' series (the same Azure Monitor metrics ``%endpoint metrics`` reads);
+        None when the target does not give them (the card then shows a dash)."""
+        try:
+            return ops.get_metrics(
+                self.client,
+                endpoint,
+                metrics=["RequestsPerMinute", "RequestLatency"],
+                since=_WINDOW_MINUTES * 60.0,
+                aggregations=["Total", "Average"],
+                split="deployment",
+            )
+        except MlepError:
+            return None
 
     def _show(self, details: list[EndpointDetails]) -> None:
         if self._closed:
@@ -400,7 +437,7 @@ class EndpointDashboard(FallbackBox):
     def to_html(self) -> str:
         """A static HTML view (front ends without the widget manager, saved notebooks)."""
         parts = [f'<div class="mlep-dashboard-static"><b>{_html.escape(self.summary())}</b>']
-        parts += [_card_html(item) for item in self.details]
+        parts += [_card_html(item, self.metrics.get(item.endpoint.name)) for item in self.details]
         if self.error:
             parts.append(f"<div>Error: {_html.escape(self.error)}</div>")
         return "".join(parts) + "</div>"

@@ -20,6 +20,9 @@ What it serves (all on the same port):
   :mod:`.discovery`;
 * an MLflow tracking server at the workspace resource's ``mlFlowTrackingUri`` (``/mlflow/v1.0/…``:
   experiments, runs, metrics, search, logged models, artifacts in the blob store), see :mod:`.tracking`;
+* the Azure Monitor metrics of endpoints and deployments (``{endpoint or deployment id}/providers/
+  Microsoft.Insights/metrics``: requests, latency, connections from the router; CPU and memory
+  per instance from the runtimes; 25 hours kept in per-minute rings), see :mod:`.monitor`;
 * its own namespace ``/mlep/v1/`` (``info``, ``counters``, ``faults``), see :mod:`.admin`.
 
 Where it differs from Azure, on purpose:

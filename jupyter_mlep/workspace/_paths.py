@@ -61,6 +61,11 @@ class WorkspacePaths:
         return self.root / "servers.json"
 
     @property
+    def metrics(self) -> Path:
+        """The metric series kept across restarts (bounded: see :mod:`.metrics`)."""
+        return self.root / "metrics.json"
+
+    @property
     def deployments(self) -> Path:
         """Per-deployment working folders (logs, runtime state)."""
         return self.root / "deployments"

@@ -45,10 +45,12 @@ from .endpoints import DEPLOYMENT_KIND, render_endpoint
 from .faults import Fault
 from .jobrun import shutdown_jobs
 from .lro import RETRY_AFTER_SECONDS, OperationRunner
+from .monitor import METRICS_PATH, metrics_response
 from .recovery import recover, shutdown_deployments
 from .router import ScoringRouter
 from .routes import OPERATION_PATH, ROUTES
 from .runhistory import HISTORY_PREFIX, handle_history
+from .sampler import load_metrics, sampler
 from .tracking import TRACKING_ROOT, handle_tracking
 
 __all__ = ["create_app"]
@@ -73,9 +75,14 @@ def create_app(ws: Workspace, *, recover_deployments: bool = True) -> _FastScori
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await recover(ws, run=recover_deployments)
+        await asyncio.to_thread(load_metrics, ws)
+        sampling = asyncio.get_running_loop().create_task(sampler(ws))
         try:
             yield
         finally:
+            sampling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampling
             await shutdown_jobs(ws)
             await ws.operations.drain()
             await shutdown_deployments(ws)
@@ -179,6 +186,9 @@ async def _answer(request: Request) -> Response:
 
 
 async def _management(request: Request, ws: Workspace, path: str) -> Response:
+    if request.method == "GET" and METRICS_PATH.match(path):
+        _check_workspace(_identity_of(path))
+        return metrics_response(request, ws, path)
     match = OPERATION_PATH.match(path)
     if match:
         if request.method != "GET":
@@ -205,6 +215,11 @@ async def _management(request: Request, ws: Workspace, path: str) -> Response:
     raise ArmError(
         404, "InvalidResourceType", f"No resource type of the local workspace matches the path '{path}'."
     )
+
+
+def _identity_of(path: str) -> dict[str, str]:
+    parts = path.split("/")
+    return {"sub": parts[2], "rg": parts[4], "ws": parts[8]}
 
 
 def _check_workspace(params: dict[str, str]) -> None:

@@ -12,6 +12,7 @@ from .auth import TokenSigner, load_or_create_admin_token, new_key
 from .counters import Counters
 from .faults import Faults
 from .lro import OperationRunner
+from .metrics import MetricSeries
 from .store import Store
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class Workspace:
     operations: OperationRunner
     faults: Faults = field(default_factory=Faults)
     counters: Counters = field(default_factory=Counters)
+    metrics: MetricSeries = field(default_factory=MetricSeries)
     supervisor: Supervisor | None = None
     base_url: str = "http://127.0.0.1"
     jobs: Any = None  # the job scheduler (jobrun.JobScheduler), created on first use

@@ -309,6 +309,7 @@ async def delete_deployment(call: Call) -> Response:
                     }
                 ws.store.put(endpoint.path, ENDPOINT_KIND, "", endpoint.name, endpoint.body)
         ws.counters.forget(ep_name, name)
+        ws.metrics.forget(ep_name, name)
 
     op = ws.operations.start(
         record.id,

@@ -271,6 +271,7 @@ async def delete_endpoint(call: Call) -> Response:
             ws.store.delete(record.id)
             ws.store.delete_secrets(f"key:{record.id}:")
         ws.counters.forget(name)
+        ws.metrics.forget(name)
 
     op = ws.operations.start(
         record.id, "delete", work, prefix="oe", on_failure=lambda _e: set_endpoint_state(ws, name, "Failed")

@@ -272,10 +272,11 @@ class ScoringRouter:
         if mirror_to is not None:
             self._mirror(route, mirror_to, method, path, headers, body, timeout)
         started = time.perf_counter()
+        self.ws.metrics.connection(route.endpoint, deployment, 1)
         try:
             reply = await self._forwarder.request(url, method, path, headers, body, timeout)
         except asyncio.TimeoutError:
-            self.ws.counters.record(route.endpoint, deployment, 408, _ms(started), mirror=False)
+            self._record(route.endpoint, deployment, 408, started, len(body))
             raise ArmError(
                 408,
                 "RequestTimeout",
@@ -283,13 +284,20 @@ class ScoringRouter:
                 "(requestSettings.requestTimeout).",
             ) from None
         except ForwardError as exc:
-            self.ws.counters.record(route.endpoint, deployment, 502, _ms(started), mirror=False)
+            self._record(route.endpoint, deployment, 502, started, len(body))
             raise ArmError(502, "BadGateway", f"Deployment '{deployment}' did not answer: {exc}.") from None
-        self.ws.counters.record(route.endpoint, deployment, reply.status, _ms(started), mirror=False)
+        self._record(route.endpoint, deployment, reply.status, started, len(body) + len(reply.body))
         out_headers = [(k, v) for k, v in reply.headers if k not in _DROP_RESPONSE]
         out_headers.append((_DEPLOYMENT_HEADER, deployment.encode("latin-1")))
         out_headers.append((b"content-length", str(len(reply.body)).encode()))
         return reply.status, out_headers, reply.body
+
+    def _record(self, endpoint: str, deployment: str, status: int, started: float, size: int) -> None:
+        """Count one live request in the rollout counters and in the metric series."""
+        latency = _ms(started)
+        self.ws.counters.record(endpoint, deployment, status, latency, mirror=False)
+        self.ws.metrics.request(endpoint, deployment, status, latency, size)
+        self.ws.metrics.connection(endpoint, deployment, -1)
 
     def _mirror(
         self,
@@ -315,7 +323,9 @@ class ScoringRouter:
                 status = reply.status
             except (ForwardError, asyncio.TimeoutError):
                 status = 0
-            self.ws.counters.record(route.endpoint, deployment, status, _ms(started), mirror=True)
+            latency = _ms(started)
+            self.ws.counters.record(route.endpoint, deployment, status, latency, mirror=True)
+            self.ws.metrics.request(route.endpoint, deployment, status, latency, len(body), mirror=True)
 
         task = asyncio.get_running_loop().create_task(copy())
         self._background.add(task)

@@ -334,6 +334,17 @@ class Supervisor:
         self._sockets[self._key(endpoint, name)] = tuple(instance.socket for instance in info.instances)
         return True
 
+    def usage(self, endpoint: str, name: str) -> list[Any]:
+        """One CPU and memory reading per instance of a deployment started here (blocking; the
+        runtime's :class:`~jupyter_mlep.runtime.InstanceUsage`); none when it does not run."""
+        runtime = self.runtime_of(endpoint, name)
+        if runtime is None or not self.sockets(endpoint, name):
+            return []
+        try:
+            return list(self.backend_for(runtime).usage(endpoint, name))
+        except MlepError:
+            return []
+
     async def logs(self, endpoint: str, name: str, source: str, lines: int | None) -> str:
         """The tail of a deployment's ``inference-server`` or ``storage-initializer`` log."""
         runtimes = [self.runtime_of(endpoint, name)]

@@ -1,5 +1,6 @@
-"""The endpoint dashboard against a real local workspace: endpoints and deployments listed, refresh
-picks up a new endpoint, delete needs a confirmation, auto-refresh starts and stops its poller."""
+"""The endpoint dashboard against a real local workspace: endpoints and deployments listed (with
+requests/latency sparklines), refresh picks up a new endpoint, delete needs a confirmation,
+auto-refresh starts and stops its poller."""
 
 from __future__ import annotations
 
@@ -86,6 +87,31 @@ def test_lists_endpoints_with_deployments(dashboard: EndpointDashboard, endpoint
     shown = {item["name"]: item for item in status["endpoints"]}
     assert shown[endpoint]["traffic"] == {"blue": 100}
     assert shown[endpoint]["deployments"] == [{"name": "blue", "provisioning_state": "Succeeded"}]
+
+
+def test_sparklines_show_each_deployments_requests_and_latency(
+    dashboard: EndpointDashboard, client: RestClient, endpoint: str
+) -> None:
+    import httpx
+
+    uri = str(ops.get_endpoint(client, endpoint).scoring_uri)
+    key = ops.get_keys(client, endpoint).primary_key
+    with httpx.Client(timeout=30) as http:
+        for _ in range(5):
+            http.post(
+                uri,
+                json={"data": [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+    dashboard.refresh_now()
+    info = dashboard.card(endpoint).info.value
+    assert info.count('class="mlep-sparkline"') == 2 and "<polyline" in info
+    assert "blue requests/min: " in info and "blue latency ms: " in info
+    metrics = dashboard.metrics[endpoint]
+    assert metrics is not None
+    found = metrics.of("RequestsPerMinute", deployment="blue")
+    assert found is not None and found.total() >= 5
+    assert "mlep-sparkline" in dashboard.to_html()
 
 
 def test_refresh_picks_up_a_new_endpoint_and_delete_needs_confirmation(

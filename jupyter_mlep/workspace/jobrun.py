@@ -39,6 +39,7 @@ from .jobplan import (
     resolve_command,
     timeout_seconds,
 )
+from .lives import Lives
 from .resolve import resolve_environment
 from .store import Record
 
@@ -176,18 +177,16 @@ def _free_port() -> int:
 
 
 # -- the scheduler -----------------------------------------------------------------------------------
-class JobScheduler:
+class JobScheduler(Lives):
     """Runs the workspace's command jobs: one task per job, slots per machine and compute."""
 
     def __init__(self, ws: Workspace) -> None:
+        super().__init__()
         self.ws = ws
-        self.tasks: dict[str, asyncio.Task[None]] = {}
-        self.cancels: dict[str, asyncio.Event] = {}
         self.running: dict[str, str] = {}  # job -> compute key, for the jobs holding a slot
         self.reasons: dict[str, dict[str, Any]] = {}  # job -> the error a cancel ends it with
         self.sweeps: Any = None  # the sweep runner (sweeprun.SweepRunner), created on first use
         self._changed: asyncio.Condition | None = None
-        self.stopping = False
 
     @property
     def changed(self) -> asyncio.Condition:
@@ -195,22 +194,6 @@ class JobScheduler:
         if self._changed is None:
             self._changed = asyncio.Condition()
         return self._changed
-
-    def submit(self, name: str) -> None:
-        """Start the life of an accepted job in the background."""
-        self.cancels[name] = asyncio.Event()
-        task = asyncio.get_running_loop().create_task(self._life(name))
-        self.tasks[name] = task
-        task.add_done_callback(lambda _: self._forget(name, task))
-
-    def _forget(self, name: str, task: asyncio.Task[None]) -> None:
-        if self.tasks.get(name) is task:
-            self.tasks.pop(name, None)
-            self.cancels.pop(name, None)
-
-    def active(self, name: str) -> bool:
-        """True while the job's task runs."""
-        return name in self.tasks
 
     async def cancel(self, name: str, *, reason: dict[str, Any] | None = None) -> None:
         """Ask a job to stop; return once it has ended (``Canceled`` with ``reason`` as its error,

@@ -39,6 +39,7 @@ from .arm import bad_request, now_iso
 from .context import Workspace
 from .jobplan import check_command_job
 from .jobrun import JOB_STATE_KEY, compute_concurrency, job_state, scheduler, update_job
+from .lives import Lives
 from .resolve import default_output_uri, duration_seconds
 from .store import Record
 from .sweeppolicy import evaluate, intervals_to_evaluate, parse_policy
@@ -210,30 +211,12 @@ def _epoch(iso: str | None) -> float | None:
     return None
 
 
-class SweepRunner:
+class SweepRunner(Lives):
     """Runs the workspace's sweeps: one task per sweep (its life: :class:`_Sweep`)."""
 
     def __init__(self, ws: Workspace) -> None:
+        super().__init__()
         self.ws = ws
-        self.tasks: dict[str, asyncio.Task[None]] = {}
-        self.cancels: dict[str, asyncio.Event] = {}
-        self.stopping = False
-
-    def submit(self, name: str) -> None:
-        """Start (or resume) the life of a sweep in the background."""
-        self.cancels[name] = asyncio.Event()
-        task = asyncio.get_running_loop().create_task(self._life(name))
-        self.tasks[name] = task
-        task.add_done_callback(lambda _: self._forget(name, task))
-
-    def _forget(self, name: str, task: asyncio.Task[None]) -> None:
-        if self.tasks.get(name) is task:
-            self.tasks.pop(name, None)
-            self.cancels.pop(name, None)
-
-    def active(self, name: str) -> bool:
-        """True while the sweep's task runs."""
-        return name in self.tasks
 
     async def cancel(self, name: str) -> None:
         """Stop a sweep and its trials; return once it has ended."""

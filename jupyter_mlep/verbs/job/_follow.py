@@ -44,6 +44,15 @@ def watch(ctx: Context, args: argparse.Namespace, job: JobDetails) -> JobDetails
     return watch_job(lambda: ctx.client(args), job)
 
 
+def _stopped_following(kind: str, job: JobDetails) -> JobFailedError:
+    """The error of Ctrl-C while following: the job goes on, and how to follow or cancel it."""
+    return JobFailedError(
+        f"Stopped following {kind} {job.name}; it goes on.",
+        job=job,
+        hint=f"Follow it again with %job stream {job.name}, or cancel it with %job cancel {job.name}.",
+    )
+
+
 def follow_sweep(ctx: Context, args: argparse.Namespace, client: RestClient, job: JobDetails) -> Any:
     """A sweep: the live sweep widget (interactive), else its trials' states until it ends, then its
     trials, best trial and charts (:class:`~jupyter_mlep.operations.SweepDetails`)."""
@@ -56,11 +65,7 @@ def follow_sweep(ctx: Context, args: argparse.Namespace, client: RestClient, job
     try:
         sweep = ops.follow_sweep(client, job.name, on_text=ctx.say)
     except KeyboardInterrupt:
-        raise JobFailedError(
-            f"Stopped following sweep {job.name}; it goes on.",
-            job=job,
-            hint=f"Follow it again with %job stream {job.name}, or cancel it with %job cancel {job.name}.",
-        ) from None
+        raise _stopped_following("sweep", job) from None
     if sweep.state != "Completed":
         raise JobFailedError(
             f"Sweep {job.name} ended {sweep.state}" + (f": {sweep.job.error}" if sweep.job.error else "."),
@@ -86,11 +91,7 @@ def follow(ctx: Context, client: RestClient, job: JobDetails) -> JobDetails:
             on_status=lambda status: ctx.say(f"{job.name}: {status}"),
         )
     except KeyboardInterrupt:
-        raise JobFailedError(
-            f"Stopped following job {job.name}; it goes on.",
-            job=job,
-            hint=f"Follow it again with %job stream {job.name}, or cancel it with %job cancel {job.name}.",
-        ) from None
+        raise _stopped_following("job", job) from None
     if job.status != "Completed":
         raise JobFailedError(
             f"Job {job.name} ended {job.status}" + (f": {job.error}" if job.error else "."),

@@ -132,11 +132,11 @@ def test_hints_name_the_real_endpoint_in_each_syntax(
 ) -> None:
     with pytest.raises(Exception) as caught:
         line(ip, f"""invoke {deployed} --data '{{"data": "fail"}}'""")
-    assert f"(%endpoint logs {deployed} blue)" in str(caught.value)
+    assert f"(%endpoint logs {deployed} blue --request-id " in str(caught.value)
     capsys.readouterr()
     assert main(["endpoint", "invoke", deployed, "--data", '{"data": "fail"}']) == 1
     err = capsys.readouterr().err
-    assert f"(jupyter-mlep endpoint logs {deployed} blue)" in err and "%endpoint" not in err
+    assert f"(jupyter-mlep endpoint logs {deployed} blue --request-id " in err and "%endpoint" not in err
 
 
 def test_swagger_verb(ip: Any, deployed: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,6 +11,7 @@ from support.servers import post_json
 from jupyter_mlep.runtime import Backend, utilisation
 
 SCORE_BURN = """\
+import json
 import time
 
 

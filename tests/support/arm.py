@@ -57,6 +57,15 @@ class Arm:
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", path, **kwargs)
 
+    def list_all(self, path: str, **params: Any) -> list[dict[str, Any]]:
+        """Every item of a list, following ``nextLink`` (a shared workspace holds many)."""
+        page = self.get(path, params=params).json()
+        items = list(page["value"])
+        while page.get("nextLink"):
+            page = self.http.get(page["nextLink"]).json()
+            items += page["value"]
+        return items
+
     def put(self, path: str, body: Any, **kwargs: Any) -> httpx.Response:
         return self.request("PUT", path, json=body, **kwargs)
 

@@ -235,6 +235,13 @@ def test_jobs_are_stored_validated_listed_and_canceled(arm: Arm) -> None:
             props.update(environmentId=env_id, command="sleep 60")
             for output in props["outputs"].values():
                 output.pop("uri")
+        else:  # sweeps run too: the example's placeholder search space, trial and compute must be real
+            props = body["properties"]
+            props.pop("computeId")
+            props["searchSpace"] = {"string": ["choice", [["a", "b"]]]}
+            props["trial"].update(environmentId=env_id, command="sleep 60")
+            for key in ("codeId", "distribution"):
+                props["trial"].pop(key)
         name = _name("job")
         created = arm.put(f"/jobs/{name}", body)
         assert created.status_code == 201, created.text
@@ -245,8 +252,7 @@ def test_jobs_are_stored_validated_listed_and_canceled(arm: Arm) -> None:
     assert arm.put(f"/jobs/{name}", command).status_code == 201
     retag = arm.put(f"/jobs/{name}", {"properties": {**command["properties"], "tags": {"a": "b"}}})
     assert retag.status_code == 200 and retag.json()["properties"]["tags"] == {"a": "b"}
-    listed = arm.get("/jobs", params={"jobType": "Command"}).json()["value"]
-    assert name in [job["name"] for job in listed]
+    assert name in [job["name"] for job in arm.list_all("/jobs", jobType="Command")]
     cancel = arm.post(f"/jobs/{name}/cancel")
     assert cancel.status_code == 202 and "Location" in cancel.headers
     arm.ok(cancel)

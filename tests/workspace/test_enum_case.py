@@ -26,6 +26,7 @@ def _sweep(goal: str, algorithm: str, **extra: Any) -> dict[str, Any]:
 
 
 def test_sweep_job_enums_any_case(arm: Arm) -> None:
+    job_environment(arm)  # the trial's environment env:1
     name = unique("sweep")
     body = _sweep(
         "maximize",
@@ -39,9 +40,11 @@ def test_sweep_job_enums_any_case(arm: Arm) -> None:
         props = answer["properties"]
         assert props["jobType"] == "Sweep"
         assert props["objective"] == {"goal": "Maximize", "primaryMetric": "accuracy"}
-        assert props["samplingAlgorithm"] == {"samplingAlgorithmType": "Random", "rule": "Sobol"}
+        sampling = dict(props["samplingAlgorithm"])
+        assert isinstance(sampling.pop("seed"), int)  # a sweep without a seed gets one, kept with it
+        assert sampling == {"samplingAlgorithmType": "Random", "rule": "Sobol"}
         assert props["earlyTermination"]["policyType"] == "Bandit"
-    listed = arm.get("/jobs", params={"jobType": "SWEEP", "listViewType": "all"}).json()["value"]
+    listed = arm.list_all("/jobs", jobType="SWEEP", listViewType="all")
     assert name in [job["name"] for job in listed]
     arm.ok(arm.post(f"/jobs/{name}/cancel"))
 

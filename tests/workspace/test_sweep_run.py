@@ -201,8 +201,7 @@ def test_a_policy_stops_the_poor_trial_and_says_why(arm: Arm, env_id: str, code_
     assert trial["parentJobName"] == name and trial["command"] == f"python log.py auc {GOOD} 0.4"
     run = call(arm.info, "GET", "/api/2.0/mlflow/runs/get", params={"run_id": good}).json()["run"]
     assert {p["key"]: p["value"] for p in run["data"]["params"]} == {"curve": GOOD}
-    listed = arm.get("/jobs").json()["value"]
-    assert {item["name"] for item in listed} >= {name, good, poor}
+    assert {item["name"] for item in arm.list_all("/jobs")} >= {name, good, poor}
 
 
 def test_a_sweep_without_the_metric_says_so_and_seeds_reproduce(arm: Arm, env_id: str) -> None:

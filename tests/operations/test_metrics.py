@@ -170,15 +170,20 @@ def test_cpu_of_a_busy_deployment_is_above_an_idle_one(metrics: Metrics, client:
         busy = max([v for v in values if v is not None] or [0.0])
         if busy > 20:
             break
-    quiet = ops.get_metrics(
-        client,
-        metrics.endpoint,
-        "idle",
-        metrics=["CpuUtilizationPercentage"],
-        since=300,
-        aggregations=["Maximum"],
-    )
-    values = [p.value("maximum") for s in quiet.series for p in s.points]
+    sampled = time.monotonic() + 30  # the sampler reads every deployment every 10 s
+    while True:
+        quiet = ops.get_metrics(
+            client,
+            metrics.endpoint,
+            "idle",
+            metrics=["CpuUtilizationPercentage"],
+            since=300,
+            aggregations=["Maximum"],
+        )
+        values = [p.value("maximum") for s in quiet.series for p in s.points]
+        if any(v is not None for v in values) or time.monotonic() > sampled:
+            break
+        time.sleep(0.5)
     idle = max([v for v in values if v is not None] or [0.0])
     assert any(v is not None for v in values), "the idle deployment is sampled too"
     print(f"\nCPU: busy deployment {busy:.1f} %, idle deployment {idle:.1f} %")

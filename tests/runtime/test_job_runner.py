@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from support.owners import processes_with
 
 from jupyter_mlep._errors import SettingsError
 from jupyter_mlep.runtime import (
@@ -55,19 +56,6 @@ def _until(check: object, timeout: float = 15) -> None:
         time.sleep(0.05)
 
 
-def _with_cmdline(marker: str) -> list[int]:
-    found = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/cmdline", "rb") as handle:
-                    if marker.encode() in handle.read():
-                        found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
 def test_a_job_runs_each_rank_in_the_environment_with_azure_log_names(tmp_path: Path) -> None:
     settings = _settings()
     prepared = prepare_job_environment(
@@ -94,17 +82,17 @@ def test_kill_stops_the_whole_tree_and_a_record_lets_another_owner_stop_it(tmp_p
     marker = uuid.uuid4().hex
     command = f"(sleep 300; echo {marker}-child) & sleep 301; echo {marker}"
     run = start_job(settings, "process", prepared, _spec(tmp_path, command))
-    _until(lambda: len(_with_cmdline(marker)) == 2)  # the shell and its subshell
+    _until(lambda: len(processes_with(marker)) == 2)  # the shell and its subshell
     run.kill()
-    assert run.poll() is not None and not _with_cmdline(marker)
+    assert run.poll() is not None and not processes_with(marker)
     # A second job, forgotten by its owner (as a killed workspace forgets): its record is enough.
     spec = _spec(tmp_path, command)
     start_job(settings, "process", prepared, spec)
-    _until(lambda: len(_with_cmdline(marker)) == 2)
+    _until(lambda: len(processes_with(marker)) == 2)
     assert (spec.folder / "process.json").exists()
     stopped = stop_recorded_job(settings, spec.folder)
     assert len(stopped) == 1 and stopped[0].startswith("process group ")
-    assert not _with_cmdline(marker) and not (spec.folder / "process.json").exists()
+    assert not processes_with(marker) and not (spec.folder / "process.json").exists()
     assert stop_recorded_job(settings, spec.folder) == []
 
 

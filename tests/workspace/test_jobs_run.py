@@ -26,6 +26,7 @@ from support.arm import (
     register_model,
     upload_folder,
 )
+from support.owners import processes_with
 from support.samples import BASE_IMAGE
 from support.workspace import running_workspace
 
@@ -119,19 +120,6 @@ def wait_for(predicate: Any, timeout: float = 60, what: str = "") -> None:
     while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.05)
-
-
-def processes_with(marker: str) -> list[int]:
-    found = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/cmdline", "rb") as handle:
-                    if marker.encode() in handle.read():
-                        found.append(int(entry.name))
-            except OSError:
-                continue
-    return [pid for pid in found if pid != os.getpid()]
 
 
 # -- statuses ---------------------------------------------------------------------------------------

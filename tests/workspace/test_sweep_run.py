@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from support.arm import HISTORY_PREFIX, Arm, job_environment, upload_folder
+from support.owners import processes_with
 from support.tracking import call
 from support.workspace import running_workspace
 
@@ -133,19 +134,6 @@ def error_of(arm: Arm, name: str) -> dict[str, Any]:
 def log_text(arm: Arm, name: str) -> str:
     response = arm.http.get(f"{HISTORY_PREFIX}{arm.url('')}/runs/{name}/logs/user_logs/std_log.txt")
     return response.text if response.status_code == 200 else ""
-
-
-def processes_with(marker: str) -> list[int]:
-    found = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/cmdline", "rb") as handle:
-                    if marker.encode() in handle.read():
-                        found.append(int(entry.name))
-            except OSError:
-                continue
-    return [pid for pid in found if pid != os.getpid()]
 
 
 GOOD = "0.9/0.9/0.9/0.9/0.9/0.9"

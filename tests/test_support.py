@@ -9,6 +9,8 @@ from pathlib import Path
 from support.samples import SCORE_BROKEN, SCORE_MODEL_1, SCORE_MODEL_1_SHORT, SCORE_MODEL_2, score_model_1
 from support.waiting import unique
 
+from jupyter_mlep.specs._compute import COMPUTE_NAME
+
 TESTS = Path(__file__).resolve().parent
 NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{2,31}$")  # an online endpoint name
 
@@ -36,10 +38,11 @@ def test_no_test_module_imports_a_conftest_or_the_old_helpers() -> None:
     assert {path: modules for path, modules in offenders.items() if modules} == {}
 
 
-def test_unique_names_never_repeat_and_are_endpoint_names() -> None:
+def test_unique_names_never_repeat_and_are_endpoint_and_compute_names() -> None:
     names = [unique("ep") for _ in range(5000)]
     assert len(set(names)) == len(names)
-    assert all(NAME.match(name) for name in names), [n for n in names if not NAME.match(n)][:3]
+    for rule in (NAME, COMPUTE_NAME):
+        assert all(rule.match(name) for name in names), [n for n in names if not rule.match(n)][:3]
 
 
 def test_the_sample_scripts_compile_and_say_who_answered() -> None:

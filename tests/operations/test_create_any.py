@@ -10,12 +10,12 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.samples import EXPECTED_MODEL_1, MODEL_1, SampleTree, close_to
+from support.waiting import unique
 
 import jupyter_mlep
 from jupyter_mlep import NotFoundError, PlaceholderError, SpecError, SpecValidationError, UsageError
@@ -28,17 +28,13 @@ from jupyter_mlep.verbs.mlep._kinds import add_kind
 
 pytestmark = pytest.mark.usefixtures("use_workspace")
 
-CLI = Path(sys.executable).with_name("jupyter-mlep")
+CLI = Path(sys.executable).withunique("jupyter-mlep")
 SCHEMA = "$schema: https://azuremlschemas.azureedge.net/latest/{}.schema.json\n"
 
 
 def mlep(ip: Any, text: str) -> Any:
     """Run ``%mlep text``; its result (its exception propagates)."""
     return ip.run_line_magic("mlep", text)
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def write(folder: Path, name: str, text: str) -> Path:

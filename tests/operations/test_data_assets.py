@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
+from support.waiting import unique
 
 from jupyter_mlep._errors import SpecValidationError
 from jupyter_mlep.operations import register_data
 from jupyter_mlep.rest import HASH_TAG, RestClient, datastore_container, default_datastore
 from jupyter_mlep.specs import Data, load_data, spec_from_dict
-
-
-def _name(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def _data(mapping: dict[str, str]) -> Data:
@@ -32,7 +28,7 @@ def _download(client: RestClient, uri: str) -> bytes:
 def test_a_local_file_is_uploaded_then_registered_by_its_datastore_uri(
     client: RestClient, tmp_path: Path
 ) -> None:
-    name = _name("data-file")
+    name = unique("data-file")
     (tmp_path / "iris.csv").write_text("sepal_length,species\n5.1,setosa\n")
     spec_file = tmp_path / "data.yml"
     spec_file.write_text(
@@ -68,7 +64,7 @@ def test_a_local_folder_is_uploaded_then_registered(client: RestClient, tmp_path
     (folder / "parts").mkdir(parents=True)
     (folder / "train.csv").write_text("a,b\n1,2\n")
     (folder / "parts" / "more.csv").write_text("a,b\n3,4\n")
-    spec = _data({"name": _name("data-folder"), "version": "7", "type": "uri_folder", "path": str(folder)})
+    spec = _data({"name": unique("data-folder"), "version": "7", "type": "uri_folder", "path": str(folder)})
 
     registered = register_data(client, spec)
     assert not registered.reused and registered.version == "7"
@@ -80,7 +76,7 @@ def test_a_local_folder_is_uploaded_then_registered(client: RestClient, tmp_path
 
 def test_a_uri_is_registered_as_given(client: RestClient) -> None:
     uri = "wasbs://data@azuremlexampledata.blob.core.windows.net/titanic.csv"
-    spec = _data({"name": _name("data-url"), "type": "uri_file", "path": uri})
+    spec = _data({"name": unique("data-url"), "type": "uri_file", "path": uri})
     first = register_data(client, spec)
     assert first.uri == uri and first.version == "1" and first.uploaded_bytes == 0
     pinned = _data({"name": first.name, "version": "1", "type": "uri_file", "path": uri})
@@ -104,6 +100,6 @@ def test_local_paths_must_fit_the_type(
         (path / "x.csv").write_text("x\n")
     else:
         path.write_text("x\n")
-    spec = _data({"name": _name("data-bad"), "type": kind, "path": str(path)})
+    spec = _data({"name": unique("data-bad"), "type": kind, "path": str(path)})
     with pytest.raises(SpecValidationError, match=words):
         register_data(client, spec)

@@ -4,7 +4,6 @@ raw MLflow REST calls, and the workspace opened in the test process (to call the
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,11 +18,6 @@ from jupyter_mlep.workspace.context import Workspace
 def tracking_uri(info: WorkspaceInfo) -> str:
     """The workspace's MLflow tracking URI (as its resource's ``mlFlowTrackingUri`` names it)."""
     return f"{info.base_url}/mlflow/v1.0{WORKSPACE_PATH}"
-
-
-def unique(prefix: str) -> str:
-    """A name no other test uses (the workspace is shared)."""
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @contextlib.contextmanager

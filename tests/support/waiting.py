@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import random
+import string
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -15,13 +16,14 @@ _COUNTER = itertools.count(1)
 
 
 def unique(prefix: str) -> str:
-    """A name no other call in this test session returns: ``<prefix>-<4 random hex><counter>``.
+    """A name no other call in this test session returns: ``<prefix>-<counter><4 random letters>``.
 
     The counter makes two names of one session differ whatever the random part draws (names only
     need to be unique within a session: every session has its own workspaces), so a clash has
-    probability 0; the random part only keeps names of different sessions apart in logs.
+    probability 0; the random part only keeps names of different sessions apart in logs. Ending in
+    a letter, the name is valid for every kind (a compute name must not end in ``-<digits>``).
     """
-    return f"{prefix}-{uuid.uuid4().hex[:4]}{next(_COUNTER)}"
+    return f"{prefix}-{next(_COUNTER)}{''.join(random.choices(string.ascii_lowercase, k=4))}"
 
 
 def wait_until(

@@ -4,21 +4,17 @@ Azure's long-running-operation protocol, their validation, and how many jobs eac
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 from support.arm import Arm
+from support.waiting import unique
 
 from jupyter_mlep.workspace._paths import WorkspacePaths
 from jupyter_mlep.workspace.computes import VM_SIZES, compute_concurrency
 from jupyter_mlep.workspace.context import Workspace
 
 CORES = os.cpu_count() or 1
-
-
-def _name(prefix: str = "cc") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def cluster(size: str = "Standard_DS3_v2", *, low: int = 0, high: int = 2, **extra: Any) -> dict[str, Any]:
@@ -38,7 +34,7 @@ def _error(response: Any, status: int = 400) -> str:
 
 
 def test_cluster_is_created_read_listed_and_deleted(arm: Arm) -> None:
-    name = _name()
+    name = unique("cc")
     created = arm.put(f"/computes/{name}", cluster("standard_ds3_V2", vmPriority="lowpriority"))
     assert created.status_code == 201 and "Azure-AsyncOperation" in created.headers
     assert created.json()["properties"]["provisioningState"] == "Creating"
@@ -68,7 +64,7 @@ def test_cluster_is_created_read_listed_and_deleted(arm: Arm) -> None:
 
 
 def test_compute_instance_runs_once_created(arm: Arm) -> None:
-    name = _name("ci")
+    name = unique("ci")
     arm.ok(arm.put(f"/computes/{name}", instance("Standard_DS11_v2")))
     inner = arm.get(f"/computes/{name}").json()["properties"]["properties"]
     assert inner["state"] == "Running" and inner["idleTimeBeforeShutdown"] == "PT30M"
@@ -77,23 +73,23 @@ def test_compute_instance_runs_once_created(arm: Arm) -> None:
 
 
 def test_invalid_computes_are_refused(arm: Arm) -> None:
-    assert "not supported" in _error(arm.put(f"/computes/{_name()}", cluster("Standard_Nope_v9")))
-    assert "more than 'maxNodeCount'" in _error(arm.put(f"/computes/{_name()}", cluster(low=3, high=1)))
+    assert "not supported" in _error(arm.put(f"/computes/{unique('cc')}", cluster("Standard_Nope_v9")))
+    assert "more than 'maxNodeCount'" in _error(arm.put(f"/computes/{unique('cc')}", cluster(low=3, high=1)))
     odd_idle = cluster()
     odd_idle["properties"]["properties"]["scaleSettings"]["nodeIdleTimeBeforeScaleDown"] = "2m"
-    assert "ISO 8601" in _error(arm.put(f"/computes/{_name()}", odd_idle))
+    assert "ISO 8601" in _error(arm.put(f"/computes/{unique('cc')}", odd_idle))
     assert "computeType" in _error(
-        arm.put(f"/computes/{_name()}", {"properties": {"computeType": "Databricks"}})
+        arm.put(f"/computes/{unique('cc')}", {"properties": {"computeType": "Databricks"}})
     )
     assert "attached, not created" in _error(
-        arm.put(f"/computes/{_name()}", {"properties": {"computeType": "Kubernetes"}})
+        arm.put(f"/computes/{unique('cc')}", {"properties": {"computeType": "Kubernetes"}})
     )
     assert "invalid" in _error(arm.put("/computes/cluster-1", cluster()))  # ends in -<digits>
     assert "cannot be replaced" in _error(arm.put("/computes/inferencecompute", cluster()), 409)
     assert "cannot be deleted" in _error(
         arm.delete("/computes/inferencecompute", params={"underlyingResourceAction": "Delete"}), 409
     )
-    assert arm.get(f"/computes/{_name()}").status_code == 404
+    assert arm.get(f"/computes/{unique('cc')}").status_code == 404
 
 
 def test_compute_concurrency(tmp_path: Path) -> None:

@@ -28,16 +28,13 @@ from support.arm import (
 )
 from support.owners import processes_with
 from support.samples import BASE_IMAGE
+from support.waiting import unique
 from support.workspace import running_workspace
 
 from jupyter_mlep.workspace import control
 
 DONE = ("Completed", "Failed", "Canceled")
 ORDER = ("NotStarted", "Queued", "Preparing", "Running", "Finalizing", "Completed")
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ import pytest
 from support.arm import HISTORY_PREFIX, Arm, job_environment, upload_folder
 from support.owners import processes_with
 from support.tracking import call
+from support.waiting import unique
 from support.workspace import running_workspace
 
 from jupyter_mlep.workspace import control
@@ -45,10 +46,6 @@ LOGGER = textwrap.dedent(
     print("done", flush=True)
     """
 )
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,8 @@ class V1Migration(Result):
     carried: dict[str, str]
     dropped: dict[str, str]
     script_notes: list[str] = field(default_factory=list)
+    to_do: list[str] = field(default_factory=list)
+    """What to do before the files deploy (the model was not given…)."""
 
     def text(self) -> str:
         endpoint_yml, deployment_yml = self.files[0], self.files[1]
@@ -41,6 +43,8 @@ class V1Migration(Result):
         lines.append(text_table(("v1 setting", "why"), sorted(self.dropped.items())))
         if self.script_notes:
             lines += ["", "The entry script:"] + [f"  {note}" for note in self.script_notes]
+        if self.to_do:
+            lines += ["", "Before deploying:"] + [f"  {item}" for item in self.to_do]
         lines += [
             "",
             "Next: %endpoint create -f " + str(endpoint_yml),
@@ -55,6 +59,7 @@ class V1Migration(Result):
             "carried": dict(sorted(self.carried.items())),
             "dropped": dict(sorted(self.dropped.items())),
             "script_notes": list(self.script_notes),
+            "to_do": list(self.to_do),
         }
 
 
@@ -112,7 +117,17 @@ def migrate_v1(
     out.mkdir(parents=True, exist_ok=True)
     for path, data in contents.items():
         path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return V1Migration(endpoint, list(contents), conversion.carried, conversion.dropped, notes)
+    to_do = []
+    if "model" not in conversion.deployment:
+        to_do.append(
+            "add model: to deployment.yml (the model the v1 service served, az ml model deploy -m): "
+            "or run again with --model NAME:VERSION or --model PATH"
+        )
+    if "compute" in conversion.endpoint:
+        to_do.append(
+            f"the Kubernetes compute {conversion.endpoint['compute']} must be attached to the workspace"
+        )
+    return V1Migration(endpoint, list(contents), conversion.carried, conversion.dropped, notes, to_do)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -95,6 +95,7 @@ def test_aci_fields_and_the_dropped_list(tmp_path: Path) -> None:
     assert "azureml-inference-server-http" in conda["dependencies"][-1]["pip"]
     assert "azureml-defaults" not in conda["dependencies"][-1]["pip"]
     assert "model" not in deployment  # none given: the result says to add one
+    assert result.to_do and "add model:" in result.to_do[0] and "Before deploying:" in result.text()
     assert result.script_notes == ["passes the inference server's checks"]
 
 

@@ -44,7 +44,13 @@ from .debugging import router_timeout
 from .endpoints import DEPLOYMENT_KIND, endpoint_keys, endpoint_path
 from .forward import Forwarder, ForwardError
 from .resolve import duration_seconds
-from .scoring_limits import MAX_BODY_BYTES, body_too_large, check_head
+from .scoring_limits import (
+    MAX_BODY_BYTES,
+    MAX_HEADER_COUNT,
+    MAX_HEADER_FIELD_BYTES,
+    body_too_large,
+    check_head,
+)
 
 __all__ = ["DEPLOYMENT_HEADER", "ScoringRouter"]
 
@@ -174,12 +180,14 @@ class ScoringRouter:
         """Serve a request to ``/endpoints/…`` straight from ASGI (the fast path, no framework)."""
         parts = scope["path"].split("/")
         try:
-            check_head(scope["headers"])
+            if len(scope["headers"]) > MAX_HEADER_COUNT:  # each field's size: in answer()'s loop
+                check_head(scope["headers"])
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
             body = message.get("body", b"")
-            if message.get("more_body", False):
+            if message.get("more_body", False):  # a large body: its announced length first
+                check_head(scope["headers"])
                 chunks, size = [body], len(body)
                 while True:
                     message = await receive()
@@ -230,6 +238,8 @@ class ScoringRouter:
         headers: list[tuple[bytes, bytes]] = []
         for raw_name, value in raw_headers:
             key = raw_name.lower()  # uvicorn sends them lower-cased already
+            if len(key) + len(value) > MAX_HEADER_FIELD_BYTES:
+                check_head(raw_headers)  # raises the 431 that names the header
             if key not in _DROP_REQUEST:
                 headers.append((key, value))
             elif key == b"authorization":

@@ -90,7 +90,13 @@ def convert_v1(
     dep, ep = conversion.deployment, conversion.endpoint
     dep.setdefault("environment", {"image": GPU_IMAGE if state.gpu else CPU_IMAGE})
     if chosen == "kubernetes":
-        ep["compute"] = f"azureml:{compute or deployment.get('computeTargetName') or 'inferencecompute'}"
+        cluster = compute or deployment.get("computeTargetName")
+        if not cluster:
+            raise SpecError(
+                "A Kubernetes endpoint needs its compute, and deploymentconfig.json names none (computeTargetName).",
+                hint="Pass --compute NAME (the Kubernetes compute attached to the workspace).",
+            )
+        ep["compute"] = f"azureml:{cluster}"
         if state.resources:
             dep["resources"] = kubernetes_resources(state.resources)
     else:

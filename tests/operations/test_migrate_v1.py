@@ -152,6 +152,9 @@ def test_mistakes_are_refused_before_anything_is_written(tmp_path: Path) -> None
     bad.write_text(json.dumps({"computeType": "fpga"}))
     with pytest.raises(SpecError, match="converts aci, aks and local"):
         migrate_v1(ACI[0], bad, endpoint="x-aci", out=out)
+    with pytest.raises(SpecError, match="needs its compute") as caught:
+        migrate_v1(*ACI, endpoint="x-aci", out=out, to="kubernetes")
+    assert "--compute NAME" in caught.value.hint
     assert not out.exists()
     migrate_v1(*ACI, endpoint="x-aci", out=out)
     before = (out / "deployment.yml").read_text()

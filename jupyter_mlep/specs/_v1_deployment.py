@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._v1_state import Rule, State, dropped, set_field
+from ._v1_state import Rule, State, carried_to, dropped
 
 __all__ = ["DEPLOYMENT_RULES", "kubernetes_resources"]
 
@@ -156,9 +156,7 @@ DEPLOYMENT_RULES: dict[str, Rule] = {
     "computeTargetName": _compute_target,
     "tags": _tags,
     "properties": _properties,
-    "description": lambda value, where, state: set_field(
-        state.out.endpoint, "description", value, where, state
-    ),
+    "description": carried_to("endpoint", "description"),
     "sslEnabled": dropped(_TLS),
     "sslCertificate": dropped(_TLS),
     "sslKey": dropped(_TLS),
@@ -185,22 +183,18 @@ DEPLOYMENT_RULES: dict[str, Rule] = {
 
 
 def kubernetes_resources(values: dict[str, float]) -> dict[str, Any]:
-    def memory(gb: float) -> str:
-        return f"{math.ceil(gb * 1024)}Mi"
-
+    """The ``resources`` of a Kubernetes deployment from v1 ``cpu``/``memoryInGB`` (requests) and
+    ``cpuLimit``/``memoryInGBLimit`` (limits)."""
     resources: dict[str, Any] = {}
-    requests = {}
-    if "cpu" in values:
-        requests["cpu"] = f"{values['cpu']:g}"
-    if "memoryInGB" in values:
-        requests["memory"] = memory(values["memoryInGB"])
-    if requests:
-        resources["requests"] = requests
-    limits = {}
-    if "cpuLimit" in values:
-        limits["cpu"] = f"{values['cpuLimit']:g}"
-    if "memoryInGBLimit" in values:
-        limits["memory"] = memory(values["memoryInGBLimit"])
-    if limits:
-        resources["limits"] = limits
+    for section, cpu, memory in (
+        ("requests", "cpu", "memoryInGB"),
+        ("limits", "cpuLimit", "memoryInGBLimit"),
+    ):
+        part = {}
+        if cpu in values:
+            part["cpu"] = f"{values[cpu]:g}"
+        if memory in values:
+            part["memory"] = f"{math.ceil(values[memory] * 1024)}Mi"
+        if part:
+            resources[section] = part
     return resources

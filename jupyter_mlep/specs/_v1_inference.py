@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._errors import SpecError
-from ._v1_state import CPU_IMAGE, Rule, State, dropped, set_field
+from ._v1_state import CPU_IMAGE, Rule, State, carried_to, dropped
 
 __all__ = ["INFERENCE_RULES"]
 
@@ -119,9 +119,7 @@ INFERENCE_RULES: dict[str, Rule] = {
     "environment": _environment,
     "runtime": _runtime,
     "enableGpu": _enable_gpu,
-    "baseImage": lambda value, where, state: set_field(
-        state.out.deployment, "environment.image", value, where, state
-    ),
+    "baseImage": carried_to("deployment", "environment.image"),
     "baseImageRegistry": dropped(
         "v2 pulls private images with the workspace's identity, not stored credentials"
     ),
@@ -131,7 +129,5 @@ INFERENCE_RULES: dict[str, Rule] = {
     "cudaVersion": dropped("v2 takes the CUDA version from the image; enableGpu chose a CUDA image"),
     "schemaFile": dropped("v2 publishes the schema of the inference_schema decorators at /swagger.json"),
     "dependencies": dropped("v2 uploads the whole sourceDirectory; put extra files there"),
-    "description": lambda value, where, state: set_field(
-        state.out.endpoint, "description", value, where, state
-    ),
+    "description": carried_to("endpoint", "description"),
 }

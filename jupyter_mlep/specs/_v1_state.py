@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["CPU_IMAGE", "GPU_IMAGE", "Rule", "State", "Target", "V1Conversion", "dropped", "set_field"]
+__all__ = ["CPU_IMAGE", "GPU_IMAGE", "Rule", "State", "Target", "V1Conversion", "carried_to", "dropped"]
 
 CPU_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 GPU_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-cuda11.8-cudnn8-ubuntu22.04:latest"
@@ -54,14 +54,18 @@ Rule = Callable[[Any, str, State], None]
 """A field rule: ``rule(value, "file.field", state)`` carries the value or drops it (with the reason)."""
 
 
-def set_field(target: dict[str, Any], path: str, value: Any, where: str, state: State) -> None:
-    """Carry ``value`` to ``path`` (dotted) of the endpoint or deployment mapping ``target``."""
-    label = ("endpoint." if target is state.out.endpoint else "deployment.") + path
-    *parents, last = path.split(".")
-    for parent in parents:
-        target = target.setdefault(parent, {})
-    target[last] = str(value)
-    state.carry(where, label)
+def carried_to(mapping: Literal["endpoint", "deployment"], path: str) -> Rule:
+    """The rule that carries a value as is to ``path`` (dotted) of the endpoint or deployment."""
+
+    def rule(value: Any, where: str, state: State) -> None:
+        target = state.out.endpoint if mapping == "endpoint" else state.out.deployment
+        *parents, last = path.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[last] = str(value)
+        state.carry(where, f"{mapping}.{path}")
+
+    return rule
 
 
 def dropped(why: str) -> Callable[[Any, str, State], None]:

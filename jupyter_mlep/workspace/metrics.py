@@ -6,7 +6,15 @@ bytes) and the requests in flight (:meth:`MetricSeries.connection`); the runtime
 and memory per instance come through :meth:`MetricSeries.sample`. Each (endpoint, deployment)
 keeps a ring of :data:`RETENTION_MINUTES` one-minute slots, so memory stays bounded whatever the
 traffic: a slot holds counts by status code, a latency histogram (buckets 2 % wide, so
-percentiles are within about 1 %) and the sums of the samples.
+percentiles are within about 1 %) and the sums of the samples. Beside them, the requests of the
+last :data:`FINE_SECONDS` are also kept per second (a ring of that many one-second slots), so
+that a window that does not start or end on a whole minute (a rollout step: ``timespan`` of
+instants, ``interval=FULL``) is counted exactly, to the second. The per-second ring is not saved:
+the per-minute rings are what Azure publishes, and what a restart reads back.
+
+``publish_delay`` holds back the last seconds of every answer, as Azure Monitor's ingestion delay
+does (set through ``POST /mlep/v1/faults/metrics``): clients that wait for a window's data to be
+complete are tested against the local workspace so.
 
 ``GET {endpoint or deployment id}/providers/Microsoft.Insights/metrics`` answers with
 :meth:`MetricSeries.query` (see :func:`metrics_response`)::
@@ -33,10 +41,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-__all__ = ["DEFINITIONS", "RETENTION_MINUTES", "MetricDefinition", "MetricSeries", "parse_filter"]
+__all__ = [
+    "DEFINITIONS",
+    "FINE_SECONDS",
+    "RETENTION_MINUTES",
+    "MetricDefinition",
+    "MetricSeries",
+    "parse_filter",
+]
 
 RETENTION_MINUTES = 24 * 60 + 60
 """How many one-minute slots each deployment keeps (25 hours: at least 24 hours are always there)."""
+
+FINE_SECONDS = 15 * 60
+"""How many one-second slots of requests each deployment keeps (the last 15 minutes)."""
 
 _RATIO = 1.02
 _LOG_RATIO = math.log(_RATIO)
@@ -118,7 +136,7 @@ class _Stat:
 
 @dataclass
 class _Slot:
-    """What one deployment saw during one minute."""
+    """What one deployment saw during one minute (or, in the per-second ring, one second)."""
 
     minute: int
     status: dict[int, int] = field(default_factory=dict)
@@ -158,19 +176,19 @@ class MetricSeries:
         self.retention = retention_minutes
         self._clock = clock
         self._rings: dict[tuple[str, str, bool], list[_Slot | None]] = {}
+        self._fine: dict[tuple[str, str, bool], list[_Slot | None]] = {}
         self._in_flight: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
+        self.publish_delay = 0.0
+        """Seconds of the most recent data every answer leaves out (a simulated ingestion delay)."""
 
     def _slot(self, endpoint: str, deployment: str, mirror: bool = False) -> _Slot:
-        minute = int(self._clock() // 60)
-        key = (endpoint.lower(), deployment.lower(), mirror)
-        ring = self._rings.get(key)
-        if ring is None:
-            ring = self._rings[key] = [None] * self.retention
-        slot = ring[minute % self.retention]
-        if slot is None or slot.minute != minute:
-            slot = ring[minute % self.retention] = _Slot(minute)
-        return slot
+        return _ring_slot(
+            self._rings,
+            (endpoint.lower(), deployment.lower(), mirror),
+            int(self._clock() // 60),
+            self.retention,
+        )
 
     def request(
         self,
@@ -187,13 +205,16 @@ class MetricSeries:
         A ``mirror`` copy counts in the deployment's own series only, not in the endpoint's (its
         clients never sent it), as Azure shows mirrored traffic in the shadow deployment's metrics.
         """
+        now = self._clock()
+        key = (endpoint.lower(), deployment.lower(), mirror)
+        index = _bucket(latency_ms)
         with self._lock:
-            slot = self._slot(endpoint, deployment, mirror)
-            slot.status[status] = slot.status.get(status, 0) + 1
-            slot.latency.add(latency_ms)
-            index = _bucket(latency_ms)
-            slot.histogram[index] = slot.histogram.get(index, 0) + 1
-            slot.bytes += size
+            minute = _ring_slot(self._rings, key, int(now // 60), self.retention)
+            minute.bytes += size
+            for slot in (minute, _ring_slot(self._fine, key, int(now), FINE_SECONDS)):
+                slot.status[status] = slot.status.get(status, 0) + 1
+                slot.latency.add(latency_ms)
+                slot.histogram[index] = slot.histogram.get(index, 0) + 1
 
     def connection(self, endpoint: str, deployment: str, delta: int) -> None:
         """A request to ``deployment`` started (``delta`` 1) or ended (-1): samples the active count."""
@@ -215,6 +236,7 @@ class MetricSeries:
             for key in [k for k in self._rings if k[0] == endpoint.lower()]:
                 if deployment is None or key[1] == deployment.lower():
                     del self._rings[key]
+                    self._fine.pop(key, None)
                     self._in_flight.pop(key[:2], None)
 
     def dump(self) -> str:
@@ -259,14 +281,17 @@ class MetricSeries:
         names: Iterable[str],
         start: datetime,
         end: datetime,
-        interval: timedelta,
+        interval: timedelta | None,
         aggregations: Iterable[str] | None,
         filters: dict[str, str],
     ) -> list[dict[str, Any]]:
-        """The ``value`` list of an Azure Monitor metrics answer (``filters``: dimension → value or ``*``)."""
-        step = max(1, int(interval.total_seconds() // 60))
-        first = int(start.timestamp() // 60)
-        last = max(first, math.ceil(end.timestamp() / 60))
+        """The ``value`` list of an Azure Monitor metrics answer (``filters``: dimension → value or ``*``).
+
+        ``interval`` None is Azure Monitor's ``FULL``: one point for exactly ``start`` to ``end``
+        (to the second while the per-second ring holds its edges); otherwise points per whole
+        ``interval`` minutes, the window widened to whole minutes as Azure Monitor does.
+        """
+        visible = self._clock() - self.publish_delay
         wanted = [a.lower() for a in aggregations] if aggregations else None
         with self._lock:
             rings: dict[str, list[_Slot]] = {}
@@ -275,9 +300,25 @@ class MetricSeries:
                     continue
                 if mirror and deployment is None:  # the endpoint's clients did not send these
                     continue
-                rings.setdefault(dep, []).extend(
-                    slot for slot in ring if slot is not None and first <= slot.minute < last
-                )
+                if interval is None:
+                    found = self._window(ring, self._fine.get((ep, dep, mirror)), start, end, visible)
+                else:
+                    first, last = int(start.timestamp() // 60), math.ceil(end.timestamp() / 60)
+                    hidden = 0 if not self.publish_delay else math.floor(visible / 60)
+                    found = [
+                        slot
+                        for slot in ring
+                        if slot is not None
+                        and first <= slot.minute < last
+                        and (not hidden or slot.minute < hidden)
+                    ]
+                rings.setdefault(dep, []).extend(found)
+        if interval is None:
+            first, last, step = 0, 1, 1
+        else:
+            step = max(1, int(interval.total_seconds() // 60))
+            first = int(start.timestamp() // 60)
+            last = max(first + 1, math.ceil(end.timestamp() / 60))
         out = []
         for name in names:
             definition = DEFINITIONS[name.lower()]
@@ -296,8 +337,13 @@ class MetricSeries:
                                 for dim, value in labels
                             ],
                             "data": [
-                                {"timeStamp": _stamp(bucket * 60), **_values(definition, parts, chosen)}
-                                for bucket, parts in _buckets(series, first, last, step)
+                                {
+                                    "timeStamp": _stamp(
+                                        start.timestamp() if interval is None else bucket * 60
+                                    ),
+                                    **_values(definition, parts, chosen),
+                                }
+                                for bucket, parts in _buckets(series, first, last, step, interval is None)
                             ],
                         }
                         for labels, series in _split(definition, rings, filters)
@@ -305,6 +351,50 @@ class MetricSeries:
                 }
             )
         return out
+
+    def _window(
+        self,
+        ring: list[_Slot | None],
+        fine: list[_Slot | None] | None,
+        start: datetime,
+        end: datetime,
+        visible: float,
+    ) -> list[_Slot]:
+        """The slots of exactly ``start``–``end``: whole minutes from the per-minute ring, the
+        partial minutes at the edges second by second from the per-second ring while it holds them
+        (else their whole minute); only slots that ended by ``visible`` (with a publish delay)."""
+        begin, finish = start.timestamp(), end.timestamp()
+        published = math.floor(visible) if self.publish_delay else math.inf
+        oldest_fine = int(self._clock()) - FINE_SECONDS + 1
+        out: list[_Slot] = []
+        for minute in range(int(begin // 60), math.ceil(finish / 60)):
+            low, high = minute * 60, minute * 60 + 60
+            whole = begin <= low and high <= finish and high <= published
+            if not whole and fine is not None and low >= oldest_fine:
+                last = int(min(high, math.ceil(finish), published))
+                out += [
+                    slot
+                    for second in range(max(low, int(begin)), last)
+                    if (slot := fine[second % FINE_SECONDS]) is not None and slot.minute == second
+                ]
+            elif high <= published:
+                slot = ring[minute % len(ring)]
+                if slot is not None and slot.minute == minute:
+                    out.append(slot)
+        return out
+
+
+def _ring_slot(
+    rings: dict[tuple[str, str, bool], list[_Slot | None]], key: tuple[str, str, bool], index: int, size: int
+) -> _Slot:
+    """The slot of ``index`` (a minute or a second) in ``key``'s ring of ``size``, new if stale."""
+    ring = rings.get(key)
+    if ring is None:
+        ring = rings[key] = [None] * size
+    slot = ring[index % size]
+    if slot is None or slot.minute != index:
+        slot = ring[index % size] = _Slot(index)
+    return slot
 
 
 def _stat_json(stat: _Stat) -> list[float]:
@@ -388,7 +478,12 @@ def _keep(wanted: str | None, value: str | None) -> bool:
     return wanted is None or wanted == "*" or (value or "").lower() == wanted.lower()
 
 
-def _buckets(parts: list[_Part], first: int, last: int, step: int) -> list[tuple[int, list[_Part]]]:
+def _buckets(
+    parts: list[_Part], first: int, last: int, step: int, whole: bool = False
+) -> list[tuple[int, list[_Part]]]:
+    """The parts by time bucket (``whole``: all in one, the ``FULL`` interval)."""
+    if whole:
+        return [(first, parts)]
     out: dict[int, list[_Part]] = {minute: [] for minute in range(first, last, step)}
     for slot, restrict in parts:
         out[first + (slot.minute - first) // step * step].append((slot, restrict))

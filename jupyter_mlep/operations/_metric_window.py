@@ -111,13 +111,13 @@ def window_metrics(
     *,
     delay: float | None = None,
 ) -> WindowMetrics:
-    """The requests ``deployment`` answered from ``start`` to ``end``, in whole seconds (from the
-    first whole second after ``start``, so that nothing from before it counts, to the whole second
-    after ``end``, at least one second), once the target has published them: ``delay`` seconds
-    after ``end`` (default: the target's :attr:`~jupyter_mlep.targets.Capabilities.metrics_delay`),
-    then until two reads agree, for at most ``delay`` seconds more (see the module docstring)."""
+    """The requests ``deployment`` answered from ``start`` to ``end``, in the whole seconds between
+    them (so that nothing from before ``start`` or after ``end`` counts; at least one second, waited
+    for if need be), once the target has published them: ``delay`` seconds after the window's end
+    (default: the target's :attr:`~jupyter_mlep.targets.Capabilities.metrics_delay`), then until
+    two reads agree, for at most ``delay`` seconds more (see the module docstring)."""
     start = _whole_seconds(start, up=True)
-    end = max(_whole_seconds(end, up=True), start + timedelta(seconds=1))
+    end = max(_whole_seconds(end, up=False), start + timedelta(seconds=1))
     delay = client.capabilities.metrics_delay if delay is None else max(0.0, float(delay))
     ready = end.timestamp() + delay
     while (wait := ready - time.time()) > 0:

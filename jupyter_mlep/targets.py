@@ -2,11 +2,11 @@
 
 One registry; nothing else in the package compares target names. A target declares how its base
 URL, workspace path and credential come from the :class:`~jupyter_mlep.settings.Settings`
-(:attr:`Target.address`), what it can do (:class:`Capabilities`: router counters, the token scope
-of ``aad_token`` scoring, an implicit start), its start hook, the settings it reads, and how
+(:attr:`Target.address`), what it can do (:class:`Capabilities`: how late its metrics are published,
+the token scope of ``aad_token`` scoring, an implicit start), its start hook, the settings it reads, and how
 "cannot connect" is worded. Code above ``rest/`` asks capabilities, never names::
 
-    if client.capabilities.router_counters:
+    if client.capabilities.implicit_start:
         ...
 
 Adding a target is one :func:`register` call (and its hooks). Importing this module is cheap:
@@ -36,6 +36,10 @@ __all__ = [
     "targets",
 ]
 
+AZURE_METRICS_DELAY = 180.0
+"""How long Azure Monitor may take to publish a minute of an online deployment's platform
+metrics (typically one to three minutes): what a rollout gate waits on Azure before judging."""
+
 ML_SCOPE = "https://ml.azure.com/.default"
 """The scope of Microsoft Entra tokens for scoring ``aad_token`` endpoints in Azure."""
 
@@ -44,8 +48,10 @@ ML_SCOPE = "https://ml.azure.com/.default"
 class Capabilities:
     """What a target can do, asked by the operations instead of its name."""
 
-    router_counters: bool = False
-    """The workspace serves router counters (``/mlep/v1/counters``): rollout gates measure live traffic."""
+    metrics_delay: float = 0.0
+    """Seconds after which the target's Azure Monitor metrics of a moment are published (its
+    ingestion delay): a rollout gate waits that long after its step before reading the step's
+    requests, then until two reads agree (see :mod:`jupyter_mlep.operations._metric_window`)."""
     scoring_scope: str | None = None
     """The scope of the Entra token that scores ``aad_token`` endpoints; None: the client's own
     management token is accepted."""
@@ -194,9 +200,7 @@ register(
     Target(
         name="local",
         description="the local workspace server on this machine (started when needed)",
-        capabilities=Capabilities(
-            router_counters=True, scoring_scope=None, implicit_start=True, debugger=True
-        ),
+        capabilities=Capabilities(metrics_delay=0.0, scoring_scope=None, implicit_start=True, debugger=True),
         address=_local_address,
         start=_start_local,
         unreachable=Unreachable(
@@ -238,7 +242,10 @@ register(
         name="azure",
         description="an Azure ML workspace through Azure Resource Manager",
         capabilities=Capabilities(
-            router_counters=False, scoring_scope=ML_SCOPE, implicit_start=False, request_details=True
+            metrics_delay=AZURE_METRICS_DELAY,
+            scoring_scope=ML_SCOPE,
+            implicit_start=False,
+            request_details=True,
         ),
         address=_azure_address,
         settings=("arm_url", *_AZURE_FIELDS),

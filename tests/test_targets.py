@@ -13,7 +13,6 @@ import pytest
 
 import jupyter_mlep
 from jupyter_mlep import ServiceUnreachableError, SettingsError, UsageError, WorkspaceUnavailableError
-from jupyter_mlep import operations as ops
 from jupyter_mlep import targets as registry
 from jupyter_mlep.rest import RestClient, RetryPolicy, StaticTokenCredential, TokenCredential
 from jupyter_mlep.settings import Settings, resolve
@@ -105,7 +104,7 @@ def test_the_scan_lets_other_code_be() -> None:
         'settings = resolve({"target": "local"})\n'
         'shown = f"({client.target})"\n'
         'route = parts[3] in ("score", "swagger.json")\n'
-        "if client.capabilities.router_counters:\n    pass\n"
+        "if client.capabilities.implicit_start:\n    pass\n"
     )
     assert target_comparisons(source, {"local", "azure"}) == []
 
@@ -139,11 +138,12 @@ def test_local_and_azure_are_registered_with_what_they_can_do() -> None:
     assert target_names() == ["local", "azure"]
     local, azure = get_target("local"), get_target("azure")
     assert local.capabilities == Capabilities(
-        router_counters=True, scoring_scope=None, implicit_start=True, debugger=True
+        metrics_delay=0.0, scoring_scope=None, implicit_start=True, debugger=True
     )
     assert local.start is not None and local.unreachable is not None
     assert local.unreachable.error is WorkspaceUnavailableError
-    assert azure.capabilities.router_counters is False and azure.capabilities.implicit_start is False
+    assert azure.capabilities.implicit_start is False
+    assert azure.capabilities.metrics_delay >= 60, "Azure Monitor publishes metrics minutes late"
     assert azure.capabilities.debugger is False  # deploy --debug is refused there
     assert azure.capabilities.scoring_scope == "https://ml.azure.com/.default"
     assert azure.start is None and azure.unreachable is None
@@ -209,7 +209,7 @@ def test_a_new_target_is_one_registration(tmp_path: Path) -> None:
         Target(
             name="edge",
             description="a test target",
-            capabilities=Capabilities(router_counters=False, scoring_scope="api://edge/.default"),
+            capabilities=Capabilities(scoring_scope="api://edge/.default"),
             address=lambda settings: Address(
                 f"http://127.0.0.1:{port}", "/edge/ws", credential, "api://edge/.default"
             ),
@@ -227,8 +227,7 @@ def test_a_new_target_is_one_registration(tmp_path: Path) -> None:
         assert client.base_url == f"http://127.0.0.1:{port}" and client.paths.workspace == "/edge/ws"
         assert client.capabilities.scoring_scope == "api://edge/.default" and made == ["credential"]
         assert client.tokens.scope == "api://edge/.default"
-        assert ops.get_counters(client, "any") is None and ops.counters_marker(client, "any") is None
-        assert client.request_count == 0, "no counters are asked of a target without them"
+        assert client.capabilities.metrics_delay == 0.0
         with pytest.raises(
             ServiceUnreachableError, match=r"The edge box at http://127\.0\.0\.1:\d+ is off"
         ) as caught:

@@ -23,14 +23,6 @@ from ._assets import (
     upload_local,
 )
 from ._connect import connect
-from ._counters import (
-    CountersWindow,
-    DeploymentCounters,
-    WindowCounters,
-    counters_marker,
-    get_counters,
-    get_counters_since,
-)
 from ._debug import DebugAttach, with_debugger
 from ._deploy import DEPLOY_PHASES, DeployStep, PhaseCallback, check_deployment_script, deploy
 from ._deployments import (
@@ -60,6 +52,7 @@ from ._invoke import invoke
 from ._job_results import JobDetails, JobList, JobLogs, JobMetrics, JobOutputs, RegisteredModel
 from ._job_runs import download_job_outputs, get_job_logs, get_job_metrics, register_job_model, stream_job
 from ._jobs import cancel_job, create_job, get_job, list_jobs, wait_for_job
+from ._metric_window import DeploymentRequests, WindowMetrics, recent_requests, window_metrics
 from ._metrics import MetricPoint, MetricSeries, MetricsResult, get_metrics
 from ._migrate_v1 import V1Migration, migrate_v1
 from ._resource_create import CREATABLE_KINDS, create_resource, resource_kind
@@ -97,12 +90,11 @@ __all__ = [
     "DEPLOY_PHASES",
     "LOG_CONTAINERS",
     "RESOURCE_KINDS",
-    "CountersWindow",
     "DebugAttach",
     "DeployResult",
     "DeployStep",
     "DeploymentAssets",
-    "DeploymentCounters",
+    "DeploymentRequests",
     "EndpointDetails",
     "EndpointKeys",
     "EndpointList",
@@ -134,13 +126,12 @@ __all__ = [
     "SweepTrial",
     "TrafficResult",
     "V1Migration",
-    "WindowCounters",
+    "WindowMetrics",
     "best_trial",
     "cancel_job",
     "check_container",
     "check_deployment_script",
     "connect",
-    "counters_marker",
     "create_endpoint",
     "create_job",
     "create_or_update_deployment",
@@ -153,8 +144,6 @@ __all__ = [
     "download_job_outputs",
     "follow_sweep",
     "format_split",
-    "get_counters",
-    "get_counters_since",
     "get_deployment",
     "get_endpoint",
     "get_job",
@@ -178,6 +167,7 @@ __all__ = [
     "parse_gates",
     "parse_interval",
     "parse_steps",
+    "recent_requests",
     "regenerate_key",
     "register_data",
     "register_deployment_assets",
@@ -196,5 +186,6 @@ __all__ = [
     "use_mlflow",
     "wait_for_job",
     "wait_for_traffic",
+    "window_metrics",
     "with_debugger",
 ]

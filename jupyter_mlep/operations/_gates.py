@@ -3,15 +3,16 @@ and the small parsers of the rollout's options (steps, intervals).
 
 A gate is ``METRIC OPERATOR VALUE``:
 
-* ``error_rate``: percent of the deployment's requests during the step that failed (status 5xx
-  or no answer), e.g. ``error_rate<1%`` (the ``%`` is optional);
+* ``error_rate``: percent of the deployment's requests during the step that failed (status 5xx,
+  408 for a request the deployment did not answer in time, or no answer), e.g. ``error_rate<1%``
+  (the ``%`` is optional);
 * ``p50_ms``, ``p90_ms``, ``p95_ms``, ``p99_ms``: latency percentiles, in milliseconds, over the
   deployment's requests during the step, e.g. ``p95_ms<200`` or ``p95_ms<200ms``;
 * ``requests``: how many requests of the deployment were seen during the step, e.g. ``requests>=20``.
 
 Operators are ``<``, ``<=``, ``>`` and ``>=``. Every gate is judged on a :class:`Measurement`
-of one step only (router counters after a marker, or sampled invocations), never on totals, so
-earlier traffic cannot hide a bad step.
+of one step only (the deployment's Azure Monitor metrics during the step, or sampled
+invocations), never on totals, so earlier traffic cannot hide a bad step.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import UsageError
+from ._metric_window import WindowMetrics, failed_status
 
 __all__ = [
     "METRICS",
@@ -61,14 +63,15 @@ _EXAMPLES = 'e.g. --gate "error_rate<1%" --gate "p95_ms<200" --gate "requests>=2
 class Measurement:
     """What one deployment did during one step: requests, failures, status codes, latencies.
 
-    ``source`` says where the figures come from: ``router`` (live requests counted by the local
-    workspace's router), ``router (mirrored)`` (mirrored copies) or ``sampled`` (requests this
-    rollout sent to the deployment itself).
+    ``source`` says where the figures come from: ``metrics`` (the deployment's live requests in
+    its Azure Monitor metrics), ``metrics (mirrored)`` (the mirrored copies it received) or
+    ``sampled`` (requests this rollout sent to the deployment itself). ``complete`` is False when
+    the target was still publishing the step's metrics when the wait for them ended.
     """
 
     requests: int = 0
     errors: int = 0
-    source: str = "router"
+    source: str = "metrics"
     status: dict[str, int] = field(default_factory=dict)
     p50_ms: float | None = None
     p90_ms: float | None = None
@@ -106,13 +109,29 @@ class Measurement:
 
         return cls(
             requests=len(pairs),
-            errors=sum(1 for code, _ in pairs if code == 0 or code >= 500),
+            errors=sum(1 for code, _ in pairs if failed_status(code)),
             source="sampled",
             status=status,
             p50_ms=pct(0.50),
             p90_ms=pct(0.90),
             p95_ms=pct(0.95),
             p99_ms=pct(0.99),
+        )
+
+    @classmethod
+    def from_window(cls, window: WindowMetrics, *, mirror: bool = False) -> Measurement:
+        """From the deployment's metrics during the step (``mirror``: the copies it received)."""
+        latency = window.latency_ms
+        return cls(
+            requests=window.requests,
+            errors=sum(count for code, count in window.status.items() if failed_status(code)),
+            source="metrics (mirrored)" if mirror else "metrics",
+            status=dict(window.status),
+            p50_ms=latency.get(50),
+            p90_ms=latency.get(90),
+            p95_ms=latency.get(95),
+            p99_ms=latency.get(99),
+            complete=window.complete,
         )
 
     def to_dict(self) -> dict[str, Any]:

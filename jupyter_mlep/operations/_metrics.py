@@ -204,22 +204,25 @@ def get_metrics(
     *,
     metrics: Sequence[str] | None = None,
     since: float = 900.0,
-    interval: float = 60.0,
+    interval: float | None = 60.0,
     aggregations: Sequence[str] | None = None,
     split: str | None = None,
     now: datetime | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> MetricsResult:
-    """The metrics of ``endpoint`` (or of its ``deployment``) over the last ``since`` seconds, in
-    buckets of ``interval`` seconds (whole minutes); ``split`` names a dimension to split by
+    """The metrics of ``endpoint`` (or of its ``deployment``) over the last ``since`` seconds (or
+    from ``start`` to ``end``), in buckets of ``interval`` seconds (whole minutes; None: Azure
+    Monitor's ``FULL``, one point for the whole window); ``split`` names a dimension to split by
     (``statusCode``, ``deployment``, ``instanceId``)."""
-    if interval < 60:
+    if interval is not None and interval < 60:
         raise UsageError(
             f"--interval {interval:g}s is shorter than a minute.",
             hint="Azure Monitor keeps these metrics by minute: use --interval 1m or more.",
         )
     names = list(metrics or (DEPLOYMENT_METRICS if deployment else ENDPOINT_METRICS))
-    end = (now or datetime.now(timezone.utc)).replace(microsecond=0)
-    start = end - timedelta(seconds=since)
+    end = end or (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    start = start or end - timedelta(seconds=since)
     fmt = "%Y-%m-%dT%H:%M:%SZ"
     resource = (
         client.paths.deployment(endpoint, deployment) if deployment else client.paths.endpoint(endpoint)
@@ -228,7 +231,7 @@ def get_metrics(
         "api-version": MONITOR_API_VERSION,
         "metricnames": ",".join(names),
         "timespan": f"{start.strftime(fmt)}/{end.strftime(fmt)}",
-        "interval": _iso_minutes(interval),
+        "interval": "FULL" if interval is None else _iso_minutes(interval),
     }
     if aggregations:
         params["aggregation"] = ",".join(aggregations)

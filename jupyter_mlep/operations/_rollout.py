@@ -12,14 +12,17 @@ How a rollout runs (the decisions behind it):
 * **Mirror first** (``mirror_first=P``): before the first live step the deployment gets ``P`` % of
   the requests as mirrored copies for one interval, the gates are checked on those copies, then
   mirroring stops (the live steps mirror nothing to it).
-* **Gates** (:mod:`._gates`) are judged on one step only: on the local workspace, the router's
-  counts after a marker taken when the step's split was reported (live requests, or mirrored
-  copies in the mirror step), latencies over exactly those requests. When no request reached the
+* **Gates** (:mod:`._gates`) are judged on one step only: the deployment's Azure Monitor metrics
+  (the same series as ``%endpoint metrics``, on both targets) from the moment the endpoint
+  reported the step's split to the end of the step's interval: its requests by status code and
+  its latency percentiles (live requests, or the mirrored copies in the mirror step: a deployment
+  never has both). The local workspace counts that window exactly, to the second; Azure Monitor
+  by whole minutes, a few minutes late: the gate waits until the window's data is published
+  (:func:`window_metrics`, bounded; ``metrics_delay`` overrides the target's delay), and a
+  window still incomplete when the wait ends fails the step. When no request reached the
   deployment during a step, ``sample_request`` is sent ``sample_count`` times to the deployment
   (``azureml-model-deployment`` header, through :func:`invoke`) and the gates are judged on those
-  answers; without it the step fails ("no requests reached green during step 2; …"). On Azure the
-  router's counts are not available (:func:`get_counters` is None): gates always come from sampled
-  invocations there, so ``sample_request`` is required when gates are given.
+  answers; without it the step fails ("no requests reached green during step 2; …").
 * **Restore**: on a failed gate, on any error and on Ctrl-C, the live and mirror split the
   endpoint had before the rollout are set back (a full rollback) and read back until the endpoint
   reports them; nothing is left half-shifted. Then :class:`~jupyter_mlep.RolloutError` is raised
@@ -35,16 +38,17 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from .._errors import MlepError, NotFoundError, RestError, RolloutError, RolloutInterruptedError, UsageError
 from ..rest import RestClient
 from ..specs import MAX_MIRROR_PERCENT, validate_traffic
 from ._common import endpoint_lock
-from ._counters import counters_marker, get_counters_since
 from ._deployments import failure_reason, list_deployments
 from ._endpoints import get_endpoint
 from ._gates import Gate, GateCheck, Measurement, parse_gates, parse_interval, parse_steps
 from ._invoke import Payload, encode_payload, invoke
+from ._metric_window import window_metrics
 from ._results import RolloutResult, RolloutStep
 from ._traffic import format_split, set_traffic, split_traffic
 
@@ -95,6 +99,7 @@ def rollout(
     sample_count: int = 20,
     timeout: float | None = None,
     on_step: RolloutCallback | None = None,
+    metrics_delay: float | None = None,
 ) -> RolloutResult:
     """Shift live traffic of ``endpoint`` to ``deployment`` step by step, checking ``gates`` after each.
 
@@ -103,7 +108,9 @@ def rollout(
     ``gates``: ``"error_rate<1%"``, ``"p95_ms<200"``, ``"requests>=20"``… (see :mod:`._gates`).
     ``mirror_first``: mirror this percentage to the deployment for one interval first.
     ``sample_request``: a payload sent ``sample_count`` times to the deployment when a step saw no
-    requests for it (always on Azure, where it is then required with gates).
+    requests for it.
+    ``metrics_delay``: seconds to wait after a step for its metrics to be published (default: the
+    target's ingestion delay, 0 on the local workspace).
 
     Returns a :class:`RolloutResult` when every step passed. Otherwise the original live and
     mirror split are restored and :class:`~jupyter_mlep.RolloutError` is raised (its ``result``
@@ -126,12 +133,10 @@ def rollout(
         raise UsageError(f"sample_count must be a positive whole number (got {sample_count!r}).")
     if sample_request is not None:
         encode_payload(sample_request)  # a missing request file fails now, not at step 1
-    if checks and not client.capabilities.router_counters and sample_request is None:
-        raise UsageError(
-            f"Gates on the {client.target} target are checked on sampled requests, and no sample request "
-            "was given.",
-            hint="Pass --sample-request FILE (sample_request=...), or drop the gates.",
-        )
+    if metrics_delay is not None and (
+        isinstance(metrics_delay, bool) or not isinstance(metrics_delay, (int, float)) or metrics_delay < 0
+    ):
+        raise UsageError(f"metrics_delay must be a number of seconds, 0 or more (got {metrics_delay!r}).")
 
     with endpoint_lock(client, endpoint):  # held for the whole rollout: no other change from here
         info = get_endpoint(client, endpoint)
@@ -155,7 +160,7 @@ def rollout(
             final_mirror_traffic=dict(original_mirror),
         )
         _check_ready(client, result, str(target.provisioning_state or ""))
-        run = _Run(client, result, sample_request, sample_count, timeout, on_step)
+        run = _Run(client, result, sample_request, sample_count, timeout, on_step, metrics_delay)
         try:
             run.steps()
         except BaseException as exc:
@@ -237,7 +242,9 @@ class _Run:
         sample_count: int,
         timeout: float | None,
         on_step: RolloutCallback | None,
+        metrics_delay: float | None = None,
     ) -> None:
+        self.metrics_delay = metrics_delay
         self.client = client
         self.result = result
         self.sample_request = sample_request
@@ -282,18 +289,23 @@ class _Run:
         )
         result.final_traffic = dict(shown.traffic or {})
         result.final_mirror_traffic = dict(shown.mirror_traffic or {})
-        marker = counters_marker(client, result.endpoint)
+        began_at = datetime.now(timezone.utc)
         where = f"mirror {_split(step.mirror_traffic)}" if step.mirror else _split(step.traffic)
         self.emit("step-started", f"{step.label}: {where} for {_seconds(result.interval)}", step)
         client.sleep(result.interval)
         if result.gates:
-            step.measurement = self.measure(step, marker)
+            step.measurement = self.measure(step, began_at)
             step.checks = [
                 gate.check(step.measurement, who=result.deployment, when=_short(step))
                 for gate in result.gates
             ]
             failed = [check for check in step.checks if not check.passed]
-            if not step.measurement.requests:
+            if not step.measurement.complete:
+                step.reason = (
+                    f"the metrics of {_short(step)} were still being published when the wait for them "
+                    "ended; judging part of the requests could pass a failing deployment"
+                )
+            elif not step.measurement.requests:
                 step.reason = (
                     f"no requests reached {result.deployment} during {_short(step)}; "
                     "send traffic or pass --sample-request"
@@ -309,26 +321,15 @@ class _Run:
         step.elapsed = time.perf_counter() - began
         self.emit("step-passed", f"{step.label}: passed" + _checks_text(step.checks), step)
 
-    def measure(self, step: RolloutStep, marker: int | None) -> Measurement:
-        """The step's requests of the deployment: router counts after ``marker``, else samples."""
+    def measure(self, step: RolloutStep, began_at: datetime) -> Measurement:
+        """The step's requests of the deployment: its metrics from ``began_at`` to now, else samples."""
         client, result = self.client, self.result
-        measured = Measurement(source="router (mirrored)" if step.mirror else "router")
-        if marker is not None:
-            window = get_counters_since(client, result.endpoint, marker)
-            if window is not None:
-                counted = window.of(result.deployment, mirror=step.mirror)
-                measured = Measurement(
-                    requests=counted.requests,
-                    errors=counted.errors,
-                    source=measured.source,
-                    status=dict(counted.status),
-                    p50_ms=counted.p50_ms,
-                    p90_ms=counted.p90_ms,
-                    p95_ms=counted.p95_ms,
-                    p99_ms=counted.p99_ms,
-                    complete=window.complete,
-                )
-        if measured.requests or self.sample_request is None:
+        window = window_metrics(
+            client, result.endpoint, result.deployment, began_at, datetime.now(timezone.utc),
+            delay=self.metrics_delay,
+        )  # fmt: skip
+        measured = Measurement.from_window(window, mirror=step.mirror)
+        if measured.requests or not measured.complete or self.sample_request is None:
             return measured
         self.emit(
             "sampling",

@@ -139,7 +139,7 @@ class RestClient:
 
     @property
     def capabilities(self) -> Capabilities:
-        """What the target can do (router counters, the ``aad_token`` scoring scope, implicit start)."""
+        """What the target can do (its metrics delay, the ``aad_token`` scoring scope, implicit start)."""
         return self.target_info.capabilities
 
     # -- plumbing -------------------------------------------------------------------------

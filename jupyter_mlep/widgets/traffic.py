@@ -3,8 +3,9 @@
 One slider per deployment keeps the live split at 100% while you move it (the others rebalance
 proportionally; a lock keeps a deployment where it is), a mirror slider (at most 50%) on one
 shadow deployment, and an Apply button: nothing is sent while you drag. Apply sends one update
-off the kernel's main thread, waits until the endpoint reports the new split and shows it. The
-router counters of the local workspace (requests, errors) sit next to each slider.
+off the kernel's main thread, waits until the endpoint reports the new split and shows it. Each
+deployment's requests, errors and mirrored copies of the last 15 minutes, from its Azure Monitor
+metrics (the series ``%endpoint metrics`` reads, on both targets), sit next to its slider.
 
 DOM contract (browser tests): the container has class ``mlep-traffic``; each deployment's
 ``IntSlider`` has ``description`` = its name and class ``mlep-slider-<name>``; the mirror slider
@@ -23,8 +24,9 @@ from typing import Any
 import ipywidgets as widgets
 
 from .. import operations as ops
-from .._errors import SpecValidationError
-from ..operations import DeploymentCounters, TrafficResult, format_split
+from .._errors import MlepError, SpecValidationError
+from ..operations import DeploymentRequests, TrafficResult, format_split
+from ..rest import RestClient
 from ..specs import MAX_MIRROR_PERCENT, validate_traffic
 from ._base import FallbackBox
 from ._client import ClientHolder, ClientSource
@@ -34,6 +36,7 @@ __all__ = ["TrafficWidget", "mirror_split", "normalized", "split_bars_html", "tr
 
 _NO_MIRROR = ""
 _LABEL = {"description_width": "110px"}
+_WINDOW_MINUTES = 15
 
 
 def normalized(split: Mapping[str, int], deployments: Collection[str]) -> dict[str, int]:
@@ -89,13 +92,21 @@ def split_bars_html(split: dict[str, int], mirror: dict[str, int] | None = None)
     return "".join(rows) or "<div><i>no deployments</i></div>"
 
 
-def _counts_text(counters: DeploymentCounters | None) -> str:
-    if counters is None:
+def _counts_text(counts: DeploymentRequests | None) -> str:
+    if counts is None:
         return ""
-    text = f"{counters.requests} req · {counters.errors} err"
-    if counters.mirrored:
-        text += f" · {counters.mirrored} mirrored"
+    text = f"{counts.requests} req · {counts.errors} err"
+    if counts.mirrored:
+        text += f" · {counts.mirrored} mirrored"
     return text
+
+
+def _requests(client: RestClient, endpoint: str, names: list[str]) -> dict[str, DeploymentRequests] | None:
+    """The deployments' requests of the last minutes; None when the metrics cannot be read."""
+    try:
+        return ops.recent_requests(client, endpoint, names, since=_WINDOW_MINUTES * 60.0)
+    except MlepError:
+        return None
 
 
 class TrafficWidget(FallbackBox):
@@ -114,7 +125,7 @@ class TrafficWidget(FallbackBox):
         self.apply_timeout = apply_timeout
         self.reported = TrafficResult(endpoint, {})
         self.deployments: list[str] = []
-        self.counters: dict[str, DeploymentCounters] | None = None
+        self.requests: dict[str, DeploymentRequests] | None = None
         self.error: str | None = None
         self.applying = False
         self.updates_sent = 0
@@ -178,18 +189,18 @@ class TrafficWidget(FallbackBox):
 
     # -- reading and showing -------------------------------------------------------------------
 
-    def _read(self) -> tuple[list[str], TrafficResult, dict[str, DeploymentCounters] | None]:
+    def _read(self) -> tuple[list[str], TrafficResult, dict[str, DeploymentRequests] | None]:
         client = self._client
         reported = ops.get_traffic(client, self.endpoint)
         names = {d.name for d in ops.list_deployments(client, self.endpoint)}
         names |= set(reported.traffic) | set(reported.mirror_traffic)
-        return sorted(names), reported, ops.get_counters(client, self.endpoint)
+        return sorted(names), reported, _requests(client, self.endpoint, sorted(names))
 
     def _show(
         self,
         deployments: list[str],
         reported: TrafficResult,
-        counters: dict[str, DeploymentCounters] | None,
+        requests: dict[str, DeploymentRequests] | None,
         *,
         reset: bool,
     ) -> None:
@@ -201,7 +212,7 @@ class TrafficWidget(FallbackBox):
             normalized(reported.traffic, deployments),
             {name: value for name, value in reported.mirror_traffic.items() if value},
         )
-        self.counters = counters
+        self.requests = requests
         if deployments != self.deployments:
             self.deployments = deployments
             self._build_rows()
@@ -212,8 +223,8 @@ class TrafficWidget(FallbackBox):
         mirror = self.reported.mirror_traffic
         self.mirror_status.value = f"Mirror: {esc(format_split(mirror))}" if mirror else ""
         for name, label in self.counts.items():
-            found = (counters or {}).get(name.lower())
-            label.value = esc(_counts_text(found)) if counters is not None else ""
+            found = (requests or {}).get(name.lower())
+            label.value = esc(_counts_text(found)) if requests is not None else ""
         if reset:
             self._syncing = True
             try:
@@ -312,7 +323,7 @@ class TrafficWidget(FallbackBox):
 
     def reset(self) -> None:
         """Move the sliders back to the split the endpoint reports."""
-        self._show(self.deployments, self.reported, self.counters, reset=True)
+        self._show(self.deployments, self.reported, self.requests, reset=True)
 
     def apply(self) -> None:
         """Send the shown split (one update, in the background), then show what the endpoint reports.
@@ -333,15 +344,15 @@ class TrafficWidget(FallbackBox):
                     client, self.endpoint, traffic, mirror_traffic=mirror, timeout=self.apply_timeout
                 )
                 self.updates_sent += 1
-                counters = ops.get_counters(client, self.endpoint)
+                requests = _requests(client, self.endpoint, self.deployments)
             self.applying = False
             self.message.value = f"Applied: the endpoint reports {_html.escape(format_split(traffic))}."
-            self._show(self.deployments, result, counters, reset=True)
+            self._show(self.deployments, result, requests, reset=True)
 
         self._task = start_task(work, self._failed, f"mlep-traffic-apply-{self.endpoint}")
 
     def refresh(self) -> None:
-        """Read the split, the deployments and the counters again (in the background)."""
+        """Read the split, the deployments and their recent requests again (in the background)."""
         if self._closed or self.applying:
             return
         self.message.value = "Refreshing…"
@@ -416,27 +427,28 @@ class TrafficWidget(FallbackBox):
         esc = _html.escape
         parts = [f'<div class="mlep-traffic-static"><b>Traffic of {esc(self.endpoint)}</b>']
         parts.append(split_bars_html(self.reported.traffic, self.reported.mirror_traffic))
-        if self.counters is not None:
+        if self.requests is not None:
             counts = ", ".join(
-                f"{esc(name)}: {esc(_counts_text(self.counters.get(name.lower())) or '0 req')}"
+                f"{esc(name)}: {esc(_counts_text(self.requests.get(name.lower())) or '0 req')}"
                 for name in self.deployments
             )
-            parts.append(f"<div>Requests: {counts}</div>")
+            parts.append(f"<div>Requests (last {_WINDOW_MINUTES} min): {counts}</div>")
         if self.error:
             parts.append(f"<div>Error: {esc(self.error)}</div>")
         return "".join(parts) + "</div>"
 
     def to_status(self) -> dict[str, Any]:
-        """The status output: the endpoint's reported split, deployments and counters."""
-        counters = None
-        if self.counters is not None:
-            counters = {
+        """The status output: the endpoint's reported split, deployments and their recent requests."""
+        requests = None
+        if self.requests is not None:
+            requests = {
                 name: {
-                    "requests": self.counters[name.lower()].requests,
-                    "errors": self.counters[name.lower()].errors,
+                    "requests": self.requests[name.lower()].requests,
+                    "errors": self.requests[name.lower()].errors,
+                    "mirrored": self.requests[name.lower()].mirrored,
                 }
                 for name in self.deployments
-                if name.lower() in self.counters
+                if name.lower() in self.requests
             }
         return {
             "kind": "traffic",
@@ -445,7 +457,7 @@ class TrafficWidget(FallbackBox):
             "deployments": list(self.deployments),
             "traffic": dict(self.reported.traffic),
             "mirror_traffic": dict(self.reported.mirror_traffic),
-            "counters": counters,
+            "requests": requests,
             "applying": self.applying,
             "error": self.error,
         }

@@ -23,7 +23,7 @@ What it serves (all on the same port):
 * the Azure Monitor metrics of endpoints and deployments (``{endpoint or deployment id}/providers/
   Microsoft.Insights/metrics``: requests, latency, connections from the router; CPU and memory
   per instance from the runtimes; 25 hours kept in per-minute rings), see :mod:`.monitor`;
-* its own namespace ``/mlep/v1/`` (``info``, ``counters``, ``faults``), see :mod:`.admin`.
+* its own namespace ``/mlep/v1/`` (``info``, ``faults``), see :mod:`.admin`.
 
 Where it differs from Azure, on purpose:
 
@@ -44,8 +44,8 @@ server certificate under ``$MLEP_HOME/tls`` (:mod:`.tls`); ``info.ca_file`` is w
 and every URL the workspace hands out is https. The official Azure ML SDK needs it (it sends tokens
 only over HTTPS): ``jupyter-mlep workspace sdk-env`` prints its environment (:mod:`.sdk`).
 
-Faults on purpose (off by default) and router counters: see :mod:`.faults` and
-:mod:`.counters`. Start and stop from a terminal: ``jupyter-mlep workspace start|stop|status``.
+Faults on purpose (off by default, a metrics ingestion delay among them): see :mod:`.faults`
+and :mod:`.admin`. Start and stop from a terminal: ``jupyter-mlep workspace start|stop|status``.
 
 Importing this package is cheap: the server's modules (Starlette, uvicorn) load only in the
 server process.

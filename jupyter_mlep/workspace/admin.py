@@ -1,10 +1,11 @@
 """The workspace's own namespace, ``/mlep/v1/…`` (admin token required).
 
 * ``GET /mlep/v1/info``: workspace path, base URL, server pid and start time.
-* ``GET /mlep/v1/counters`` and ``GET /mlep/v1/counters/{endpoint}``: router counters per
-  deployment; ``?since=SEQ`` on the second: the requests after a marker (see :mod:`.counters`).
 * ``GET|POST|DELETE /mlep/v1/faults`` and ``POST /mlep/v1/faults/operations``: fault injection
   (see :mod:`.faults`).
+* ``POST /mlep/v1/faults/metrics {"delaySeconds": 90}``: every metrics answer leaves out its last
+  90 seconds, as Azure Monitor's ingestion delay does (see :mod:`.metrics`); ``DELETE
+  /mlep/v1/faults`` sets it back to 0.
 """
 
 from __future__ import annotations
@@ -36,21 +37,19 @@ async def handle_admin(request: Request, ws: Workspace, path: str, started_at: s
                 "startedAt": started_at,
             }
         )
-    if parts and parts[0] == "counters" and method == "GET" and len(parts) <= 2:
-        since = request.query_params.get("since")
-        if since is not None and len(parts) == 2:
-            if not since.isdigit():
-                raise bad_request(f"'since' must be a counters marker (a whole number), not {since!r}.")
-            return json_response(ws.counters.window(parts[1], int(since)))
-        return json_response(ws.counters.snapshot(parts[1] if len(parts) == 2 else None))
     if parts == ["faults"]:
         if method == "GET":
             return json_response(
-                {"value": ws.faults.listing(), "operationMinimumSeconds": ws.operations.minimum_seconds}
+                {
+                    "value": ws.faults.listing(),
+                    "operationMinimumSeconds": ws.operations.minimum_seconds,
+                    "metricsDelaySeconds": ws.metrics.publish_delay,
+                }
             )
         if method == "DELETE":
             ws.faults.clear()
             ws.operations.minimum_seconds = 0.0
+            ws.metrics.publish_delay = 0.0
             return Response(status_code=204)
         if method == "POST":
             try:
@@ -60,10 +59,17 @@ async def handle_admin(request: Request, ws: Workspace, path: str, started_at: s
             ws.faults.arm(fault)
             return json_response({"value": ws.faults.listing()}, 201)
     if parts == ["faults", "operations"] and method == "POST":
-        data = await read_json(request)
-        seconds = data.get("minimumSeconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-            raise bad_request("'minimumSeconds' must be a non-negative number.")
-        ws.operations.minimum_seconds = float(seconds)
+        ws.operations.minimum_seconds = await _seconds(request, "minimumSeconds")
         return json_response({"operationMinimumSeconds": ws.operations.minimum_seconds})
+    if parts == ["faults", "metrics"] and method == "POST":
+        ws.metrics.publish_delay = await _seconds(request, "delaySeconds")
+        return json_response({"metricsDelaySeconds": ws.metrics.publish_delay})
     raise ArmError(404, "NotFound", f"No such workspace admin route: {method} {path}.")
+
+
+async def _seconds(request: Request, name: str) -> float:
+    """The non-negative number ``name`` of the request's JSON body."""
+    seconds = (await read_json(request)).get(name)
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+        raise bad_request(f"'{name}' must be a non-negative number.")
+    return float(seconds)

@@ -9,7 +9,6 @@ from starlette.requests import Request
 
 from .arm import WORKSPACE_PATH, read_json
 from .auth import TokenSigner, load_or_create_admin_token, new_key
-from .counters import Counters
 from .faults import Faults
 from .lro import OperationRunner
 from .metrics import MetricSeries
@@ -24,7 +23,7 @@ __all__ = ["Call", "Workspace"]
 
 @dataclass
 class Workspace:
-    """Everything the handlers share: state, credentials, operations, faults, counters, deployments, jobs."""
+    """Everything the handlers share: state, credentials, operations, faults, metrics, deployments, jobs."""
 
     paths: WorkspacePaths
     store: Store
@@ -32,7 +31,6 @@ class Workspace:
     signer: TokenSigner
     operations: OperationRunner
     faults: Faults = field(default_factory=Faults)
-    counters: Counters = field(default_factory=Counters)
     metrics: MetricSeries = field(default_factory=MetricSeries)
     supervisor: Supervisor | None = None
     base_url: str = "http://127.0.0.1"

@@ -308,7 +308,6 @@ async def delete_deployment(call: Call) -> Response:
                         k: v for k, v in shares.items() if k.lower() != name.lower()
                     }
                 ws.store.put(endpoint.path, ENDPOINT_KIND, "", endpoint.name, endpoint.body)
-        ws.counters.forget(ep_name, name)
         ws.metrics.forget(ep_name, name)
 
     op = ws.operations.start(

@@ -270,7 +270,6 @@ async def delete_endpoint(call: Call) -> Response:
         with ws.store.transaction():
             ws.store.delete(record.id)
             ws.store.delete_secrets(f"key:{record.id}:")
-        ws.counters.forget(name)
         ws.metrics.forget(name)
 
     op = ws.operations.start(

@@ -3,7 +3,8 @@ REST API for the local workspace's online endpoints and deployments (see :mod:`.
 
 Query parameters as Azure Monitor takes them: ``api-version`` (:data:`MONITOR_API_VERSIONS`),
 ``metricnames`` (comma-separated), ``timespan`` (``<start>/<end>`` in ISO 8601, or a duration
-such as ``PT1H`` ending now; default the last hour), ``interval`` (``PT1M``, ``PT5M``, ``PT1H``…),
+such as ``PT1H`` ending now; default the last hour), ``interval`` (``PT1M``, ``PT5M``, ``PT1H``…,
+or ``FULL``: one point for exactly the timespan, counted to the second, see :mod:`.metrics`),
 ``aggregation`` (comma-separated: average, count, maximum, minimum, total) and ``$filter``
 (``deployment eq 'blue' and statusCode eq '*'``).
 """
@@ -67,7 +68,9 @@ def _timespan(text: str | None, now: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _interval_text(interval: timedelta) -> str:
+def _interval_text(interval: timedelta | None) -> str:
+    if interval is None:
+        return "FULL"
     minutes = int(interval.total_seconds() // 60)
     return f"PT{minutes // 60}H" if minutes % 60 == 0 else f"PT{minutes}M"
 
@@ -113,9 +116,10 @@ def metrics_response(request: Request, ws: Workspace, path: str) -> Response:
     start, end = _timespan(query.get("timespan"), now)
     if start < now - timedelta(minutes=RETENTION_MINUTES):
         start = now - timedelta(minutes=RETENTION_MINUTES - 1)  # what is kept
-    interval = _duration(query.get("interval") or "PT1M", "interval")
-    if interval < timedelta(minutes=1):
-        raise bad_request("'interval' must be at least PT1M (the metrics' time grain).")
+    text = query.get("interval") or "PT1M"
+    interval = None if text.upper() == "FULL" else _duration(text, "interval")
+    if interval is not None and interval < timedelta(minutes=1):
+        raise bad_request("'interval' must be FULL or at least PT1M (the metrics' time grain).")
     aggregations = [a.strip() for a in (query.get("aggregation") or "").split(",") if a.strip()]
     filters = parse_filter(query.get("$filter"))
     if filters is None:
@@ -127,7 +131,7 @@ def metrics_response(request: Request, ws: Workspace, path: str) -> Response:
     resource = match.group("resource")
     for item in value:
         item["id"] = f"{resource}/providers/Microsoft.Insights/metrics/{item['name']['value']}"
-    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if interval is None else "%Y-%m-%dT%H:%M:%SZ"
     return json_response(
         {
             "cost": 0,

@@ -37,7 +37,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .arm import ArmError, json_response
+from .arm import ArmError
 from .auth import bearer, matches_any
 from .context import Workspace
 from .debugging import router_timeout
@@ -326,10 +326,8 @@ class ScoringRouter:
         return reply.status, out_headers, reply.body
 
     def _record(self, endpoint: str, deployment: str, status: int, started: float, size: int) -> None:
-        """Count one live request in the rollout counters and in the metric series."""
-        latency = _ms(started)
-        self.ws.counters.record(endpoint, deployment, status, latency, mirror=False)
-        self.ws.metrics.request(endpoint, deployment, status, latency, size)
+        """Record one live request in the metric series."""
+        self.ws.metrics.request(endpoint, deployment, status, _ms(started), size)
         self.ws.metrics.connection(endpoint, deployment, -1)
 
     def _mirror(
@@ -348,7 +346,7 @@ class ScoringRouter:
             # a rolling update that switched meanwhile drains it like any other request.
             address = self._url(route, deployment)
             if address is None:
-                self.ws.counters.record(route.endpoint, deployment, 503, 0.0, mirror=True)
+                self.ws.metrics.request(route.endpoint, deployment, 503, 0.0, len(body), mirror=True)
                 return
             started = time.perf_counter()
             try:
@@ -356,9 +354,7 @@ class ScoringRouter:
                 status = reply.status
             except (ForwardError, asyncio.TimeoutError):
                 status = 0
-            latency = _ms(started)
-            self.ws.counters.record(route.endpoint, deployment, status, latency, mirror=True)
-            self.ws.metrics.request(route.endpoint, deployment, status, latency, len(body), mirror=True)
+            self.ws.metrics.request(route.endpoint, deployment, status, _ms(started), len(body), mirror=True)
 
         task = asyncio.get_running_loop().create_task(copy())
         self._background.add(task)
@@ -384,9 +380,3 @@ def _draw(weights: list[tuple[str, int]]) -> str:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000.0
-
-
-def counters_response(ws: Workspace, endpoint: str | None) -> Response:
-    """The counters document (see :mod:`.counters`)."""
-    data: dict[str, Any] = ws.counters.snapshot(endpoint)
-    return json_response(data)

@@ -2,8 +2,10 @@
 each running deployment's instances are read through the runtime and their utilisation since the
 previous reading goes into the metric series (``CpuUtilizationPercentage``,
 ``CpuMemoryUtilizationPercentage`` by ``instanceId``). The series are saved to
-``$MLEP_HOME/metrics.json`` every few minutes and when the workspace stops, and read back when it
-starts: the file holds at most the series' retention, so it does not grow without limit."""
+``$MLEP_HOME/metrics.json`` every minute (``MLEP_METRICS_SAVE_SECONDS``, default 60) and when the
+workspace stops, and read back when it starts: a workspace killed outright loses at most that last
+minute. The file holds at most the series' retention (25 hours of per-minute slots, a few MiB for
+ten busy deployments), so it does not grow without limit."""
 
 from __future__ import annotations
 
@@ -20,17 +22,18 @@ from .endpoints import DEPLOYMENT_KIND, ENDPOINT_KIND
 
 __all__ = ["SAVE_SECONDS", "load_metrics", "sample_once", "sampler", "save_metrics"]
 
-SAVE_SECONDS = 300.0
-"""How often the series are written to disk (and once when the workspace stops)."""
+SAVE_SECONDS = 60.0
+"""How often the series are written to disk by default (and once when the workspace stops)."""
 
 log = logging.getLogger("jupyter_mlep.workspace")
 
 
-def _interval() -> float:
+def _seconds(name: str, default: float) -> float:
+    """A period in seconds from the environment (at least 1 s; the default when unreadable)."""
     try:
-        return max(1.0, float(os.environ.get("MLEP_METRICS_SAMPLE_SECONDS", "10")))
+        return max(1.0, float(os.environ.get(name, default)))
     except ValueError:
-        return 10.0
+        return default
 
 
 def sample_once(ws: Workspace, previous: dict[tuple[str, str, str], tuple[float, Any]]) -> int:
@@ -74,13 +77,14 @@ def load_metrics(ws: Workspace) -> None:
 async def sampler(ws: Workspace) -> None:
     """Sample until cancelled; save the series every :data:`SAVE_SECONDS` (and when cancelled)."""
     previous: dict[tuple[str, str, str], tuple[float, Any]] = {}
-    interval = _interval()
+    interval = _seconds("MLEP_METRICS_SAMPLE_SECONDS", 10.0)
+    every = _seconds("MLEP_METRICS_SAVE_SECONDS", SAVE_SECONDS)
     saved = time.monotonic()
     try:
         while True:
             try:
                 await asyncio.to_thread(sample_once, ws, previous)
-                if time.monotonic() - saved >= SAVE_SECONDS:
+                if time.monotonic() - saved >= every:
                     saved = time.monotonic()
                     await asyncio.to_thread(save_metrics, ws)
             except Exception:  # a sampling failure must never stop the workspace

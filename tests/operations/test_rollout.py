@@ -1,6 +1,6 @@
 """Progressive rollout end to end against the local workspace over real HTTP: real deployments
-(blue = the model-1 scoring script; green, red, slow = test-written scripts), real router
-counters, real traffic from a background thread. The magic and the CLI run it too."""
+(blue = the model-1 scoring script; green, red, slow = test-written scripts), gates on the
+deployments' real metrics, real traffic from a background thread. The magic and the CLI run it too."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -180,9 +181,9 @@ def test_success_moves_traffic_step_by_step(rollouts: Rollouts, client: RestClie
     for step in result.steps:
         assert step.measurement is not None and step.measurement.requests >= 1
         assert all(check.passed for check in step.checks)
-    # the last step saw green's live traffic through the router, not samples
+    # the last step saw green's live traffic in its metrics, not samples
     assert result.steps[-1].measurement is not None
-    assert result.steps[-1].measurement.source == "router"
+    assert result.steps[-1].measurement.source == "metrics"
     status = result._repr_mimebundle_()[STATUS_MIME]
     assert status["kind"] == "rollout" and status["outcome"] == "succeeded"
     assert [step["percent"] for step in status["steps"]] == [10, 50, 100]
@@ -215,6 +216,7 @@ def test_failing_gate_restores_the_original_split(rollouts: Rollouts, client: Re
     assert [step.state for step in result.steps] == ["failed", "pending", "pending"]
     measured = result.steps[0].measurement
     assert measured is not None and measured.requests > 0 and measured.error_rate == 100.0
+    assert measured.source == "metrics" and measured.status.keys() == {"500"}
     now = ops.get_traffic(client, rollouts.endpoint)
     assert shown(now.traffic) == {"blue": 80, "green": 20} and shown(now.mirror_traffic) == {}
     assert error._render_traceback_()[0].startswith("RolloutError: Rollout of red")
@@ -245,7 +247,7 @@ def test_mirror_first_fails_on_mirrored_requests(rollouts: Rollouts, client: Res
     result = caught.value.result
     step = result.steps[0]
     assert step.mirror and step.state == "failed" and step.measurement is not None
-    assert step.measurement.source in ("router (mirrored)", "sampled") and step.measurement.errors > 0
+    assert step.measurement.source in ("metrics (mirrored)", "sampled") and step.measurement.errors > 0
     now = ops.get_traffic(client, rollouts.endpoint)
     assert shown(now.traffic) == {"blue": 100} and shown(now.mirror_traffic) == {}
 
@@ -286,6 +288,59 @@ def test_latency_gate_fails_on_a_slow_deployment(rollouts: Rollouts, client: Res
     measured = caught.value.result.steps[0].measurement
     assert measured.source == "sampled" and measured.requests == 4 and measured.p95_ms >= 250
     assert shown(ops.get_traffic(client, rollouts.endpoint).traffic) == {"blue": 100}
+
+
+def test_latency_gate_on_live_traffic_rolls_back_a_slow_deployment(
+    rollouts: Rollouts, client: RestClient
+) -> None:
+    with Traffic(client, rollouts.endpoint, rollouts.tree.payload()), pytest.raises(RolloutError) as caught:
+        ops.rollout(
+            client, rollouts.endpoint, "slow", steps=[50, 100], interval="3s",
+            gates=["error_rate<1%", "p95_ms<100"],
+        )  # fmt: skip
+    text = str(caught.value)
+    assert "step 1 (slow=50%)" in text and "p95_ms" in text and "is not < 100 ms" in text
+    measured = caught.value.result.steps[0].measurement
+    assert measured.source == "metrics" and measured.requests >= 2 and measured.errors == 0
+    assert measured.p95_ms >= 250, measured  # the script sleeps 300 ms
+    assert shown(ops.get_traffic(client, rollouts.endpoint).traffic) == {"blue": 100}
+
+
+def test_gates_wait_until_the_steps_metrics_are_published(
+    rollouts: Rollouts, client: RestClient, workspace: WorkspaceInfo
+) -> None:
+    """Against a workspace that publishes its metrics late (as Azure Monitor does, minutes late):
+    a gate that waits longer than that sees every request of its step; one that waits 1 s (for a
+    3 s delay) sees them still arriving when its wait ends, and fails the step rather than judge
+    part of them."""
+    admin = httpx.Client(base_url=workspace.base_url, headers={"Authorization": f"Bearer {workspace.token}"})
+    assert admin.post("/mlep/v1/faults/metrics", json={"delaySeconds": 1.5}).status_code == 200
+    try:
+        with Traffic(client, rollouts.endpoint, rollouts.tree.payload()):
+            began = datetime.now(timezone.utc)
+            time.sleep(2.0)
+            ended = datetime.now(timezone.utc)
+            published = ops.window_metrics(client, rollouts.endpoint, "blue", began, ended, delay=2.5)
+            result = ops.rollout(
+                client, rollouts.endpoint, "green", steps=[50], interval="2s", gates=["requests>=1"],
+                metrics_delay=2.5,
+            )  # fmt: skip
+            assert admin.post("/mlep/v1/faults/metrics", json={"delaySeconds": 3}).status_code == 200
+            with pytest.raises(RolloutError, match="still being published when the wait for them ended"):
+                ops.rollout(
+                    client, rollouts.endpoint, "green", steps=[100], interval="4s", gates=["requests>=1"],
+                    metrics_delay=1,
+                )  # fmt: skip
+    finally:
+        admin.delete("/mlep/v1/faults")
+        admin.close()
+    immediate = ops.window_metrics(client, rollouts.endpoint, "blue", began, ended)
+    assert published.complete and published.reads >= 2
+    assert published.status == immediate.status, "the wait saw every request of the window"
+    assert published.requests > 0
+    assert result.succeeded and result.steps[0].measurement.source == "metrics"
+    assert result.steps[0].measurement.complete
+    assert shown(ops.get_traffic(client, rollouts.endpoint).traffic) == {"blue": 50, "green": 50}
 
 
 def test_no_requests_fails_clearly_and_samples_pass(rollouts: Rollouts, client: RestClient) -> None:

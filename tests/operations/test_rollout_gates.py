@@ -1,13 +1,22 @@
 """The rollout's small parsers and rules, no workspace needed: gates, steps, intervals, the
-proportional split, per-step measurements, and the router's window after a marker."""
+proportional split, per-step measurements, and the metric series' window of one step."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from jupyter_mlep import SpecValidationError, UsageError
 from jupyter_mlep.operations import Measurement, parse_gate, parse_interval, parse_steps, split_traffic
-from jupyter_mlep.workspace.counters import Counters
+from jupyter_mlep.operations._metric_window import WindowMetrics, failed_status
+from jupyter_mlep.workspace.metrics import MetricSeries
+
+T0 = 1_800_000_000.0  # a whole minute
+
+
+def _at(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, timezone.utc)
 
 
 @pytest.mark.parametrize(
@@ -88,20 +97,53 @@ def test_split_gives_the_rest_in_proportion() -> None:
         split_traffic({"green": 0}, "green", 50)
 
 
-def test_router_window_counts_only_after_the_marker() -> None:
-    counters = Counters()
+def test_a_step_is_judged_on_the_metrics_of_its_own_window() -> None:
+    """The window of a step (from the moment its split was reported, mid-minute) holds exactly the
+    requests of that step: earlier failures of the same minute stay out, mirrored copies count
+    for the shadow deployment, other deployments apart."""
+    now = [T0 + 12.0]  # 12 s into a minute
+    series = MetricSeries(clock=lambda: now[0])
     for _ in range(5):
-        counters.record("Ep", "green", 500, 100.0, mirror=False)
-    marker = counters.snapshot("ep")["seq"]
-    counters.record("ep", "green", 200, 2.0, mirror=False)
-    counters.record("ep", "green", 200, 4.0, mirror=False)
-    counters.record("ep", "green", 503, 9.0, mirror=True)
-    counters.record("ep", "blue", 200, 1.0, mirror=False)
-    window = counters.window("EP", marker)
-    assert window["complete"] and window["seq"] == marker + 4
-    live, mirrored = window["deployments"]["green"]["live"], window["deployments"]["green"]["mirrored"]
-    assert live["requests"] == 2 and live["errors"] == 0 and live["latencyMs"]["p95"] == 4.0
-    assert mirrored["requests"] == 1 and mirrored["errors"] == 1 and mirrored["status"] == {"503": 1}
-    assert window["deployments"]["blue"]["live"]["requests"] == 1
-    snapshot = counters.snapshot("ep")["endpoints"]["ep"]["green"]
-    assert snapshot["requests"] == 7 and snapshot["latencyMs"]["p95"] == 100.0
+        series.request("Ep", "green", 500, 100.0)  # before the step
+    now[0] = T0 + 20.0  # the step starts at :20 and lasts 30 s
+    for i in range(40):
+        now[0] = T0 + 20.0 + i * 0.7
+        series.request("ep", "green", 200, 2.0 if i % 2 else 4.0)
+        series.request("ep", "blue", 200, 1.0)
+    series.request("ep", "green", 503, 9.0, mirror=True)
+    now[0] = T0 + 55.0
+    series.request("ep", "green", 500, 100.0)  # after the step
+    start, end = _at(T0 + 20.0), _at(T0 + 50.0)
+    counts = series.query(
+        "ep", "green", ["RequestsPerMinute"], start, end, None, ["total"], {"statuscode": "*"}
+    )
+    by_code = {ts["metadatavalues"][0]["value"]: ts["data"][0]["total"] for ts in counts[0]["timeseries"]}
+    assert by_code == {"200": 40.0, "503": 1.0}
+    window = WindowMetrics(
+        start,
+        end,
+        {code: int(total) for code, total in by_code.items()},
+        {
+            95: series.query("ep", "green", ["RequestLatency_P95"], start, end, None, None, {})[0][
+                "timeseries"
+            ][0]["data"][0]["average"]
+        },
+    )
+    measured = Measurement.from_window(window, mirror=False)
+    assert measured.requests == 41 and measured.errors == 1 and measured.source == "metrics"
+    assert abs(measured.p95_ms - 4.0) / 4.0 < 0.02  # 2 and 4 ms live; the 9 ms copy is the top 2.5 %
+    assert parse_gate("error_rate<5%").check(measured).passed
+    assert not parse_gate("error_rate<1%").check(measured).passed
+    minute = series.query(
+        "ep", "green", ["RequestsPerMinute"], _at(T0), _at(T0 + 60), timedelta(minutes=1), ["total"], {}
+    )
+    assert minute[0]["timeseries"][0]["data"][0]["total"] == 47.0  # the minute holds them all
+
+
+def test_errors_are_5xx_timeouts_and_no_answer() -> None:
+    assert [failed_status(code) for code in (200, 404, 408, 429, 500, 503, 0, "502", "")] == [
+        False, False, True, False, True, True, True, True, True,
+    ]  # fmt: skip
+    window = WindowMetrics(_at(T0), _at(T0 + 1), {"200": 6, "408": 1, "500": 1}, {50: 3.0}, complete=False)
+    measured = Measurement.from_window(window, mirror=True)
+    assert measured.error_rate == 25.0 and measured.source == "metrics (mirrored)" and not measured.complete

@@ -174,17 +174,20 @@ def test_invalid_states_cannot_be_applied(
     assert widget.mirror_status.value == ""
 
 
-def test_counters_next_to_sliders(widget: TrafficWidget, client: RestClient, sample: SampleTree) -> None:
-    assert widget.counters is not None, "the local workspace has router counters"
-    before = widget.counters.get("green")
+def test_recent_requests_next_to_sliders(
+    widget: TrafficWidget, client: RestClient, sample: SampleTree
+) -> None:
+    assert widget.requests is not None, "the deployments' metrics are read"
+    before = widget.requests.get("green")
     for _ in range(3):
         ops.invoke(client, sample.endpoint, sample.payload(), deployment="green")
     widget.refresh_button.click()
     widget.wait(30)
-    after = widget.counters.get("green")
+    after = widget.requests.get("green")
     assert after is not None and after.requests == (before.requests if before else 0) + 3
     assert f"{after.requests} req · {after.errors} err" in widget.counts["green"].value
-    assert widget.to_status()["counters"]["green"]["requests"] == after.requests
+    assert widget.to_status()["requests"]["green"]["requests"] == after.requests
+    assert "Requests (last 15 min)" in widget.to_html()
 
 
 def test_errors_show_in_the_widget(wire: Wire, client: RestClient) -> None:

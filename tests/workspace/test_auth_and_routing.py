@@ -64,7 +64,7 @@ OTHER_PATHS = [
         f"/subscriptions/{SUB}/providers/Microsoft.MachineLearningServices/locations/local/mfeOperationResults/x",
     ),
     ("GET", "/mlep/v1/info"),
-    ("GET", "/mlep/v1/counters"),
+    ("POST", "/mlep/v1/faults/metrics"),
     ("GET", "/mlep/v1/faults"),
     ("POST", "/mlep/v1/faults"),
     ("DELETE", "/mlep/v1/faults"),

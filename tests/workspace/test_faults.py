@@ -15,7 +15,22 @@ def _arm_fault(arm: Arm, **fault: object) -> None:
 
 
 def test_faults_are_off_by_default(arm: Arm) -> None:
-    assert arm.admin("GET", "faults").json() == {"value": [], "operationMinimumSeconds": 0.0}
+    assert arm.admin("GET", "faults").json() == {
+        "value": [],
+        "operationMinimumSeconds": 0.0,
+        "metricsDelaySeconds": 0.0,
+    }
+
+
+def test_a_metrics_delay_is_set_shown_and_cleared(arm: Arm) -> None:
+    assert arm.admin("POST", "faults/metrics", json={"delaySeconds": 90}).json() == {
+        "metricsDelaySeconds": 90.0
+    }
+    assert arm.admin("GET", "faults").json()["metricsDelaySeconds"] == 90.0
+    wrong = arm.admin("POST", "faults/metrics", json={"delaySeconds": -1})
+    assert wrong.status_code == 400 and "'delaySeconds' must be a non-negative number" in wrong.text
+    assert arm.admin("DELETE", "faults").status_code == 204
+    assert arm.admin("GET", "faults").json()["metricsDelaySeconds"] == 0.0
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])

@@ -7,7 +7,7 @@ import random
 import tracemalloc
 from datetime import datetime, timedelta, timezone
 
-from jupyter_mlep.workspace.metrics import RETENTION_MINUTES, MetricSeries, parse_filter
+from jupyter_mlep.workspace.metrics import FINE_SECONDS, RETENTION_MINUTES, MetricSeries, parse_filter
 
 T0 = 1_800_000_000.0  # a whole minute
 
@@ -135,3 +135,34 @@ def test_mirrored_copies_count_for_the_shadow_deployment_not_the_endpoint() -> N
     assert endpoint[0]["timeseries"][0]["data"][0]["total"] == 10.0  # type: ignore[index]
     green = _query(series, ["RequestsPerMinute"], 1, aggregations=["total"], deployment="green")
     assert green[0]["timeseries"][0]["data"][0]["total"] == 3.0  # type: ignore[index]
+
+
+def test_a_window_of_instants_is_exact_to_the_second_across_minutes() -> None:
+    clock = Clock()
+    series = MetricSeries(clock=clock)
+    for second in range(0, 180):  # one request a second for three minutes, a failure every 10th
+        clock.now = T0 + second + 0.5
+        series.request("ep", "blue", 500 if second % 10 == 0 else 200, 5.0)
+
+    def count(start: float, end: float, **kw: object) -> dict[str, float]:
+        value = series.query(
+            "ep", "blue", ["RequestsPerMinute"], _at(start), _at(end), None, ["total"], {"statuscode": "*"}
+        )
+        return {ts["metadatavalues"][0]["value"]: ts["data"][0]["total"] for ts in value[0]["timeseries"]}  # type: ignore[index]
+
+    # 00:45 to 02:15: 15 s of the first minute, all of the second, 15 s of the third
+    assert count(T0 + 45, T0 + 135) == {"200": 81.0, "500": 9.0}
+    assert count(T0 + 45, T0 + 46) == {"500" if 45 % 10 == 0 else "200": 1.0}
+    full = series.query("ep", "blue", ["RequestsPerMinute"], _at(T0 + 45), _at(T0 + 135), None, ["total"], {})
+    assert full[0]["timeseries"][0]["data"][0]["timeStamp"] == _at(T0 + 45).strftime("%Y-%m-%dT%H:%M:%SZ")  # type: ignore[index]
+
+    series.publish_delay = 30.0  # as Azure Monitor's ingestion delay: the last 30 s are not out yet
+    clock.now = T0 + 180
+    assert sum(count(T0 + 120, T0 + 180).values()) == 30.0
+    minutes = _query(series, ["RequestsPerMinute"], 3, aggregations=["total"])
+    assert [p.get("total") for p in minutes[0]["timeseries"][0]["data"]] == [60.0, 60.0, None]  # type: ignore[index]
+    series.publish_delay = 0.0
+
+    clock.now = T0 + 180 + FINE_SECONDS  # the per-second ring no longer holds the first minutes:
+    assert count(T0 + 45, T0 + 135) == {"200": 162.0, "500": 18.0}  # their whole minutes count
+    assert max(len(ring) for ring in series._fine.values()) == FINE_SECONDS  # bounded

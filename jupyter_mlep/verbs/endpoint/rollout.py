@@ -51,7 +51,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "--sample-request",
         metavar="FILE",
         help="a request (JSON file, $variable or literal JSON) sent to the deployment when a step saw no "
-        "traffic for it (always on Azure, where gates need it)",
+        "traffic for it",
     )
     parser.add_argument(
         "--sample-count",
@@ -59,6 +59,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         default=20,
         metavar="N",
         help="how many sample requests per step (default 20)",
+    )
+    parser.add_argument(
+        "--metrics-delay",
+        metavar="DURATION",
+        help="how long after a step its metrics are published, waited before the gates read them "
+        "(default: the target's: none locally, 3m on Azure, whose Azure Monitor publishes minutes late)",
     )
 
 
@@ -71,6 +77,19 @@ def sample_payload(ctx: Context, value: str | None) -> Any:
     return Path(value)
 
 
+def _delay(value: str | None) -> float | None:
+    """``--metrics-delay``: seconds (0 waits for nothing); None: the target's own delay."""
+    from ...operations import parse_interval
+
+    if value is None:
+        return None
+    return (
+        0.0
+        if value.strip().rstrip("smh").strip() in ("0", "0.0")
+        else parse_interval(value, "--metrics-delay")
+    )
+
+
 def _run(ctx: Context, args: argparse.Namespace) -> Any:
     from ... import operations as ops
 
@@ -81,6 +100,7 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
         "mirror_first": args.mirror_first,
         "sample_request": sample_payload(ctx, args.sample_request),
         "sample_count": args.sample_count,
+        "metrics_delay": _delay(args.metrics_delay),
     }
     with ctx.client(args) as client:
         if ctx.mode == "interactive" and ctx.magic:

@@ -211,6 +211,7 @@ SUBPACKAGE_API = {
         "show_resource",
         "split_traffic",
         "stream_job",
+        "traffic_problem",
         "update_traffic",
         "upload_local",
         "use_mlflow",
@@ -371,6 +372,7 @@ SUBPACKAGE_API = {
         "utilisation",
         "write_storage_log",
     ],
+    "server": [],
     "workspace": [
         "LOCATION",
         "RESOURCE_GROUP",
@@ -378,6 +380,7 @@ SUBPACKAGE_API = {
         "WORKSPACE_NAME",
         "WORKSPACE_PATH",
         "WorkspaceInfo",
+        "change_marker",
         "ensure_running",
         "start",
         "status",

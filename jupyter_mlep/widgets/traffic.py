@@ -23,9 +23,8 @@ from typing import Any
 import ipywidgets as widgets
 
 from .. import operations as ops
-from .._errors import SpecValidationError
-from ..operations import DeploymentCounters, TrafficResult, format_split
-from ..specs import MAX_MIRROR_PERCENT, validate_traffic
+from ..operations import DeploymentCounters, TrafficResult, format_split, traffic_problem
+from ..specs import MAX_MIRROR_PERCENT
 from ._base import FallbackBox
 from ._client import ClientHolder, ClientSource
 from ._poller import Poller
@@ -46,18 +45,6 @@ def mirror_split(deployment: str | None, percent: int) -> dict[str, int]:
     if not deployment or percent <= 0:
         return {}
     return {deployment: int(percent)}
-
-
-def traffic_problem(
-    traffic: Mapping[str, int], mirror: Mapping[str, int], deployments: Collection[str]
-) -> str | None:
-    """Why the service would refuse this split and how to fix it (the message and hint of
-    :func:`jupyter_mlep.specs.validate_traffic`, the one set of rules), or None when it would not."""
-    try:
-        validate_traffic(traffic, mirror, deployments)
-    except SpecValidationError as exc:
-        return " ".join(part for part in (exc.message, exc.hint) if part)
-    return None
 
 
 def start_task(work: Callable[[], None], on_error: Callable[[BaseException], None], name: str) -> Poller:

@@ -256,7 +256,7 @@ def unload_ipython_extension(ipython: InteractiveShell) -> None:
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     """Where ``jupyter labextension develop`` finds the built JupyterLab extension (a source
     checkout; the wheel installs it under ``share/jupyter/labextensions/jupyter-mlep``)."""
-    return [{"src": "../labextension/dist", "dest": "jupyter-mlep"}]
+    return [{"src": "../labextension/dist/jupyter-mlep", "dest": "jupyter-mlep"}]
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:

@@ -65,11 +65,6 @@ def get_kind(name: str) -> PanelKind:
 # -- online endpoints and their deployments --------------------------------------------------------
 
 
-def _runtime(deployment: OnlineDeployment) -> str:
-    properties = deployment.properties or {}
-    return str(properties.get("mlep.runtime") or deployment.instance_type or "")
-
-
 def _deployment_item(endpoint: OnlineEndpoint, deployment: OnlineDeployment) -> Item:
     return {
         "kind": "online-deployment",
@@ -78,7 +73,8 @@ def _deployment_item(endpoint: OnlineEndpoint, deployment: OnlineDeployment) -> 
         "state": deployment.provisioning_state or "",
         "details": [
             ["instances", str(deployment.instance_count)],
-            ["runtime", _runtime(deployment)],
+            ["instance type", deployment.instance_type or ""],
+            ["runtime", str((deployment.properties or {}).get("mlep.runtime") or "")],
             *([["failure", deployment.failure_reason]] if deployment.failure_reason else []),
         ],
         "bars": [

@@ -75,8 +75,9 @@ def executed_status_notebook(root: Path, endpoint: str) -> str:
         str(source), str(out), kernel_name="python3", progress_bar=False, cwd=str(root)
     )
     nb = nbformat.read(out, as_version=4)
-    nb.metadata.pop("kernelspec", None)  # opened without a kernel
-    nbformat.write(nb, out)
+    assert any(
+        "application/vnd.jupyter-mlep.status+json" in o.get("data", {}) for c in nb.cells for o in c.outputs
+    )
     return out.name
 
 
@@ -153,15 +154,19 @@ def test_lab_endpoints_panel(
 
     # a papermill-executed notebook, opened without a kernel, shows the rich status
     executed = executed_status_notebook(lab_server.root, endpoint)
-    page.evaluate(f"window.jupyterapp.commands.execute('docmanager:open', {{path: '{executed}'}})")
-    no_kernel = page.get_by_role("button", name="No Kernel")
-    if no_kernel.count() or no_kernel.first.is_visible():
-        no_kernel.first.click()
+    page.evaluate(
+        "path => window.jupyterapp.commands.execute('docmanager:open', "
+        "{path, factory: 'Notebook', kernelPreference: {shouldStart: false, canStart: false}})",
+        executed,
+    )
+    expect(page.locator(".jp-NotebookPanel:visible .jp-KernelName").first).to_have_text("No Kernel")
     status = page.locator('.jp-NotebookPanel:visible .mlep-status[data-kind="traffic"]')
     expect(status).to_be_visible(timeout=30_000)
     expect(status.locator('.mlep-bar-row[data-deployment="green"] .mlep-bar-value')).to_have_text("60%")
     expect(page.locator('.jp-NotebookPanel:visible .mlep-status[data-kind="endpoint"]')).to_be_visible()
     shots("rendered-status", page.locator(".jp-NotebookPanel:visible .jp-Notebook"))
+    with lab_server.api() as api:
+        assert not [s for s in api.get("/api/sessions").json() if s["path"].endswith(executed)]
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "panel-latency.txt").write_text(

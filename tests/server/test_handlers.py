@@ -234,3 +234,12 @@ async def test_logs_stream_as_server_sent_events(endpoint: str, jp_fetch: Any, f
         await fetching
     first = b"".join(chunks).decode().split("\n\n")[0]
     assert first.startswith("data: ") and isinstance(json.loads(first[6:]), str)
+
+
+async def test_a_target_without_its_settings_is_refused_with_how_to_set_them(jp_fetch: Any, feed: Any) -> None:
+    for target, words in (("azure", "are not set"), ("moon", "Unknown target")):
+        with pytest.raises(HTTPClientError) as refused:
+            await jp_fetch("jupyter-mlep", "panel", method="POST", body=json.dumps({"target": target}))
+        body = json.loads(refused.value.response.body)
+        assert refused.value.code == 400 and words in body["message"] and body["hint"], body
+    assert (await fetch_json(jp_fetch, "panel"))["target"] == "local"

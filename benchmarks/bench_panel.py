@@ -122,6 +122,7 @@ class Watcher:
     def __init__(self, url: str, token: str) -> None:
         self.http = httpx.Client(base_url=url, headers={"Authorization": f"token {token}"}, timeout=40)
         self.snapshot = self.http.get("/jupyter-mlep/panel").json()
+        self.history: list[tuple[float, dict[str, object]]] = []
         self.arrived = threading.Condition()
         self.stopped = False
         self.thread = threading.Thread(target=self._follow, daemon=True)
@@ -129,20 +130,31 @@ class Watcher:
 
     def _follow(self) -> None:
         while not self.stopped:
-            snapshot = self.http.get("/jupyter-mlep/panel", params={"since": self.snapshot["version"]}).json()
+            try:
+                snapshot = self.http.get(
+                    "/jupyter-mlep/panel", params={"since": self.snapshot["version"]}
+                ).json()
+            except httpx.HTTPError:
+                return  # the server stopped
             with self.arrived:
                 self.snapshot = snapshot
+                self.history.append((time.perf_counter(), snapshot))
                 self.arrived.notify_all()
 
-    def wait_for(self, check: object, timeout: float = 30.0) -> float:
-        """Seconds until a snapshot satisfies ``check``."""
+    def wait_for(self, check: object, since: float = 0.0, timeout: float = 30.0) -> float:
+        """When the first snapshot that arrived after ``since`` (perf_counter) and satisfies ``check``
+        arrived (waiting for it up to ``timeout`` seconds)."""
         start = time.perf_counter()
         with self.arrived:
-            while not check(self.snapshot):  # type: ignore[operator]
+            while True:
+                if check(self.snapshot) and not self.history:  # type: ignore[operator]
+                    return start
+                found = [at for at, snap in self.history if at >= since and check(snap)]  # type: ignore[operator]
+                if found:
+                    return found[0]
                 if time.perf_counter() - start > timeout:
                     raise TimeoutError("the panel never showed the change")
                 self.arrived.wait(0.5)
-        return time.perf_counter() - start
 
     def stop(self) -> None:
         self.stopped = True
@@ -202,23 +214,44 @@ def main() -> None:
                 # change -> visible
                 watcher = Watcher(url, token)
                 watcher.wait_for(lambda s: not s["loading"])
-                latency = []
+                latency, after_start = [], []
                 for run in range(args.runs):
                     name = f"bp-{run}-{secrets.token_hex(3)}"
-                    ops.create_endpoint(client, name)
-                    latency.append(watcher.wait_for(lambda s, n=name: n in endpoint_names(s)))
-                    ops.delete_endpoint(client, name)
-                    latency.append(watcher.wait_for(lambda s, n=name: n not in endpoint_names(s)))
+                    for change, shown in (
+                        (ops.create_endpoint, lambda s, n=name: n in endpoint_names(s)),
+                        (ops.delete_endpoint, lambda s, n=name: n not in endpoint_names(s)),
+                    ):
+                        started = time.perf_counter()
+                        change(client, name)
+                        returned = time.perf_counter()
+                        seen = watcher.wait_for(shown, since=started)
+                        latency.append(seen - returned)
+                        after_start.append(seen - started)
                 watcher.stop()
         finally:
-            server.terminate()
-            server.wait(timeout=20)
-            stop(folder / "home")
+            try:
+                server.terminate()
+                try:
+                    server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
+            finally:
+                stop(folder / "home")
+    early = sum(1 for value in latency if value <= 0)
     rows.append(
         (
-            "change → visible in the panel (median)",
-            f"{statistics.median(latency) * 1000:.0f} ms",
-            f"{len(latency)} changes (create/delete), max {max(latency) * 1000:.0f} ms; target ≤ 2 s",
+            "change → visible in the panel (median, from the call's return)",
+            f"{max(0.0, statistics.median(latency)) * 1000:.0f} ms",
+            f"{len(latency)} changes (create/delete endpoint), {early} shown before the call returned; "
+            f"max {max(latency) * 1000:.0f} ms; target ≤ 2 s",
+        )
+    )
+    rows.append(
+        (
+            "the same, from the call's start (includes the operation)",
+            f"{statistics.median(after_start) * 1000:.0f} ms",
+            f"max {max(after_start) * 1000:.0f} ms",
         )
     )
     for label, (jupyter, ws) in figures.items():

@@ -162,9 +162,24 @@ def _job_item(job: ops.JobDetails, kind: str, metric: str = "") -> Item:
     }
 
 
+_ENDED: dict[tuple[str, str], ops.JobDetails] = {}
+"""Ended jobs as :func:`~jupyter_mlep.operations.get_job` described them (they do not change)."""
+
+
+def _detailed(client: RestClient, job: ops.JobDetails) -> ops.JobDetails:
+    """``job`` with its run history's times (read once for an ended job, at each read for a running one)."""
+    key = (client.paths.workspace, job.name)
+    if key in _ENDED:
+        return _ENDED[key]
+    detailed = ops.get_job(client, job.name)
+    if detailed.ended:
+        _ENDED[key] = detailed
+    return detailed
+
+
 def _jobs(client: RestClient, *, sweeps: bool) -> list[ops.JobDetails]:
-    jobs = ops.list_jobs(client).jobs
-    return [job for job in jobs if (job.job_type == "Sweep") == sweeps][:JOBS_SHOWN]
+    jobs = [job for job in ops.list_jobs(client).jobs if (job.job_type == "Sweep") == sweeps][:JOBS_SHOWN]
+    return [_detailed(client, job) for job in jobs]
 
 
 def _command_jobs(client: RestClient) -> list[Item]:

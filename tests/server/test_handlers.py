@@ -21,6 +21,7 @@ from tornado.httpclient import HTTPClientError
 from jupyter_mlep import operations as ops
 from jupyter_mlep.rest import RestClient
 from jupyter_mlep.server._handlers import ROUTES
+from jupyter_mlep.specs import spec_from_dict
 from jupyter_mlep.workspace import WorkspaceInfo
 
 ROUTE_SAMPLES = {
@@ -236,10 +237,63 @@ async def test_logs_stream_as_server_sent_events(endpoint: str, jp_fetch: Any, f
     assert first.startswith("data: ") and isinstance(json.loads(first[6:]), str)
 
 
-async def test_a_target_without_its_settings_is_refused_with_how_to_set_them(jp_fetch: Any, feed: Any) -> None:
+async def test_a_target_without_its_settings_is_refused_with_how_to_set_them(
+    jp_fetch: Any, feed: Any
+) -> None:
     for target, words in (("azure", "are not set"), ("moon", "Unknown target")):
         with pytest.raises(HTTPClientError) as refused:
             await jp_fetch("jupyter-mlep", "panel", method="POST", body=json.dumps({"target": target}))
         body = json.loads(refused.value.response.body)
         assert refused.value.code == 400 and words in body["message"] and body["hint"], body
     assert (await fetch_json(jp_fetch, "panel"))["target"] == "local"
+
+
+@pytest.fixture
+def finished_job(use_workspace: WorkspaceInfo, client: RestClient, tmp_path: Path) -> str:
+    """A command job of the shared workspace that printed a line and completed."""
+    code = tmp_path / "src"
+    code.mkdir()
+    (code / "train.py").write_text("print('training the panel job')\n")
+    conda = tmp_path / "conda.yml"
+    conda.write_text("name: train\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n    - numpy\n")
+    spec = spec_from_dict(
+        {
+            "type": "command",
+            "command": "python train.py",
+            "code": str(code),
+            "environment": {
+                "conda_file": str(conda),
+                "image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04",
+            },
+            "experiment_name": "panel-test",
+        },
+        kind="commandJob",
+    )
+    job = ops.create_job(client, spec, name=unique("pj"))
+    assert ops.wait_for_job(client, job.name, timeout=300).status == "Completed"
+    return job.name
+
+
+async def test_a_finished_job_is_listed_and_its_log_streams(
+    finished_job: str, jp_fetch: Any, feed: Any
+) -> None:
+    snapshot = await settled(jp_fetch, lambda s: item(s, "job", finished_job) is not None, timeout=20)
+    found = item(snapshot, "job", finished_job)
+    assert (
+        found is not None and found["state"] == "Completed" and found["magic"] == f"%job show {finished_job}"
+    )
+    assert dict(found["details"])["experiment"] == "panel-test" and dict(found["details"])["duration"]
+    chunks: list[bytes] = []
+    done = asyncio.get_running_loop().create_future()
+
+    def receive(chunk: bytes) -> None:
+        chunks.append(chunk)
+        if b"training the panel job" in b"".join(chunks) and not done.done():
+            done.set_result(None)
+
+    fetching = jp_fetch(
+        "jupyter-mlep", "logs", "job", finished_job, streaming_callback=receive, request_timeout=3
+    )
+    await asyncio.wait_for(done, 15)
+    with pytest.raises(HTTPClientError):
+        await fetching

@@ -32,29 +32,14 @@ from pathlib import Path
 import httpx
 from _common import REPO, print_table
 from support.net import free_port
+from support.wheel import build_wheel
 
 DIST = REPO / "labextension" / "dist" / "jupyter-mlep"
 
 
 def sizes(folder: Path) -> tuple[str, str, str]:
     """The wheel's figures: (added by the extension, whole wheel, share) in KB."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(folder),
-            str(REPO),
-        ],
-        check=True,
-        env={**os.environ, "SKIP_JUPYTER_BUILDER": "1"},
-    )
-    wheel = next(folder.glob("jupyter_mlep-*.whl"))
+    wheel = build_wheel(folder)
     infos = zipfile.ZipFile(wheel).infolist()
     added = sum(
         i.compress_size

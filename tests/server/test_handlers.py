@@ -212,28 +212,27 @@ async def test_deleting_a_deployment_with_live_traffic_is_refused(
     assert refused.value.code in (400, 409) and body["message"], body
 
 
-async def test_logs_stream_as_server_sent_events(endpoint: str, jp_fetch: Any, feed: Any) -> None:
+async def stream_until(jp_fetch: Any, marker: bytes, *parts: str, **params: str) -> str:
+    """The server-sent events of ``GET /jupyter-mlep/<parts>`` read until ``marker`` arrives (the
+    stream never ends: the client gives up 3 s after)."""
     chunks: list[bytes] = []
     done = asyncio.get_running_loop().create_future()
 
     def receive(chunk: bytes) -> None:
         chunks.append(chunk)
-        if b"data: " in b"".join(chunks) and not done.done():
+        if marker in b"".join(chunks) and not done.done():
             done.set_result(None)
 
-    fetching = jp_fetch(
-        "jupyter-mlep",
-        "logs",
-        "online-deployment",
-        "blue",
-        params={"parent": endpoint},
-        streaming_callback=receive,
-        request_timeout=3,
-    )
+    fetching = jp_fetch("jupyter-mlep", *parts, params=params, streaming_callback=receive, request_timeout=3)
     await asyncio.wait_for(done, 15)
-    with pytest.raises(HTTPClientError):  # the stream never ends: the client gives up after 3 s
+    with pytest.raises(HTTPClientError):
         await fetching
-    first = b"".join(chunks).decode().split("\n\n")[0]
+    return b"".join(chunks).decode()
+
+
+async def test_logs_stream_as_server_sent_events(endpoint: str, jp_fetch: Any, feed: Any) -> None:
+    events = await stream_until(jp_fetch, b"data: ", "logs", "online-deployment", "blue", parent=endpoint)
+    first = events.split("\n\n")[0]
     assert first.startswith("data: ") and isinstance(json.loads(first[6:]), str)
 
 
@@ -283,17 +282,5 @@ async def test_a_finished_job_is_listed_and_its_log_streams(
         found is not None and found["state"] == "Completed" and found["magic"] == f"%job show {finished_job}"
     )
     assert dict(found["details"])["experiment"] == "panel-test" and dict(found["details"])["duration"]
-    chunks: list[bytes] = []
-    done = asyncio.get_running_loop().create_future()
-
-    def receive(chunk: bytes) -> None:
-        chunks.append(chunk)
-        if b"training the panel job" in b"".join(chunks) and not done.done():
-            done.set_result(None)
-
-    fetching = jp_fetch(
-        "jupyter-mlep", "logs", "job", finished_job, streaming_callback=receive, request_timeout=3
-    )
-    await asyncio.wait_for(done, 15)
-    with pytest.raises(HTTPClientError):
-        await fetching
+    events = await stream_until(jp_fetch, b"training the panel job", "logs", "job", finished_job)
+    assert events.startswith("data: ")

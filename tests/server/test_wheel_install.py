@@ -10,31 +10,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from support.wheel import REPO, build_wheel
+
 UV = Path(sys.executable).with_name("uv")
-BUILT = REPO / "labextension" / "dist" / "jupyter-mlep" / "package.json"
-
-
-def build_wheel(out: Path) -> Path:
-    """The wheel of this checkout (the prebuilt extension inside; built here without isolation)."""
-    assert BUILT.exists(), "Build the JupyterLab extension first: scripts/build-labextension"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(out),
-            str(REPO),
-        ],
-        check=True,
-        env={**os.environ, "SKIP_JUPYTER_BUILDER": "1"},
-    )
-    return next(out.glob("jupyter_mlep-*.whl"))
 
 
 def test_a_fresh_environment_lists_both_extensions_enabled_and_ok(tmp_path: Path) -> None:

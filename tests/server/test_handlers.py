@@ -49,6 +49,29 @@ async def test_every_route_refuses_anonymous_requests(jp_fetch: Any) -> None:
             assert refused.value.code in (403, 405), (method, path, refused.value.code)
 
 
+async def test_changes_from_a_cookie_session_need_the_xsrf_token(jp_fetch: Any, feed: Any) -> None:
+    first = await jp_fetch("jupyter-mlep", "panel")  # a token login leaves the browser a cookie
+    cookie = "; ".join(c.split(";")[0] for c in first.headers.get_list("Set-Cookie"))
+    session = {"Authorization": "", "Cookie": cookie}
+    assert (await jp_fetch("jupyter-mlep", "panel", headers=session)).code == 200
+    for method, path in (
+        ("POST", "panel"),
+        ("POST", "endpoints/x/invoke"),
+        ("POST", "endpoints/x/keys/primary"),
+        ("PUT", "endpoints/x/traffic"),
+        ("DELETE", "resources/online-endpoint/x"),
+    ):
+        with pytest.raises(HTTPClientError) as refused:
+            await jp_fetch(
+                "jupyter-mlep",
+                path,
+                method=method,
+                body=None if method == "DELETE" else b"{}",
+                headers=session,
+            )
+        assert refused.value.code == 403 and b"xsrf" in refused.value.response.body.lower(), (method, path)
+
+
 async def test_without_a_workspace_the_panel_says_how_to_start_one(jp_fetch: Any, feed: Any) -> None:
     first = await fetch_json(jp_fetch, "panel")
     assert first["target"] == "local" and "local" in first["targets"]

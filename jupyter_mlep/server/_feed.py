@@ -56,6 +56,7 @@ class Feed:
         self._version = 0
         self._body: dict[str, Any] = {}
         self._asked = 0.0
+        self._stale = True
         self._stop = False
         self._thread: threading.Thread | None = None
         self._publish(self._empty())
@@ -126,8 +127,6 @@ class Feed:
 
     # -- the reading thread --------------------------------------------------------------------
 
-    _stale = True
-
     def _touch(self) -> None:
         self._asked = time.monotonic()
         if self._thread is None:
@@ -144,6 +143,7 @@ class Feed:
             "sections": [{"kind": k.name, "title": k.title, "items": []} for k in kinds() if k.section],
             "servers": [],
             "error": None,
+            "can_start": self._settings.target_info.capabilities.implicit_start,
             "loading": True,
         }
 

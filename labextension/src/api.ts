@@ -58,6 +58,7 @@ export interface ISnapshot {
   sections: ISection[];
   servers: IServer[];
   error: { message: string; hint: string } | null;
+  can_start: boolean;
   loading: boolean;
 }
 

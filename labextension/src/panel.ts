@@ -74,7 +74,7 @@ export class EndpointsPanel extends Widget {
       const box = el('div', 'mlep-panel-error');
       box.appendChild(el('div', '', snapshot.error.message));
       box.appendChild(el('div', 'mlep-hint', snapshot.error.hint));
-      if (snapshot.error.message.includes('No local workspace runs')) {
+      if (snapshot.can_start) {
         const start = el('button', 'jp-Button mlep-start', 'Start the local workspace');
         start.onclick = () => this._run(() => this._feed.post({ start: true }));
         box.appendChild(start);

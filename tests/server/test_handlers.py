@@ -22,7 +22,7 @@ from jupyter_mlep import operations as ops
 from jupyter_mlep.rest import RestClient
 from jupyter_mlep.server._handlers import ROUTES
 from jupyter_mlep.specs import spec_from_dict
-from jupyter_mlep.workspace import WorkspaceInfo
+from jupyter_mlep.workspace import WorkspaceInfo, stop
 
 ROUTE_SAMPLES = {
     "panel": "panel",
@@ -82,6 +82,18 @@ async def test_without_a_workspace_the_panel_says_how_to_start_one(jp_fetch: Any
     assert "No local workspace runs" in snapshot["error"]["message"]
     assert "jupyter-mlep workspace start" in snapshot["error"]["hint"]
     assert [s["kind"] for s in snapshot["sections"]] == ["online-endpoint", "job", "sweep"]
+
+
+async def test_the_panel_starts_the_local_workspace_when_asked(
+    jp_fetch: Any, feed: Any, isolated_settings: Path
+) -> None:
+    assert (await settled(jp_fetch, lambda s: s["error"] is not None))["can_start"]
+    try:
+        await fetch_json(jp_fetch, "panel", method="POST", body=json.dumps({"start": True}))
+        snapshot = await settled(jp_fetch, lambda s: not s["loading"] and s["error"] is None, timeout=30)
+        assert [len(s["items"]) for s in snapshot["sections"]] == [0, 0, 0]
+    finally:
+        await asyncio.get_running_loop().run_in_executor(None, lambda: stop(isolated_settings, timeout=15))
 
 
 async def test_an_unchanged_snapshot_costs_a_304(jp_fetch: Any, feed: Any) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import tornado.iostream
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
@@ -287,20 +288,22 @@ class LogsHandler(Base):
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Cache-Control", "no-store")
         self.set_header("X-Accel-Buffering", "no")
-        while not self.request.connection.stream.closed():  # type: ignore[union-attr]
-            try:
-                new = await self.call(next, lines)
-            except Exception as exc:
-                self.write(f"event: failure\ndata: {json.dumps(error_body(exc))}\n\n")
-                new = []
-            for line in new:
-                self.write(f"data: {json.dumps(line)}\n\n")
-            try:
+        try:
+            while not self.request.connection.stream.closed():  # type: ignore[union-attr]
+                try:
+                    new = await self.call(next, lines)
+                except Exception as exc:  # said in the stream, which then ends
+                    self.write(f"event: failure\ndata: {json.dumps(error_body(exc))}\n\n")
+                    await self.flush()
+                    break
+                for line in new:
+                    self.write(f"data: {json.dumps(line)}\n\n")
                 await self.flush()
-            except tornado.iostream.StreamClosedError:
-                break
-            await asyncio.sleep(LOG_POLL)
-        lines.close()
+                await asyncio.sleep(LOG_POLL)
+        except tornado.iostream.StreamClosedError:
+            pass  # the browser closed the tab
+        finally:
+            lines.close()
 
 
 ROUTES: list[tuple[str, type[Base]]] = [

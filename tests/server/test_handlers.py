@@ -319,3 +319,11 @@ async def test_a_finished_job_is_listed_and_its_log_streams(
     assert dict(found["details"])["experiment"] == "panel-test" and dict(found["details"])["duration"]
     events = await stream_until(jp_fetch, b"training the panel job", "logs", "job", finished_job)
     assert events.startswith("data: ")
+
+
+async def test_a_log_that_cannot_be_read_ends_its_stream_with_the_reason(
+    use_workspace: WorkspaceInfo, jp_fetch: Any, feed: Any
+) -> None:
+    answer = await jp_fetch("jupyter-mlep", "logs", "job", "no-such-job-here", request_timeout=30)
+    event, data = answer.body.decode().split("\n\n")[0].split("\n")
+    assert event == "event: failure" and "no-such-job-here" in json.loads(data[6:])["message"]

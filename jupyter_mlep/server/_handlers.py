@@ -3,104 +3,30 @@
 Every route is authenticated (``@tornado.web.authenticated``; changes also need the XSRF token
 Jupyter checks on POST, PUT and DELETE). Blocking calls run on the extension's own threads, never
 on the event loop. Errors answer ``{"message", "hint"}`` with the status of the error's class.
-Keys are shown masked; the whole key only comes from its own POST (for the clipboard).
+Keys are shown masked; the whole key only comes from its own POST (for the clipboard). The logs
+route is :mod:`._logs`; what all routes share is :mod:`._base`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
-import tornado.iostream
 import tornado.web
-from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from .. import _errors as errors
 from .. import operations as ops
 from ..rest import mask
-from ._feed import Feed, error_body
+from ._base import Base
+from ._feed import Feed
 from ._kinds import get_kind
+from ._logs import LogsHandler
 
 __all__ = ["ROUTES", "setup_handlers"]
 
-T = TypeVar("T")
-
 LONG_POLL = 20.0
 """Seconds a browser's ``GET /panel?since=V`` waits for a newer version before it is answered."""
-LOG_POLL = 1.0
-"""Seconds between two reads of a followed log."""
-
-STATUS: dict[type[BaseException], int] = {
-    errors.UsageError: 400,
-    errors.SpecError: 400,
-    errors.SettingsError: 400,
-    errors.BadRequestError: 400,
-    errors.NotFoundError: 404,
-    errors.ConflictError: 409,
-    errors.AuthenticationError: 403,
-    errors.ServiceUnreachableError: 503,
-    errors.OperationTimeoutError: 504,
-    errors.MlepError: 502,
-    KeyError: 404,
-}
-"""The HTTP status of each error class (the closest class in the error's MRO wins)."""
-
-
-def status_of(exc: BaseException) -> int:
-    """The HTTP status that answers ``exc``."""
-    return next((STATUS[cls] for cls in type(exc).__mro__ if cls in STATUS), 500)
-
-
-class Base(APIHandler):
-    """A panel route: the feed, the executor, JSON in and out, errors as ``{"message", "hint"}``."""
-
-    @property
-    def feed(self) -> Feed:
-        feed: Feed = self.settings["mlep_feed"]
-        return feed
-
-    async def call(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run ``work`` off the event loop on the extension's threads."""
-        executor: ThreadPoolExecutor = self.settings["mlep_executor"]
-        return await asyncio.get_running_loop().run_in_executor(executor, lambda: work(*args, **kwargs))
-
-    def body(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.request.body or b"{}")
-        except ValueError as exc:
-            raise errors.UsageError("The request body is not JSON.", hint="Send a JSON object.") from exc
-        if not isinstance(data, dict):
-            raise errors.UsageError("The request body is not a JSON object.", hint="Send a JSON object.")
-        return data
-
-    def reply(self, data: Any, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps(data, default=str))
-
-    def fail(self, exc: BaseException) -> None:
-        self.reply(
-            error_body(exc) if not isinstance(exc, KeyError) else {"message": exc.args[0], "hint": ""},
-            status_of(exc),
-        )
-
-    async def guarded(self, work: Callable[..., Any], *args: Any, changes: bool = False) -> None:
-        """Reply with what ``work`` returns (off the loop), or with its error; ``changes``: the
-        feed re-reads afterwards."""
-        try:
-            result = await self.call(work, *args)
-        except Exception as exc:
-            self.fail(exc)
-        else:
-            self.reply(result)
-        finally:
-            if changes:
-                self.feed.changed()
 
 
 class PanelHandler(Base):
@@ -266,44 +192,6 @@ class ResourceHandler(Base):
     async def delete(self, kind: str, name: str) -> None:
         parent = self.get_query_argument("parent", None)
         await self.guarded(_delete, self.feed, kind, name, parent, changes=True)
-
-
-class LogsHandler(Base):
-    """``GET /logs/KIND/NAME[?parent=P]``: the log as server-sent events (``data:`` one line each),
-    new lines every second until the browser closes the stream."""
-
-    @tornado.web.authenticated
-    async def get(self, kind: str, name: str) -> None:
-        parent = self.get_query_argument("parent", None)
-        try:
-            follow = get_kind(kind).follow
-            if follow is None:
-                raise errors.UsageError(
-                    f"A {kind} has no log.", hint="Open the log of a deployment or a job."
-                )
-            lines = follow(self.feed.client(), name, parent)
-        except Exception as exc:
-            self.fail(exc)
-            return
-        self.set_header("Content-Type", "text/event-stream")
-        self.set_header("Cache-Control", "no-store")
-        self.set_header("X-Accel-Buffering", "no")
-        try:
-            while not self.request.connection.stream.closed():  # type: ignore[union-attr]
-                try:
-                    new = await self.call(next, lines)
-                except Exception as exc:  # said in the stream, which then ends
-                    self.write(f"event: failure\ndata: {json.dumps(error_body(exc))}\n\n")
-                    await self.flush()
-                    break
-                for line in new:
-                    self.write(f"data: {json.dumps(line)}\n\n")
-                await self.flush()
-                await asyncio.sleep(LOG_POLL)
-        except tornado.iostream.StreamClosedError:
-            pass  # the browser closed the tab
-        finally:
-            lines.close()
 
 
 ROUTES: list[tuple[str, type[Base]]] = [

@@ -253,6 +253,17 @@ def unload_ipython_extension(ipython: InteractiveShell) -> None:
     """Nothing to undo: IPython keeps registered magics until the kernel restarts."""
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where ``jupyter labextension develop`` finds the built JupyterLab extension (a source
+    checkout; the wheel installs it under ``share/jupyter/labextensions/jupyter-mlep``)."""
+    return [{"src": "../labextension/dist/jupyter-mlep", "dest": "jupyter-mlep"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The Jupyter server extension of the JupyterLab panel (:mod:`jupyter_mlep.server`)."""
+    return [{"module": "jupyter_mlep.server"}]
+
+
 def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module 'jupyter_mlep' has no attribute {name!r}")

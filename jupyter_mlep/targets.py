@@ -122,6 +122,9 @@ class Target:
     """How to give the required settings."""
     unreachable: Unreachable | None = None
     """How "cannot connect" is worded; None: the generic wording (host and transport error)."""
+    change_marker: Callable[[Settings], object] | None = None
+    """A cheap value that changes when the target's resources may have changed (watchers re-read
+    them only then); None: watchers poll the service with backoff."""
 
     def connect(self, settings: Settings) -> Address:
         """The address of this target for ``settings``, after the start hook when it starts implicitly."""
@@ -176,6 +179,12 @@ def _start_local(settings: Settings) -> None:
     ensure_running(settings.home)
 
 
+def _local_marker(settings: Settings) -> object:
+    from .workspace import change_marker
+
+    return change_marker(settings.home)
+
+
 def _local_address(settings: Settings) -> Address:
     from .workspace import status
 
@@ -203,6 +212,7 @@ register(
         capabilities=Capabilities(metrics_delay=0.0, scoring_scope=None, implicit_start=True, debugger=True),
         address=_local_address,
         start=_start_local,
+        change_marker=_local_marker,
         unreachable=Unreachable(
             WorkspaceUnavailableError,
             "The local workspace at {base_url} does not answer ({error}).",

@@ -210,6 +210,7 @@ SUBPACKAGE_API = {
         "show_resource",
         "split_traffic",
         "stream_job",
+        "traffic_problem",
         "update_traffic",
         "upload_local",
         "use_mlflow",
@@ -375,6 +376,7 @@ SUBPACKAGE_API = {
         "utilisation",
         "write_storage_log",
     ],
+    "server": [],
     "workspace": [
         "LOCATION",
         "RESOURCE_GROUP",
@@ -382,6 +384,7 @@ SUBPACKAGE_API = {
         "WORKSPACE_NAME",
         "WORKSPACE_PATH",
         "WorkspaceInfo",
+        "change_marker",
         "ensure_running",
         "start",
         "status",

@@ -81,6 +81,7 @@ from ._traffic import (
     same_split,
     set_traffic,
     split_traffic,
+    traffic_problem,
     update_traffic,
     wait_for_traffic,
 )
@@ -181,6 +182,7 @@ __all__ = [
     "show_resource",
     "split_traffic",
     "stream_job",
+    "traffic_problem",
     "update_traffic",
     "upload_local",
     "use_mlflow",

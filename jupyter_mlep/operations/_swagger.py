@@ -66,6 +66,33 @@ class SwaggerResult(Result):
             for path, item in paths.items()
         ]
 
+    def request_example(self, path: str = "/score") -> Any:
+        """The example request body the document gives for POST ``path`` (inference-schema's
+        sample input; either document version, ``$ref`` followed), or None when it gives none."""
+        post = ((self.document.get("paths") or {}).get(path) or {}).get("post") or {}
+        schemas = [p.get("schema") for p in post.get("parameters") or [] if p.get("in") == "body"]
+        content = ((post.get("requestBody") or {}).get("content") or {}).values()
+        for media in content:
+            if isinstance(media, dict):
+                schemas.append({"example": media["example"]} if "example" in media else media.get("schema"))
+        for schema in schemas:
+            found = self._resolve(schema)
+            if "example" in found:
+                return found["example"]
+        return None
+
+    def _resolve(self, schema: Any, depth: int = 0) -> dict[str, Any]:
+        """``schema`` with a local ``$ref`` (``#/definitions/…``, ``#/components/schemas/…``) followed."""
+        if not isinstance(schema, dict):
+            return {}
+        ref = schema.get("$ref")
+        if not isinstance(ref, str) or not ref.startswith("#/") or depth > 8:
+            return schema
+        target: Any = self.document
+        for part in ref[2:].split("/"):
+            target = target.get(part) if isinstance(target, dict) else None
+        return self._resolve(target, depth + 1)
+
     def _heading(self) -> str:
         who = f" (deployment {self.deployment})" if self.deployment else ""
         return f"OpenAPI document of endpoint '{self.endpoint}'{who}: {self.title}, {self.spec_version}"

@@ -35,6 +35,7 @@ __all__ = [
     "same_split",
     "set_traffic",
     "split_traffic",
+    "traffic_problem",
     "update_traffic",
     "wait_for_traffic",
 ]
@@ -64,6 +65,19 @@ def same_split(reported: Mapping[str, int] | None, wanted: Mapping[str, int] | N
         return {name: int(value) for name, value in (values or {}).items() if value}
 
     return shown(reported) == shown(wanted)
+
+
+def traffic_problem(
+    traffic: Mapping[str, int], mirror: Mapping[str, int], deployments: Collection[str]
+) -> str | None:
+    """Why the service would refuse this split and how to fix it (the message and hint of
+    :func:`jupyter_mlep.specs.validate_traffic`, the one set of rules), or None when it would not
+    (what the traffic sliders and the panel's traffic editor show before Apply)."""
+    try:
+        validate_traffic(traffic, mirror, deployments)
+    except SpecValidationError as exc:
+        return " ".join(part for part in (exc.message, exc.hint) if part)
+    return None
 
 
 # -- computing a split ----------------------------------------------------------------------------

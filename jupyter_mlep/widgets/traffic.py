@@ -24,10 +24,10 @@ from typing import Any
 import ipywidgets as widgets
 
 from .. import operations as ops
-from .._errors import MlepError, SpecValidationError
-from ..operations import DeploymentRequests, TrafficResult, format_split
+from .._errors import MlepError
+from ..operations import DeploymentRequests, TrafficResult, format_split, traffic_problem
 from ..rest import RestClient
-from ..specs import MAX_MIRROR_PERCENT, validate_traffic
+from ..specs import MAX_MIRROR_PERCENT
 from ._base import FallbackBox
 from ._client import ClientHolder, ClientSource
 from ._poller import Poller
@@ -49,18 +49,6 @@ def mirror_split(deployment: str | None, percent: int) -> dict[str, int]:
     if not deployment or percent <= 0:
         return {}
     return {deployment: int(percent)}
-
-
-def traffic_problem(
-    traffic: Mapping[str, int], mirror: Mapping[str, int], deployments: Collection[str]
-) -> str | None:
-    """Why the service would refuse this split and how to fix it (the message and hint of
-    :func:`jupyter_mlep.specs.validate_traffic`, the one set of rules), or None when it would not."""
-    try:
-        validate_traffic(traffic, mirror, deployments)
-    except SpecValidationError as exc:
-        return " ".join(part for part in (exc.message, exc.hint) if part)
-    return None
 
 
 def start_task(work: Callable[[], None], on_error: Callable[[BaseException], None], name: str) -> Poller:

@@ -54,7 +54,7 @@ server process.
 from __future__ import annotations
 
 from ._identity import LOCATION, RESOURCE_GROUP, SUBSCRIPTION_ID, WORKSPACE_NAME, WORKSPACE_PATH
-from .control import WorkspaceInfo, ensure_running, start, status, stop
+from .control import WorkspaceInfo, change_marker, ensure_running, start, status, stop
 
 __all__ = [
     "LOCATION",
@@ -63,6 +63,7 @@ __all__ = [
     "WORKSPACE_NAME",
     "WORKSPACE_PATH",
     "WorkspaceInfo",
+    "change_marker",
     "ensure_running",
     "start",
     "status",

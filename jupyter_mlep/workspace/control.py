@@ -20,7 +20,7 @@ from ._identity import WORKSPACE_PATH
 from ._paths import WorkspacePaths
 from .tls import TLS_ENV, tls_requested
 
-__all__ = ["WorkspaceInfo", "ensure_running", "start", "status", "stop"]
+__all__ = ["WorkspaceInfo", "change_marker", "ensure_running", "start", "status", "stop"]
 
 _START_TIMEOUT = 15.0
 
@@ -193,6 +193,21 @@ def _check_protocol(running: WorkspaceInfo, wanted: bool | None) -> None:
         f"The local workspace already runs with {now} at {running.base_url} (pid {running.pid}), not {asked}.",
         hint=f"Stop it first (jupyter-mlep workspace stop), or unset {TLS_ENV} to use it as it runs.",
     )
+
+
+def change_marker(home: Path | str | None = None) -> tuple[int, ...]:
+    """A value that changes whenever the workspace's state may have changed: the size and
+    modification time of its database files (a few ``stat`` calls; no request, no query)."""
+    paths = WorkspacePaths.under(_home(home))
+    marker: list[int] = []
+    for path in (paths.database, paths.database.with_name(paths.database.name + "-wal"), paths.server_file):
+        try:
+            found = path.stat()
+        except OSError:
+            marker += [0, 0]
+        else:
+            marker += [found.st_mtime_ns, found.st_size]
+    return tuple(marker)
 
 
 def ensure_running(home: Path | str | None = None) -> WorkspaceInfo:

@@ -50,6 +50,8 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SERVER_START_TIMEOUT = 60.0
+LABEXTENSIONS = REPO / "labextension" / "dist"
+"""The folder of this checkout's built JupyterLab extension (scripts/build-labextension)."""
 
 
 def artifact_name(node: pytest.Item) -> str:
@@ -109,6 +111,12 @@ def _lab_settings(settings_dir: Path) -> None:
         path = settings_dir / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
+
+
+def _enable_server_extension(config_dir: Path) -> None:
+    """The panel's server extension on (what the wheel's ``etc/jupyter`` file does when installed)."""
+    config = {"ServerApp": {"jpserver_extensions": {"jupyter_mlep.server": True}}}
+    (config_dir / "jupyter_server_config.json").write_text(json.dumps(config))
 
 
 def _children() -> dict[int, list[int]]:
@@ -213,7 +221,9 @@ def launch_server(kind: str, root: Path, base: Path, log: Path) -> JupyterServer
         command += [
             "--LabApp.news_url=None",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            f"--LabApp.extra_labextensions_path={LABEXTENSIONS}",  # this checkout's Endpoints panel
         ]
+    _enable_server_extension(Path(env["JUPYTER_CONFIG_DIR"]))
     if os.geteuid() == 0:
         command.append("--allow-root")
     log.parent.mkdir(parents=True, exist_ok=True)

@@ -110,6 +110,15 @@ def test_each_version_carries_the_script_schema(rest: RestClient, schema_endpoin
     assert ops.get_swagger(rest, schema_endpoint, version="2").document == found["2"]
 
 
+def test_the_request_example_comes_from_the_script_schema(rest: RestClient, schema_endpoint: str) -> None:
+    ops.update_traffic(rest, schema_endpoint, {"blue": 100})
+    for version in ("2", "3", "3.1"):
+        example = ops.get_swagger(rest, schema_endpoint, version=version).request_example()
+        assert example == {"features": [[1.0, 2.0, 3.0]]}, (version, example)
+        assert ops.invoke(rest, schema_endpoint, example).body == [6.0]
+    assert ops.SwaggerResult(schema_endpoint, None, None, {"paths": {}}).request_example() is None
+
+
 def test_the_result_renders_itself(rest: RestClient, schema_endpoint: str) -> None:
     result = ops.get_swagger(rest, schema_endpoint, deployment="blue", version="3")
     text = result.text()

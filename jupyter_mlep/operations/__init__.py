@@ -8,6 +8,8 @@ are serialized; the service's own "operation in progress" conflicts are waited o
 with the endpoint's key or token) are the high-level calls; each result renders itself (a
 :class:`jupyter_mlep.rendering.Result`). Traffic has one owner (:mod:`._traffic`): the splitter
 (:func:`split_traffic`), the wait until the endpoint reports a split, and :func:`format_split`.
+Batch endpoints: :func:`deploy_batch`, :func:`invoke_batch` (a job that scores a folder of files),
+:func:`list_batch_jobs`, :func:`dry_run` (the first mini-batch in this process).
 :func:`rollout` moves traffic to a deployment step by step behind gates (see :mod:`._rollout`).
 :func:`get_swagger` reads an endpoint's OpenAPI document. :func:`create_resource` creates what any
 supported Azure ML CLI v2 YAML file describes; :func:`show_resource`, :func:`list_resources` and
@@ -21,6 +23,28 @@ from ._assets import (
     register_deployment_assets,
     register_environment,
     upload_local,
+)
+from ._batch import (
+    check_batch_deployment,
+    create_batch_endpoint,
+    delete_batch_endpoint,
+    deploy_batch,
+    describe_batch_endpoint,
+    get_batch_deployment,
+    get_batch_endpoint,
+    list_batch_deployments,
+    list_batch_endpoints,
+    set_default_deployment,
+)
+from ._batch_dry_run import dry_run
+from ._batch_invoke import follow_batch_job, get_batch_job, invoke_batch, list_batch_jobs, read_progress
+from ._batch_results import (
+    BatchEndpointDetails,
+    BatchEndpointList,
+    BatchJob,
+    BatchJobList,
+    BatchProgress,
+    DryRunResult,
 )
 from ._connect import connect
 from ._counters import (
@@ -96,12 +120,18 @@ __all__ = [
     "DEPLOY_PHASES",
     "LOG_CONTAINERS",
     "RESOURCE_KINDS",
+    "BatchEndpointDetails",
+    "BatchEndpointList",
+    "BatchJob",
+    "BatchJobList",
+    "BatchProgress",
     "CountersWindow",
     "DebugAttach",
     "DeployResult",
     "DeployStep",
     "DeploymentAssets",
     "DeploymentCounters",
+    "DryRunResult",
     "EndpointDetails",
     "EndpointKeys",
     "EndpointList",
@@ -135,22 +165,32 @@ __all__ = [
     "WindowCounters",
     "best_trial",
     "cancel_job",
+    "check_batch_deployment",
     "check_container",
     "check_deployment_script",
     "connect",
     "counters_marker",
+    "create_batch_endpoint",
     "create_endpoint",
     "create_job",
     "create_or_update_deployment",
     "create_resource",
+    "delete_batch_endpoint",
     "delete_deployment",
     "delete_endpoint",
     "delete_resource",
     "deploy",
+    "deploy_batch",
+    "describe_batch_endpoint",
     "describe_endpoint",
     "download_job_outputs",
+    "dry_run",
+    "follow_batch_job",
     "follow_sweep",
     "format_split",
+    "get_batch_deployment",
+    "get_batch_endpoint",
+    "get_batch_job",
     "get_counters",
     "get_counters_since",
     "get_deployment",
@@ -166,7 +206,11 @@ __all__ = [
     "get_token",
     "get_traffic",
     "invoke",
+    "invoke_batch",
     "list_all",
+    "list_batch_deployments",
+    "list_batch_endpoints",
+    "list_batch_jobs",
     "list_deployments",
     "list_endpoints",
     "list_jobs",
@@ -175,6 +219,7 @@ __all__ = [
     "parse_gates",
     "parse_interval",
     "parse_steps",
+    "read_progress",
     "regenerate_key",
     "register_data",
     "register_deployment_assets",
@@ -184,6 +229,7 @@ __all__ = [
     "rollout",
     "same_split",
     "scale_deployment",
+    "set_default_deployment",
     "set_traffic",
     "show_resource",
     "split_traffic",

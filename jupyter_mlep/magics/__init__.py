@@ -103,7 +103,7 @@ class MlepMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self._setting_sources: dict[str, str] = {}
         self._assigning_source: str | None = None
-        for name in GROUPS:  # %endpoint (later %job, %batch): one magic per verb group
+        for name in GROUPS:  # %endpoint, %job, %batch: one magic per verb group
             self.magics["line"][name] = self.magics["cell"][name] = VerbGroupMagic(self, name)
 
     @validate(*_SETTING_TRAITS)

@@ -39,6 +39,7 @@ class _Worker:
             bufsize=0,
         )  # fmt: skip
         self.buffer = b""
+        self.ended = False  # its channel closed: the process died or is dying
 
     def send(self, message: dict[str, Any]) -> bool:
         try:
@@ -61,6 +62,7 @@ class _Worker:
                 return None
             chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
             if not chunk:
+                self.ended = True
                 return None
             self.buffer += chunk
         line, _, self.buffer = self.buffer.partition(b"\n")
@@ -123,14 +125,23 @@ class Driver:
             return self.pending.pop(0)
 
     def _start_worker(self, index: int) -> _Worker:
-        worker = _Worker(self.config_path, index)
-        message = worker.receive(None)
-        if message is None or "init_error" in message:
+        """A worker whose init() returned; one that dies before (killed) is started again, up to
+        ``max_retries`` times; init() raising fails the job."""
+        for attempt in range(self.config["max_retries"] + 1):
+            worker = _Worker(self.config_path, index)
+            message = worker.receive(None)
+            if message is not None and "init_error" not in message:
+                return worker
             worker.stop()
-            reason = (message or {}).get("init_error") or "the worker process ended before init() returned"
-            self.log_error(f"process{index:03d}: init() failed: {reason}\n{(message or {}).get('trace', '')}")
+            if message is None:
+                self.log_error(
+                    f"process{index:03d}: the worker process died in init() (attempt {attempt + 1})"
+                )
+                continue
+            reason = message["init_error"]
+            self.log_error(f"process{index:03d}: init() failed: {reason}\n{message.get('trace', '')}")
             raise _Failure(f"init() of the scoring script failed: {reason}. See logs/user/error.txt.")
-        return worker
+        raise _Failure("The worker processes kept dying in init(). See logs/user/error.txt.")
 
     def _serve(self, index: int) -> None:
         try:
@@ -161,9 +172,9 @@ class Driver:
             if result is not None and result.get("ok"):
                 break
             if result is None:
-                alive = worker.proc.poll() is None
+                died = worker.ended or worker.proc.poll() is not None
                 reason = (
-                    f"timed out after {self.config['timeout']:g} s" if alive else "its worker process died"
+                    "its worker process died" if died else f"timed out after {self.config['timeout']:g} s"
                 )
                 errors.append(f"mini-batch {batch} attempt {attempts}: {reason}")
                 worker.stop()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from support.arm import ACCOUNT, CONTAINER, HISTORY_PREFIX, Arm, register_code, upload_folder
 from support.waiting import unique
 

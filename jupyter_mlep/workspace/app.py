@@ -7,6 +7,8 @@ Requests are dispatched by path:
 * ``/discovery``: the discovery document (its signed URL, or the admin token);
 * ``/mlflow/…``: the MLflow tracking server (admin token or a job's MLflow token), see :mod:`.tracking`;
 * ``/mlep/v1/…``: the workspace's own routes (admin token);
+* ``/batchEndpoints/<name>/jobs…``: batch endpoint invocations and their jobs (admin token, which
+  stands for the Microsoft Entra token of ``AADToken`` endpoints), see :mod:`.batchinvoke`;
 * everything else: the ARM management plane (admin token, then ``api-version``).
 """
 
@@ -36,6 +38,8 @@ from .arm import (
     now_iso,
 )
 from .auth import bearer, matches_any
+from .batchendpoints import BATCH_SCORING_PREFIX
+from .batchinvoke import handle_batch_data
 from .blobstore import ACCOUNT, BlobStore, handle_blob_request
 from .context import Call, Workspace
 from .dataplane import DATA_PREFIX, handle_data
@@ -170,6 +174,8 @@ async def _answer(request: Request) -> Response:
             )
         if path.startswith("/mlep/v1/"):
             return await handle_admin(request, ws, path, services.started_at)
+        if path.startswith(BATCH_SCORING_PREFIX + "/"):
+            return await handle_batch_data(request, ws, path)
         if path.startswith(DATA_PREFIX + "/"):
             return await handle_data(request, ws, path)
         return await _management(request, ws, path)

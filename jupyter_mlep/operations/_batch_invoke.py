@@ -8,9 +8,8 @@ https URL, or a registered data asset (``azureml:name:version``, ``azureml:name@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+import re
 import tempfile
 import time
 import uuid
@@ -44,8 +43,12 @@ BATCH_OUTPUT = "score"
 """The name of a batch job's output (as Azure names it)."""
 REPEATABILITY_HEADER = "repeatability_request-id"
 """The header the SDK sends with a new id per invocation: a retried POST creates no second job."""
-_MINI_BATCH_LOG = "logs/sys/job_report/processed_mini-batches.csv"
+_OVERVIEW_LOG = "logs/job_progress_overview.txt"
 _ERROR_LOG = "logs/user/error.txt"
+_WORKER_LOGS = "logs/user/stdout/process"
+_ERROR_LINE = re.compile(
+    r"^\S+ \S+ (?P<batch>mini-batch \d+)(?: attempt \d+)?: (?P<message>[^\n]*)$", re.MULTILINE
+)
 _MLFLOW_COLUMNS = ["row", "prediction", "file_name"]
 ENDPOINT_TAG = "azureml.endpointname"
 DEPLOYMENT_TAG = "azureml.deploymentname"
@@ -163,30 +166,34 @@ def invoke_batch(
     return follow_batch_job(client, job, timeout=wait_timeout, on_update=on_update) if wait else job
 
 
-def read_progress(client: RestClient, name: str) -> BatchProgress:
-    """The progress of batch job ``name`` from its logs (per-mini-batch records and the error log)."""
+def read_progress(client: RestClient, name: str, *, ended: bool = False) -> BatchProgress:
+    """The progress of batch job ``name`` from its logs: the overview the driver rewrites as
+    mini-batches end, and the errors of ``logs/user/error.txt``."""
     files = dict(run_details(client, name).get("logFiles") or {})
     progress = BatchProgress()
-    if _MINI_BATCH_LOG in files:
-        rows = list(csv.DictReader(io.StringIO(read_log(client, files[_MINI_BATCH_LOG]).text)))
-        starts = []
-        for row in rows:
-            status = str(row.get("status") or "").lower()
-            progress.done += status in ("succeeded", "completed", "done")
-            progress.failed += status == "failed"
-            progress.running += status == "running"
-            progress.items_succeeded += int(row.get("succeeded") or row.get("items_succeeded") or 0)
-            progress.items_failed += int(row.get("failed") or row.get("items_failed") or 0)
-            starts.append(float(row.get("start") or row.get("started") or 0) or None)
-            ends = float(row.get("end") or row.get("ended") or 0)
-            if starts[-1] and ends:
-                progress.seconds = max(progress.seconds, ends - min(s for s in starts if s))
-        progress.total = max(progress.total, len(rows))
+    if _OVERVIEW_LOG in files:
+        values = {}
+        for line in read_log(client, files[_OVERVIEW_LOG]).text.splitlines():
+            key, sep, value = line.partition(": ")
+            if sep:
+                values[key.strip().lower()] = value.strip()
+        number = lambda key: float(values.get(key) or 0)  # noqa: E731
+        progress.total = int(number("total mini batches"))
+        progress.failed = int(number("failed mini batches"))
+        progress.done = int(number("processed mini batches")) - progress.failed
+        progress.items_succeeded = int(number("items succeeded"))
+        progress.items_failed = int(number("items failed"))
+        progress.seconds = number("elapsed seconds")
+        workers = sum(1 for log in files if log.startswith(_WORKER_LOGS))
+        remaining = progress.total - progress.done - progress.failed
+        progress.running = 0 if ended else max(0, min(workers, remaining))
     if _ERROR_LOG in files:
-        for line in read_log(client, files[_ERROR_LOG]).text.splitlines():
-            where, sep, error = line.partition(": ")
-            if sep and line.strip():
-                progress.errors.append((where.strip(), error.strip()))
+        for match in _ERROR_LINE.finditer(read_log(client, files[_ERROR_LOG]).text):
+            where, message = match["batch"], match["message"].strip()
+            file, sep, rest = message.partition(": ")
+            if sep and "." in file and " " not in file:  # "mini-batch 3: data-7.csv: ValueError: …"
+                where, message = file, rest
+            progress.errors.append((where, message))
     return progress
 
 
@@ -211,7 +218,8 @@ def get_batch_job(
     """A batch job now: status, progress, errors; once it completed (with ``download``), its output file."""
     job = get_job(client, name)
     endpoint, deployment = _deployment_of(job)
-    result = BatchJob(job=job, endpoint=endpoint, deployment=deployment, progress=read_progress(client, name))
+    progress = read_progress(client, name, ended=job.ended)
+    result = BatchJob(job=job, endpoint=endpoint, deployment=deployment, progress=progress)
     if download and job.status == "Completed" and BATCH_OUTPUT in job.outputs:
         result.columns = _columns(client, endpoint, deployment)
         folder = to or Path(tempfile.gettempdir()) / "mlep-batch-outputs"
@@ -253,8 +261,8 @@ def list_batch_jobs(client: RestClient, endpoint: str) -> BatchJobList:
     get_batch_endpoint(client, endpoint)
     jobs = []
     for item in client.list(client.paths.jobs()):
-        tags = ((item.get("properties") or {}).get("tags")) or {}
-        if str(tags.get(ENDPOINT_TAG) or "").lower() == endpoint.lower():
-            jobs.append(get_batch_job(client, str(item.get("name")), download=False))
+        job = JobDetails.from_rest(item)
+        if job.tags.get(ENDPOINT_TAG, "").lower() == endpoint.lower():
+            jobs.append(BatchJob(job=job, endpoint=endpoint, deployment=job.tags.get(DEPLOYMENT_TAG, "")))
     jobs.sort(key=lambda job: job.job.created, reverse=True)
     return BatchJobList(endpoint=endpoint, jobs=jobs)

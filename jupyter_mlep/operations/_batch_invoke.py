@@ -177,7 +177,10 @@ def read_progress(client: RestClient, name: str, *, ended: bool = False) -> Batc
             key, sep, value = line.partition(": ")
             if sep:
                 values[key.strip().lower()] = value.strip()
-        number = lambda key: float(values.get(key) or 0)  # noqa: E731
+
+        def number(key: str) -> float:
+            return float(values.get(key) or 0)
+
         progress.total = int(number("total mini batches"))
         progress.failed = int(number("failed mini batches"))
         progress.done = int(number("processed mini batches")) - progress.failed

@@ -25,6 +25,7 @@ __all__ = [
     "BATCH_SCORING_PREFIX",
     "batch_endpoint_path",
     "find_batch_endpoint",
+    "recover_batch_resources",
     "render_batch_endpoint",
     "set_batch_endpoint_state",
 ]
@@ -234,3 +235,16 @@ async def list_batch_keys(call: Call) -> Response:
     """``BatchEndpoints_ListKeys``: batch endpoints use Microsoft Entra tokens, so both keys are null."""
     find_batch_endpoint(call.ws, call.params["endpoint"])
     return json_response({"primaryKey": None, "secondaryKey": None})
+
+
+def recover_batch_resources(ws: Workspace, reason: str) -> None:
+    """After a start: batch endpoints and deployments left changing (the workspace stopped) are Failed."""
+    busy = ("Creating", "Updating", "Deleting", "Scaling")
+    for endpoint in ws.store.children(BATCH_ENDPOINT_KIND):
+        if endpoint.body["properties"].get("provisioningState") in busy:
+            set_batch_endpoint_state(ws, endpoint.name, "Failed")
+        for dep in ws.store.children(BATCH_DEPLOYMENT_KIND, endpoint.id):
+            if dep.body["properties"].get("provisioningState") in busy:
+                dep.body["properties"]["provisioningState"] = "Failed"
+                dep.body["failure"] = reason
+                ws.store.put(dep.path, BATCH_DEPLOYMENT_KIND, dep.parent, dep.name, dep.body)

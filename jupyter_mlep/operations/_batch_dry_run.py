@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import importlib.util
+import io
 import os
 import sys
 import tempfile
@@ -23,17 +24,12 @@ from typing import Any
 
 from .._errors import ScoreScriptError, UsageError
 from ..rest import RestClient
+from ..runtime._batch_worker import _WRONG_TYPE
 from ..specs import BatchDeployment
 from ._assets import local_code_folder, local_model_path
 from ._batch_results import DryRunResult
 
 __all__ = ["check_batch_script", "dry_run", "input_files"]
-
-WRONG_RESULT = (
-    "The run() method of the entry script must return a list or a pandas DataFrame, whose length is the "
-    "number of items that succeeded; it returned {kind}."
-)
-_MLFLOW_READERS = {".csv": "read_csv", ".parquet": "read_parquet", ".pq": "read_parquet"}
 
 
 def check_batch_script(script: Path) -> None:
@@ -104,38 +100,20 @@ def _import(script: Path) -> Any:
 
 
 def _mlflow_scorer(model: Path) -> tuple[Any, Any]:
-    """``init`` and ``run`` of an MLflow model scored without code (one ``predict`` per file)."""
-    pd: Any = importlib.import_module("pandas")  # an extra: imported when used
+    """``init`` and ``run`` of an MLflow model scored without code: the batch worker's own scorer
+    (one ``predict`` per CSV or Parquet file), its rows read back as Azure writes them."""
+    from ..runtime._batch_worker import _MlflowModel
 
-    from ..specs._mlflow import find_mlflow_root
-
-    root = find_mlflow_root(model) or model
-    loaded: dict[str, Any] = {}
-
-    def init() -> None:
-        import mlflow.pyfunc
-
-        loaded["model"] = mlflow.pyfunc.load_model(str(root))
+    scorer = _MlflowModel(str(model if model.is_dir() else model.parent))
 
     def run(files: list[str]) -> Any:
-        frames = []
-        for name in files:
-            reader = _MLFLOW_READERS.get(Path(name).suffix.lower())
-            if reader is None:
-                raise ValueError(
-                    f"{Path(name).name}: only CSV and Parquet files are scored by an MLflow model"
-                )
-            data = getattr(pd, reader)(name)
-            predictions = loaded["model"].predict(data)
-            values = predictions.iloc[:, 0] if getattr(predictions, "ndim", 1) > 1 else predictions
-            frames.append(
-                pd.DataFrame(
-                    {"row": range(len(data)), "prediction": list(values), "file_name": Path(name).name}
-                )
-            )
-        return pd.concat(frames, ignore_index=True)
+        pd: Any = importlib.import_module("pandas")
+        _count, rows, errors = scorer.run(files)
+        if errors:
+            raise ValueError("; ".join(errors))
+        return pd.read_csv(io.StringIO(rows), header=None, names=["row", "prediction", "file_name"])
 
-    return init, run
+    return scorer.init, run
 
 
 def _remote_parts(client: RestClient, spec: BatchDeployment, folder: Path) -> tuple[Path | None, Path | None]:
@@ -196,7 +174,7 @@ def dry_run(
             ended = time.perf_counter()
     if not (isinstance(result, list) or type(result).__name__ == "DataFrame"):
         raise ScoreScriptError(
-            WRONG_RESULT.format(kind=type(result).__name__),
+            _WRONG_TYPE.format(kind=type(result).__name__),
             hint="Return one entry per scored file (a list), or a DataFrame of the predictions.",
         )
     return DryRunResult(

@@ -168,7 +168,8 @@ class MlepMagics(Magics):
         %mlep list KIND [--name NAME] [--endpoint-name E]
         %mlep delete KIND NAME [--version V] [--endpoint-name E]
 
-        KIND: model, environment, data, code, compute, online-endpoint, online-deployment, datastore, job.
+        KIND: model, environment, data, code, compute, online-endpoint, online-deployment, datastore, job,
+              batch-endpoint, batch-deployment.
         """
         return self._dispatch("mlep", line)
 

@@ -153,7 +153,7 @@ MLEP = Group(
         ("delete", 1),
     ),
     footer="Kinds: model, environment, data, code, compute, online-endpoint, online-deployment, datastore, "
-    "job. Every verb takes --local (the local workspace whatever the current target) and -h.",
+    "job, batch-endpoint, batch-deployment. Every verb takes --local (the local workspace whatever the current target) and -h.",
     top_level=True,
 )
 

@@ -206,3 +206,26 @@ def test_the_magic_and_the_command_line(
     assert main(["batch", "invoke", endpoint, "--input", str(folder / "nothing")]) == 2  # a usage error
     err = capsys.readouterr().err
     assert "does not exist" in err and "%batch" not in err
+
+
+def test_mlep_create_show_list_and_delete_take_the_batch_kinds(
+    deployed: Any, ip: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    endpoint, _folder, _details = deployed
+    monkeypatch.setenv("MLEP_WIDGETS", "static")
+    ip.run_line_magic("load_ext", "jupyter_mlep")
+    other = unique("bnew")
+    path = tmp_path / "endpoint.yml"
+    path.write_text(
+        "$schema: https://azuremlschemas.azureedge.net/latest/batchEndpoint.schema.json\n"
+        f"name: {other}\nauth_mode: aad_token\n"
+    )
+    created = ip.run_line_magic("mlep", f"create -f {path}")
+    assert created.endpoint.name == other and created.endpoint.scoring_uri
+    shown = ip.run_line_magic("mlep", f"show batch-deployment blue --endpoint-name {endpoint}")
+    assert [d.name for d in shown.deployments] == ["blue"]
+    listed = ip.run_line_magic("mlep", "list batch-endpoint")
+    assert {endpoint, other} <= {e.name for e in listed.endpoints}
+    ip.run_line_magic("mlep", f"delete batch-endpoint {other}")
+    with pytest.raises(NotFoundError):
+        ip.run_line_magic("mlep", f"show batch-endpoint {other}")

@@ -61,6 +61,10 @@ def test_readme_cheat_sheet_is_generated_from_the_registry() -> None:
     assert block == cheat_sheet(ENDPOINT)
     jobs = readme.split("### `%%job` and `%job`: training jobs\n", 1)[1].split("\n## ", 1)[0]
     assert cheat_sheet(group("job")) in jobs and group("job").verb("run").example in jobs
+    batch = readme.split("### `%batch`: score folders of files with batch endpoints\n", 1)[1].split(
+        "\n## ", 1
+    )[0]
+    assert cheat_sheet(group("batch")) in batch
 
 
 def test_cheat_sheet_runs_in_order() -> None:

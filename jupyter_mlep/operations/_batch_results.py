@@ -178,9 +178,7 @@ class BatchJob(TableResult):
             )
             raise FileNotFoundError(f"Batch job {self.name} has no output file here. {hint}.")
         if self._frame is None:
-            self._frame = pd.read_csv(
-                self.output_path, header=None, names=self.columns, sep=None, engine="python"
-            )
+            self._frame = pd.read_csv(self.output_path, header=None, names=self.columns)
         return self._frame
 
     @property

@@ -202,6 +202,7 @@ BATCH = Group(
         ("deploy", 0),
         ("dry-run", 0),
         ("invoke", 0),
+        ("deploy", 1),
         ("invoke", 1),
         ("jobs", 0),
         ("show", 0),

@@ -12,7 +12,7 @@ from .._environment import add_environment_arguments, environment_from_flags
 
 __all__ = ["add_deployment_arguments", "deployment_from_args"]
 
-EXAMPLE = "%batch deploy my-batch blue --model ./model --code ./src --scoring-script score.py --env conda.yml"
+EXAMPLE = "%batch deploy my-batch green --model ./model --code ./batch-src --scoring-script score.py --env conda.yml"
 
 
 def add_deployment_arguments(parser: argparse.ArgumentParser) -> None:

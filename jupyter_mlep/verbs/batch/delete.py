@@ -30,7 +30,7 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
 VERB = Verb(
     name="delete",
     help="delete a batch endpoint (and its deployments), or one deployment",
-    examples=("%batch delete my-batch --deployment blue", "%batch delete my-batch"),
+    examples=("%batch delete my-batch --deployment green  # not the default one", "%batch delete my-batch"),
     arguments=_arguments,
     run=_run,
 )

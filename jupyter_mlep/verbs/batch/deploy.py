@@ -44,9 +44,9 @@ VERB = Verb(
     help="create or update a batch deployment (registers the model, code and environment; creates the endpoint)",
     examples=(
         "%batch deploy -f batch-deployment.yml --endpoint my-batch  # Azure ML CLI v2 YAML",
+        "%batch deploy my-batch green --model ./model --code ./batch-src --scoring-script score.py --env conda.yml "
+        "--mini-batch-size 3",
         "%batch deploy my-batch mlflow --model ./mlflow-model  # an MLflow model: no code, no env",
-        "%batch deploy my-batch blue --model ./model --code ./src --scoring-script score.py --env conda.yml "
-        "--mini-batch-size 5",
     ),
     arguments=_arguments,
     run=_run,

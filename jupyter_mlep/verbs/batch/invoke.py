@@ -62,7 +62,8 @@ VERB = Verb(
     help="score a folder of files: a batch job (r.output is a DataFrame when small, else a path)",
     examples=(
         "%batch invoke my-batch --input ./data",
-        "%batch invoke my-batch --input ./data --deployment blue --mini-batch-size 2 --no-wait",
+        "%batch invoke my-batch --input ./data --deployment green --error-threshold 0 --output-file-name green.csv",
+        "%batch invoke my-batch --input ./data --mini-batch-size 1 --no-wait  # a live widget in JupyterLab",
         "%batch invoke my-batch --input azureml:my-files:1  # a registered data asset",
     ),
     arguments=_arguments,

@@ -140,7 +140,7 @@ def dry_run(
     ``spec`` is a deployment read from a YAML file (its local code and model are used), or one read
     from the service (its registered code and model are downloaded first, with ``client``).
     """
-    files = input_files(Path(input).expanduser())[: mini_batch_size or spec.mini_batch_size]
+    files = input_files(Path(input).expanduser().resolve())[: mini_batch_size or spec.mini_batch_size]
     with tempfile.TemporaryDirectory(prefix="mlep-dry-run-") as tmp:
         code, model = local_code_folder(spec), local_model_path(spec)
         remote = (code is None and spec.code_configuration is not None) or (

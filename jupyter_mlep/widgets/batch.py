@@ -197,11 +197,15 @@ def watch_batch(
     wait: bool = True,
     say: Callable[[str], None] = print,
 ) -> Any:
-    """Follow a batch job: the live widget in interactive mode (returned at once; ``.wait()``,
-    ``.to_pandas()``), else its counters printed as they change until it ends (with ``wait``);
+    """Follow a batch job: the live widget in interactive mode (displayed, and returned at once:
+    ``.wait()``, ``.to_pandas()``), else its counters printed as they change until it ends (with ``wait``);
     a job that ends Failed or Canceled raises :class:`~jupyter_mlep.JobFailedError`."""
-    if mode == "interactive":
-        return BatchWidget(connect, job)
+    if mode == "interactive":  # shown now; the cell's value is the widget, not drawn twice
+        from ._views import _display, shown_once
+
+        widget = BatchWidget(connect, job)
+        _display(widget)
+        return shown_once(widget)
     if not wait:
         return job
     last = ""

@@ -76,7 +76,7 @@ def endpoint(workspace: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 def test_the_widget_follows_a_job_to_its_end(client: RestClient, endpoint: tuple[str, Path]) -> None:
     name, data = endpoint
     job = ops.invoke_batch(client, name, data, wait=False)
-    widget = BatchWidget(lambda: client, job, interval=0.2)
+    widget = BatchWidget(client, job, interval=0.2)
     try:
         final = widget.wait(120)
         assert final.status == "Completed" and widget.state == "Completed" and widget.ended
@@ -99,7 +99,7 @@ def test_the_widget_follows_a_job_to_its_end(client: RestClient, endpoint: tuple
 def test_cancel_stops_a_running_job(client: RestClient, endpoint: tuple[str, Path]) -> None:
     name, data = endpoint
     job = ops.invoke_batch(client, name, data, deployment="slow", wait=False)
-    widget = BatchWidget(lambda: client, job, interval=0.2)
+    widget = BatchWidget(client, job, interval=0.2)
     try:
         wait_until(lambda: widget.state == "Running", timeout=60, what="the job to run")
         widget.cancel()

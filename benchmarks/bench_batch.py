@@ -78,37 +78,42 @@ def _noop(_index: int) -> None:
     return None
 
 
-def pool_baseline(script: Path, model: Path, files: list[str], size: int) -> tuple[float, float]:
-    """(scoring seconds once every worker's init() returned, seconds from pool creation to close)."""
+def pool_baseline(script: Path, model: Path, files: list[str], size: int) -> tuple[float, float, float]:
+    """(seconds from the pool's creation to every file scored, the scoring seconds once every worker's
+    init() returned, seconds from the pool's creation to its close)."""
     batches = [files[i : i + size] for i in range(0, len(files), size)]
     started = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(2, _pool_init, (str(script), str(model.parent))) as pool:
+    with multiprocessing.Pool(2, _pool_init, (str(script), str(model.parent))) as pool:
         pool.map(_noop, range(2), chunksize=1)  # both workers started and initialised
         scoring = time.perf_counter()
         rows = sum(pool.map(_pool_run, batches, chunksize=1))
         ended = time.perf_counter()
     assert rows == len(files) * 10, rows
-    return ended - scoring, time.perf_counter() - started
+    return ended - started, ended - scoring, time.perf_counter() - started
 
 
-def _records(client: Any, job: str) -> list[dict[str, str]]:
+def _logs(client: Any, job: str) -> tuple[list[dict[str, str]], float]:
+    """The job's per-mini-batch records, and its driver's elapsed seconds (workers started → done)."""
     files = run_details(client, job).get("logFiles") or {}
     text = read_log(client, files["logs/sys/job_report/processed_mini-batches.csv"]).text
-    return list(csv.DictReader(io.StringIO(text)))
+    overview = read_log(client, files["logs/job_progress_overview.txt"]).text
+    elapsed = next(line for line in overview.splitlines() if line.startswith("Elapsed seconds: "))
+    return list(csv.DictReader(io.StringIO(text))), float(elapsed.split(": ", 1)[1])
 
 
-def batch_run(client: Any, endpoint: str, uri: str, count: int) -> tuple[float, float, float]:
-    """(scoring seconds, POST → Completed seconds, POST → first mini-batch handed out seconds)."""
+def batch_run(client: Any, endpoint: str, uri: str, count: int) -> tuple[float, float, float, float]:
+    """(driver seconds, scoring seconds from the first mini-batch, POST → Completed seconds, POST →
+    first mini-batch handed out seconds)."""
     posted = time.time()
     job = ops.invoke_batch(client, endpoint, uri, wait=False)
     while not (job := ops.get_batch_job(client, job.name, download=False)).ended:
         time.sleep(0.02)
     ended = time.time()
     assert job.status == "Completed", job.text()
-    records = _records(client, job.name)
-    assert sum(int(r["succeeded"]) for r in records) == count, records
+    records, driver = _logs(client, job.name)
+    assert sum(int(r["succeeded"]) for r in records) == count, f"{len(records)} mini-batches"
     starts, ends = [float(r["start"]) for r in records], [float(r["end"]) for r in records]
-    return max(ends) - min(starts), ended - posted, min(starts) - posted
+    return driver, max(ends) - min(starts), ended - posted, min(starts) - posted
 
 
 def main() -> None:
@@ -148,36 +153,44 @@ def main() -> None:
         with running_workspace(root / "home") as info, make_client(info) as client:
             ops.deploy_batch(client, spec)
             uri, _sent = ops.upload_local(client, data)
-            batch_run(client, endpoint, uri, args.files * 10)  # builds (or finds) the environment
-            pool_scoring, pool_total, scoring, total, first = [], [], [], [], []
+            batch_run(client, endpoint, uri, args.files)  # builds (or finds) the environment
+            pool_work, pool_scoring, pool_total, work, scoring, total, first = [], [], [], [], [], [], []
             for _ in range(args.runs):  # alternate, so that both see the same machine
-                seconds, whole = pool_baseline(
+                done, seconds, whole = pool_baseline(
                     root / "src" / "score.py", root / "model" / "weights.txt", files, 10
                 )
+                pool_work.append(done)
                 pool_scoring.append(seconds)
                 pool_total.append(whole)
-                seconds, whole, to_first = batch_run(client, endpoint, uri, args.files * 10)
+                driver, seconds, whole, to_first = batch_run(client, endpoint, uri, args.files)
+                work.append(driver)
                 scoring.append(seconds)
                 total.append(whole)
                 first.append(to_first)
             ops.delete_batch_endpoint(client, endpoint)
-    share = statistics.median(pool_scoring) / statistics.median(scoring)
-    share_total = statistics.median(pool_total) / statistics.median(total)
-    rate = args.files / statistics.median(scoring)
+    med = statistics.median
     rows = [
         (
-            f"throughput, {args.files} CSV files, mini-batch 10, 2 workers: scoring phase (share of a Pool(2))",
-            f"{rate:.0f} files/s ({share * 100:.0f} %; Pool {args.files / statistics.median(pool_scoring):.0f} files/s)",
+            f"throughput, {args.files} CSV files, mini-batch 10, 2 workers: workers started → every file scored "
+            "(share of a Pool(2): created → map done)",
+            f"{args.files / med(work):.0f} files/s ({med(pool_work) / med(work) * 100:.0f} %; Pool "
+            f"{args.files / med(pool_work):.0f} files/s; {med(work):.2f} s vs {med(pool_work):.2f} s)",
             "target ≥ 80 %",
         ),
         (
+            "the same from the first mini-batch (the Pool: once both workers' init() returned)",
+            f"{args.files / med(scoring):.0f} files/s ({med(pool_scoring) / med(scoring) * 100:.0f} %; Pool "
+            f"{args.files / med(pool_scoring):.0f} files/s)",
+            "",
+        ),
+        (
             "the same end to end: POST → Completed (Pool: created → closed)",
-            f"{statistics.median(total):.2f} s ({share_total * 100:.0f} %; Pool {statistics.median(pool_total):.2f} s)",
+            f"{med(total):.2f} s ({med(pool_total) / med(total) * 100:.0f} %; Pool {med(pool_total):.2f} s)",
             "",
         ),
         (
             "invocation (POST) → first mini-batch handed to a worker, environment cached",
-            f"{statistics.median(first):.2f} s (max {max(first):.2f} s)",
+            f"{med(first):.2f} s (max {max(first):.2f} s)",
             "target ≤ 2 s",
         ),
     ]

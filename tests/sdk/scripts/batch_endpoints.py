@@ -66,7 +66,7 @@ def main(calls: Calls) -> None:
                 name=f"{endpoint_name}-model",
                 path=f"azureml://datastores/workspaceblobstore/paths/{folder}",
                 type="custom_model",
-            )  # fmt: skip
+            )
         ),
         lambda m: {"name": m.name, "version": m.version},
     )

@@ -44,8 +44,10 @@ def test_an_endpoint_is_created_by_an_lro_and_answers_the_spec_shape(arm: Arm) -
     assert props["scoringUri"].startswith(("http://127.0.0.1:", "https://127.0.0.1:"))
     keys = arm.post(f"/batchEndpoints/{name}/listkeys")
     assert keys.status_code == 200 and keys.json() == {"primaryKey": None, "secondaryKey": None}
-    again = arm.put(f"/batchEndpoints/{name}", {"location": "local", "properties": {"authMode": "AADToken",
-                                                                                    "description": "d"}})  # fmt: skip
+    again = arm.put(
+        f"/batchEndpoints/{name}",
+        {"location": "local", "properties": {"authMode": "AADToken", "description": "d"}},
+    )
     assert again.status_code == 200
     arm.ok(again)
 
@@ -80,8 +82,9 @@ def test_endpoint_patch_changes_tags_only_and_lists_are_paged(arm: Arm) -> None:
 
 def test_a_deployment_gets_the_spec_defaults_and_enums_in_any_case(arm: Arm, parts: dict[str, str]) -> None:
     endpoint = batch_endpoint(arm)
-    props = deployment_props(parts["model"], parts["code"], parts["env"], outputAction="summaryonly",
-                             loggingLevel="debug")  # fmt: skip
+    props = deployment_props(
+        parts["model"], parts["code"], parts["env"], outputAction="summaryonly", loggingLevel="debug"
+    )
     name = unique("bdep")
     response = arm.put(
         f"/batchEndpoints/{endpoint}/deployments/{name}", {"location": "local", "properties": props}

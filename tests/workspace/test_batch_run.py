@@ -50,9 +50,14 @@ def endpoint(arm: Arm, parts: dict[str, str]) -> str:
     """A batch endpoint whose default deployment runs 2 workers, 3 files per mini-batch."""
     name = batch_endpoint(arm)
     props = deployment_props(
-        parts["model"], parts["code"], parts["env"], maxConcurrencyPerInstance=2, miniBatchSize=3,
-        retrySettings={"maxRetries": 1, "timeout": "PT20S"}, outputAction="appendrow",
-    )  # fmt: skip
+        parts["model"],
+        parts["code"],
+        parts["env"],
+        maxConcurrencyPerInstance=2,
+        miniBatchSize=3,
+        retrySettings={"maxRetries": 1, "timeout": "PT20S"},
+        outputAction="appendrow",
+    )
     batch_deployment(arm, name, props)
     return name
 
@@ -93,9 +98,13 @@ def test_an_invocation_scores_every_file_in_mini_batches_on_two_workers(
 def slow(arm: Arm, endpoint: str, parts: dict[str, str]) -> str:
     """A second deployment of the endpoint (not the default) whose run() takes 0.4 s per file."""
     props = deployment_props(
-        parts["model"], parts["code"], parts["env"], maxConcurrencyPerInstance=2, miniBatchSize=2,
+        parts["model"],
+        parts["code"],
+        parts["env"],
+        maxConcurrencyPerInstance=2,
+        miniBatchSize=2,
         environmentVariables={"BATCH_DELAY": "0.4"},
-    )  # fmt: skip
+    )
     return batch_deployment(arm, endpoint, props, default=False)
 
 

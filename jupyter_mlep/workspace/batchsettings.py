@@ -13,7 +13,7 @@ from typing import Any
 
 from .arm import bad_request
 from .resolve import duration_seconds
-from .validation import canonical, optional_dict
+from .validation import canonical, check_code_configuration, optional_dict
 
 __all__ = ["BATCH_DEFAULTS", "check_batch_settings", "model_reference", "retry_timeout"]
 
@@ -130,16 +130,7 @@ def check_batch_settings(props: dict[str, Any]) -> dict[str, Any]:
         "a whole number of at least 1",
     )
     props["resources"] = resources
-    code = props.get("codeConfiguration")
-    if code is not None and (
-        not isinstance(code, dict)
-        or not isinstance(code.get("scoringScript"), str)
-        or not code["scoringScript"]
-    ):
-        raise bad_request(
-            "'properties.codeConfiguration.scoringScript' is required when codeConfiguration is given.",
-            target="properties.codeConfiguration.scoringScript",
-        )
+    check_code_configuration(props)
     configuration = optional_dict(props, "deploymentConfiguration", "properties.")
     kind = configuration.get("deploymentConfigurationType")
     if (

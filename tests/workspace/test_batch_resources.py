@@ -9,21 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support.arm import Arm, job_environment, register_model
-from support.batch import batch_deployment, batch_endpoint, deployment_props, scoring_code
+from support.arm import Arm
+from support.batch import batch_deployment, batch_endpoint, batch_parts, deployment_props
 from support.waiting import unique
 
 
 @pytest.fixture(scope="module")
 def parts(arm: Arm, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    model = tmp_path_factory.mktemp("rmodel") / "model"
-    model.mkdir()
-    (model / "weights.txt").write_text("1\n")
-    return {
-        "model": register_model(arm, unique("rmodel"), model),
-        "code": scoring_code(arm),
-        "env": job_environment(arm, unique("renv")),
-    }
+    """A model, the scoring code and an environment without packages."""
+    return batch_parts(arm, tmp_path_factory.mktemp("rmodel"))
 
 
 def test_an_endpoint_is_created_by_an_lro_and_answers_the_spec_shape(arm: Arm) -> None:

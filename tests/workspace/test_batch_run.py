@@ -19,6 +19,7 @@ from support.arm import Arm, job_environment, register_model, upload_folder
 from support.batch import (
     batch_deployment,
     batch_endpoint,
+    batch_parts,
     deployment_props,
     error_of,
     input_folder,
@@ -37,15 +38,8 @@ from jupyter_mlep.workspace import control
 
 @pytest.fixture(scope="module")
 def parts(arm: Arm, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A model, the scoring code and an environment without packages (built once, then cached)."""
-    model = tmp_path_factory.mktemp("bmodel") / "model"
-    model.mkdir()
-    (model / "weights.txt").write_text("1\n")
-    return {
-        "model": register_model(arm, unique("bmodel"), model),
-        "code": scoring_code(arm),
-        "env": job_environment(arm, unique("benv")),
-    }
+    """A model, the scoring code and an environment without packages."""
+    return batch_parts(arm, tmp_path_factory.mktemp("bmodel"))
 
 
 @pytest.fixture(scope="module")

@@ -35,9 +35,11 @@ class _Worker:
     def __init__(self, config_path: str, index: int) -> None:
         script = str(Path(__file__).with_name("worker.py"))
         self.proc = subprocess.Popen(
-            [sys.executable, script, config_path, str(index)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, script, config_path, str(index)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             bufsize=0,
-        )  # fmt: skip
+        )
         self.buffer = b""
         self.ended = False  # its channel closed: the process died or is dying
 
@@ -201,8 +203,10 @@ class Driver:
             self.failed += len(files) - succeeded
             end = time.time()
             with self.report.open("a", encoding="utf-8") as out:
-                out.write(f"{batch},{len(files)},{succeeded},{len(files) - succeeded},{attempts},"
-                          f"process{index:03d},{start:.3f},{end:.3f},{end - start:.3f}\n")  # fmt: skip
+                out.write(
+                    f"{batch},{len(files)},{succeeded},{len(files) - succeeded},{attempts},"
+                    f"process{index:03d},{start:.3f},{end:.3f},{end - start:.3f}\n"
+                )
             self.overview()
             threshold = self.config["error_threshold"]
             if threshold != -1 and self.failed > threshold:

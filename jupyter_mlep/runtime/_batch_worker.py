@@ -4,7 +4,8 @@ Runs in the deployment's environment with the standard library only (pandas and 
 imported when the scoring script's results or an MLflow model need them). It is started by the
 driver (``_batch_driver.py``) as ``python worker.py <config.json> <index>``; both talk JSON lines
 on the worker's standard input and a copy of its standard output, while what the scoring script
-prints goes to ``logs/user/stdout/process<index>.stdout.txt``.
+prints or logs (at the deployment's ``logging_level``) goes to
+``logs/user/stdout/process<index>.stdout.txt``.
 
 Messages: the worker sends ``{"ready": true}`` (or ``{"init_error": …}``), then for each
 ``{"id", "files"}`` it receives ``{"id", "ok": true, "count", "rows", "errors"}`` or
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import sys
 import traceback
@@ -117,6 +119,10 @@ def main() -> None:
         os.dup2(log.fileno(), 2)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    level = {"Warning": "WARNING", "Info": "INFO", "Debug": "DEBUG"}.get(config["logging_level"], "INFO")
+    logging.basicConfig(
+        level=level, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     os.chdir(config["code"])
     sys.path.insert(0, config["code"])
     try:

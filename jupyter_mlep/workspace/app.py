@@ -60,6 +60,9 @@ from .tracking import TRACKING_ROOT, handle_tracking
 __all__ = ["create_app"]
 
 log = logging.getLogger("jupyter_mlep.workspace")
+#: The prefix of the management front end (the discovery document's ``api`` URL + this), where the
+#: SDK sends a few calls (``batch_endpoints.list_jobs``): the same ARM paths follow.
+MFE_PREFIX = "/mferp/managementfrontend"
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -192,6 +195,7 @@ async def _answer(request: Request) -> Response:
 
 
 async def _management(request: Request, ws: Workspace, path: str) -> Response:
+    path = path.removeprefix(MFE_PREFIX)  # the management front end, as the SDK addresses some calls
     if request.method == "GET" and METRICS_PATH.match(path):
         _check_workspace(_identity_of(path))
         return metrics_response(request, ws, path)

@@ -171,7 +171,7 @@ async def _invoke(request: Request, ws: Workspace, endpoint: Record) -> Response
     }
     job_props: dict[str, Any] = {
         "jobType": "Command",
-        "command": f'python "{folder}/batch/driver.py" "{folder}/batch/config.json"',
+        "command": f'"$(command -v python || command -v python3)" "{folder}/batch/driver.py" "{folder}/batch/config.json"',
         "environmentId": dep_props.get("environmentId"),
         "codeId": code.get("codeId"),
         "computeId": dep_props.get("compute"),

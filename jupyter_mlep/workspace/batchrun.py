@@ -155,6 +155,7 @@ def lay_out_batch(ws: Workspace, folder: Path, plan: JobPlan, batch: dict[str, A
     if parts.model is not None:
         model_dir.mkdir(exist_ok=True)
         (model_dir / parts.model.name).symlink_to(parts.model)
+        plan.mounts.append(parts.model)  # a container sees the link's target at the same path
     source = Path(plan.inputs["input_data"])
     files = [source] if source.is_file() else sorted(p for p in source.iterdir() if p.is_file())
     settings = batch["settings"]

@@ -13,7 +13,7 @@ from typing import Any
 
 from .arm import bad_request
 from .resolve import duration_seconds
-from .validation import canonical, optional_dict
+from .validation import canonical, check_code_configuration, optional_dict
 
 __all__ = ["BATCH_DEFAULTS", "check_batch_settings", "model_reference", "retry_timeout"]
 
@@ -51,8 +51,12 @@ def model_reference(model: object) -> str | None:
         return model or None
     if not isinstance(model, dict):
         raise bad_request("'properties.model' must be an asset reference object.", target="properties.model")
-    kind = canonical(model.get("referenceType"), ("Id", "DataPath", "OutputPath"), "properties.model.referenceType",
-                     required=True)  # fmt: skip
+    kind = canonical(
+        model.get("referenceType"),
+        ("Id", "DataPath", "OutputPath"),
+        "properties.model.referenceType",
+        required=True,
+    )
     if kind == "Id":
         if not isinstance(model.get("assetId"), str) or not model["assetId"]:
             raise bad_request(
@@ -104,8 +108,10 @@ def check_batch_settings(props: dict[str, Any]) -> dict[str, Any]:
             f"'properties.outputFileName' must be a file name (no folders), not {name!r}.",
             target="properties.outputFileName",
         )
-    retry = {**_RETRY_DEFAULTS, **{k: v for k, v in optional_dict(props, "retrySettings", "properties.").items()
-                                   if v is not None}}  # fmt: skip
+    retry = {
+        **_RETRY_DEFAULTS,
+        **{k: v for k, v in optional_dict(props, "retrySettings", "properties.").items() if v is not None},
+    }
     retry["maxRetries"] = _integer(
         retry["maxRetries"], "retrySettings.maxRetries", 0, "a whole number (0 or more)"
     )
@@ -119,16 +125,12 @@ def check_batch_settings(props: dict[str, Any]) -> dict[str, Any]:
     resources = {"instanceCount": 1, **optional_dict(props, "resources", "properties.")}
     resources["instanceCount"] = _integer(
         resources["instanceCount"] if resources["instanceCount"] is not None else 1,
-        "resources.instanceCount", 1, "a whole number of at least 1",
-    )  # fmt: skip
+        "resources.instanceCount",
+        1,
+        "a whole number of at least 1",
+    )
     props["resources"] = resources
-    code = props.get("codeConfiguration")
-    if code is not None and (not isinstance(code, dict) or not isinstance(code.get("scoringScript"), str)
-                             or not code["scoringScript"]):  # fmt: skip
-        raise bad_request(
-            "'properties.codeConfiguration.scoringScript' is required when codeConfiguration is given.",
-            target="properties.codeConfiguration.scoringScript",
-        )
+    check_code_configuration(props)
     configuration = optional_dict(props, "deploymentConfiguration", "properties.")
     kind = configuration.get("deploymentConfigurationType")
     if (

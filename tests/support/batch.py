@@ -9,7 +9,16 @@ from typing import Any
 
 import httpx
 
-from support.arm import ACCOUNT, CONTAINER, HISTORY_PREFIX, Arm, register_code, upload_folder
+from support.arm import (
+    ACCOUNT,
+    CONTAINER,
+    HISTORY_PREFIX,
+    Arm,
+    job_environment,
+    register_code,
+    register_model,
+    upload_folder,
+)
 from support.waiting import unique
 
 DONE = ("Completed", "Failed", "Canceled")
@@ -130,3 +139,16 @@ def output_text(arm: Arm, job: dict[str, Any], file: str = "predictions.csv") ->
     uri = job["properties"]["outputs"]["score"]["uri"]
     prefix = uri.split("/paths/", 1)[1].strip("/")
     return arm.http.get(f"/{ACCOUNT}/{CONTAINER}/{prefix}/{file}")
+
+
+def batch_parts(arm: Arm, folder: Path) -> dict[str, str]:
+    """A model (a folder of one file below ``folder``), the scoring code (:data:`SCORE`) and an
+    environment without packages (its virtual environment built once, then cached): their ids."""
+    model = folder / "model"
+    model.mkdir(parents=True)
+    (model / "weights.txt").write_text("1\n")
+    return {
+        "model": register_model(arm, unique("bmodel"), model),
+        "code": scoring_code(arm),
+        "env": job_environment(arm, unique("benv")),
+    }

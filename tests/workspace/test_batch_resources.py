@@ -9,21 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support.arm import Arm, job_environment, register_model
-from support.batch import batch_deployment, batch_endpoint, deployment_props, scoring_code
+from support.arm import Arm
+from support.batch import batch_deployment, batch_endpoint, batch_parts, deployment_props
 from support.waiting import unique
 
 
 @pytest.fixture(scope="module")
 def parts(arm: Arm, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    model = tmp_path_factory.mktemp("rmodel") / "model"
-    model.mkdir()
-    (model / "weights.txt").write_text("1\n")
-    return {
-        "model": register_model(arm, unique("rmodel"), model),
-        "code": scoring_code(arm),
-        "env": job_environment(arm, unique("renv")),
-    }
+    """A model, the scoring code and an environment without packages."""
+    return batch_parts(arm, tmp_path_factory.mktemp("rmodel"))
 
 
 def test_an_endpoint_is_created_by_an_lro_and_answers_the_spec_shape(arm: Arm) -> None:
@@ -44,8 +38,10 @@ def test_an_endpoint_is_created_by_an_lro_and_answers_the_spec_shape(arm: Arm) -
     assert props["scoringUri"].startswith(("http://127.0.0.1:", "https://127.0.0.1:"))
     keys = arm.post(f"/batchEndpoints/{name}/listkeys")
     assert keys.status_code == 200 and keys.json() == {"primaryKey": None, "secondaryKey": None}
-    again = arm.put(f"/batchEndpoints/{name}", {"location": "local", "properties": {"authMode": "AADToken",
-                                                                                    "description": "d"}})  # fmt: skip
+    again = arm.put(
+        f"/batchEndpoints/{name}",
+        {"location": "local", "properties": {"authMode": "AADToken", "description": "d"}},
+    )
     assert again.status_code == 200
     arm.ok(again)
 
@@ -80,8 +76,9 @@ def test_endpoint_patch_changes_tags_only_and_lists_are_paged(arm: Arm) -> None:
 
 def test_a_deployment_gets_the_spec_defaults_and_enums_in_any_case(arm: Arm, parts: dict[str, str]) -> None:
     endpoint = batch_endpoint(arm)
-    props = deployment_props(parts["model"], parts["code"], parts["env"], outputAction="summaryonly",
-                             loggingLevel="debug")  # fmt: skip
+    props = deployment_props(
+        parts["model"], parts["code"], parts["env"], outputAction="summaryonly", loggingLevel="debug"
+    )
     name = unique("bdep")
     response = arm.put(
         f"/batchEndpoints/{endpoint}/deployments/{name}", {"location": "local", "properties": props}

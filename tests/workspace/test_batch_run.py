@@ -19,6 +19,7 @@ from support.arm import Arm, job_environment, register_model, upload_folder
 from support.batch import (
     batch_deployment,
     batch_endpoint,
+    batch_parts,
     deployment_props,
     error_of,
     input_folder,
@@ -30,19 +31,15 @@ from support.batch import (
 )
 from support.owners import processes_with
 from support.waiting import unique
+from support.workspace import running_workspace
+
+from jupyter_mlep.workspace import control
 
 
 @pytest.fixture(scope="module")
 def parts(arm: Arm, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A model, the scoring code and an environment without packages (built once, then cached)."""
-    model = tmp_path_factory.mktemp("bmodel") / "model"
-    model.mkdir()
-    (model / "weights.txt").write_text("1\n")
-    return {
-        "model": register_model(arm, unique("bmodel"), model),
-        "code": scoring_code(arm),
-        "env": job_environment(arm, unique("benv")),
-    }
+    """A model, the scoring code and an environment without packages."""
+    return batch_parts(arm, tmp_path_factory.mktemp("bmodel"))
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +47,14 @@ def endpoint(arm: Arm, parts: dict[str, str]) -> str:
     """A batch endpoint whose default deployment runs 2 workers, 3 files per mini-batch."""
     name = batch_endpoint(arm)
     props = deployment_props(
-        parts["model"], parts["code"], parts["env"], maxConcurrencyPerInstance=2, miniBatchSize=3,
-        retrySettings={"maxRetries": 1, "timeout": "PT20S"}, outputAction="appendrow",
-    )  # fmt: skip
+        parts["model"],
+        parts["code"],
+        parts["env"],
+        maxConcurrencyPerInstance=2,
+        miniBatchSize=3,
+        retrySettings={"maxRetries": 1, "timeout": "PT20S"},
+        outputAction="appendrow",
+    )
     batch_deployment(arm, name, props)
     return name
 
@@ -93,9 +95,13 @@ def test_an_invocation_scores_every_file_in_mini_batches_on_two_workers(
 def slow(arm: Arm, endpoint: str, parts: dict[str, str]) -> str:
     """A second deployment of the endpoint (not the default) whose run() takes 0.4 s per file."""
     props = deployment_props(
-        parts["model"], parts["code"], parts["env"], maxConcurrencyPerInstance=2, miniBatchSize=2,
+        parts["model"],
+        parts["code"],
+        parts["env"],
+        maxConcurrencyPerInstance=2,
+        miniBatchSize=2,
         environmentVariables={"BATCH_DELAY": "0.4"},
-    )  # fmt: skip
+    )
     return batch_deployment(arm, endpoint, props, default=False)
 
 
@@ -242,3 +248,91 @@ def test_a_deployment_name_that_does_not_exist_is_a_404(arm: Arm, endpoint: str,
 def test_the_scoring_uri_needs_the_token(anon: Any, arm: Arm, endpoint: str) -> None:
     scoring = arm.get(f"/batchEndpoints/{endpoint}").json()["properties"]["scoringUri"]
     assert anon.post(scoring, json={"properties": {}}).status_code == 401
+
+
+def test_a_mini_batch_over_its_timeout_is_stopped_retried_then_failed(
+    arm: Arm, endpoint: str, parts: dict[str, str], tmp_path: Path
+) -> None:
+    props = deployment_props(
+        parts["model"],
+        parts["code"],
+        parts["env"],
+        miniBatchSize=1,
+        environmentVariables={"BATCH_DELAY": "30"},
+        retrySettings={"maxRetries": 1, "timeout": "PT1S"},
+    )
+    late = batch_deployment(arm, endpoint, props, default=False)
+    uri = input_folder(arm, tmp_path, files(1))
+    name = invoke(arm, endpoint, uri, headers={"azureml-model-deployment": late}).json()["name"]
+    job = wait_job(arm, name)
+    assert job["properties"]["status"] == "Completed", error_of(arm, name)
+    errors = log(arm, name, "logs/user/error.txt")
+    assert errors.count("timed out after 1 s") == 2, errors
+    assert "Items failed: 1" in log(arm, name, "logs/job_progress_overview.txt")
+
+
+def test_summary_only_writes_no_output_file(
+    arm: Arm, endpoint: str, parts: dict[str, str], tmp_path: Path
+) -> None:
+    props = deployment_props(parts["model"], parts["code"], parts["env"], outputAction="SummaryOnly")
+    summary = batch_deployment(arm, endpoint, props, default=False)
+    uri = input_folder(arm, tmp_path, files(4))
+    name = invoke(arm, endpoint, uri, headers={"azureml-model-deployment": summary}).json()["name"]
+    job = wait_job(arm, name)
+    assert job["properties"]["status"] == "Completed", error_of(arm, name)
+    assert "Items succeeded: 4" in log(arm, name, "logs/job_progress_overview.txt")
+    assert output_text(arm, job).status_code == 404
+
+
+def test_a_registered_data_asset_is_an_input(arm: Arm, endpoint: str, tmp_path: Path) -> None:
+    uri = input_folder(arm, tmp_path, files(3))
+    data = unique("bdata")
+    response = arm.put(f"/data/{data}/versions/1", {"properties": {"dataUri": uri, "dataType": "uri_folder"}})
+    assert response.status_code in (200, 201), response.text
+    name = invoke(arm, endpoint, f"azureml:{data}:1").json()["name"]
+    job = wait_job(arm, name)
+    assert job["properties"]["status"] == "Completed", error_of(arm, name)
+    assert len(output_text(arm, job).text.splitlines()) == 3
+    listed = arm.http.get(arm.get(f"/batchEndpoints/{endpoint}").json()["properties"]["scoringUri"])
+    assert name in {item["name"] for item in listed.json()["value"]}
+    one = arm.get(f"/batchEndpoints/{endpoint}/jobs", api="2020-09-01-dataplanepreview")
+    assert name in {item["name"] for item in one.json()["value"]}
+
+
+def test_a_killed_workspace_fails_its_batch_job_and_leaves_no_worker(
+    tmp_path: Path, env_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("MLEP_RUNTIME", "process")
+    monkeypatch.setenv("MLEP_ENVS_DIR", str(env_cache))
+    monkeypatch.setenv("MLEP_HOME", str(home))
+    info = control.start(home)
+    try:
+        with Arm(info) as arm:
+            model = tmp_path / "model"
+            model.mkdir()
+            (model / "w.txt").write_text("1")
+            props = deployment_props(
+                register_model(arm, "m", model),
+                scoring_code(arm),
+                job_environment(arm),
+                maxConcurrencyPerInstance=2,
+                miniBatchSize=1,
+                environmentVariables={"BATCH_DELAY": "30"},
+            )
+            endpoint = batch_endpoint(arm)
+            batch_deployment(arm, endpoint, props)
+            name = invoke(arm, endpoint, input_folder(arm, tmp_path, files(4))).json()["name"]
+            wait_job(arm, name, ("Running",))
+            deadline = time.monotonic() + 60
+            while len(processes_with(f"{name}/batch/")) < 3:  # the driver and its two workers
+                assert time.monotonic() < deadline
+        os.kill(info.pid, signal.SIGKILL)
+        while control.status(home) is not None:
+            assert time.monotonic() < deadline + 30
+        with running_workspace(home) as again, Arm(again) as arm:
+            assert processes_with(f"{name}/batch/") == []
+            assert arm.get(f"/jobs/{name}").json()["properties"]["status"] == "Failed"
+            assert "killed" in error_of(arm, name)
+    finally:
+        control.stop(home)

@@ -229,3 +229,15 @@ def test_mlep_create_show_list_and_delete_take_the_batch_kinds(
     ip.run_line_magic("mlep", f"delete batch-endpoint {other}")
     with pytest.raises(NotFoundError):
         ip.run_line_magic("mlep", f"show batch-endpoint {other}")
+
+
+def test_a_registered_data_asset_and_a_datastore_uri_are_inputs(deployed: Any, client: RestClient) -> None:
+    from jupyter_mlep.specs import Data
+
+    endpoint, folder, _details = deployed
+    name = unique("bdata")
+    asset = ops.register_data(client, Data(name=name, version="1", type="uri_folder", path=folder / "data"))
+    job = ops.invoke_batch(client, endpoint, f"azureml:{name}:1")
+    assert job.status == "Completed" and len(job.to_pandas()) == 7, job.text()
+    again = ops.invoke_batch(client, endpoint, asset.uri)  # azureml://datastores/…/paths/…/
+    assert again.status == "Completed" and len(again.to_pandas()) == 7, again.text()

@@ -250,7 +250,7 @@ def follow_batch_job(
         if deadline is not None and time.monotonic() > deadline:
             raise OperationTimeoutError(
                 f"Batch job {job.name} is still {job.status} after {timeout:.0f} s.",
-                hint=f"It goes on; follow it with %batch show-job {job.name}, or cancel it with %job cancel {job.name}.",
+                hint=f"It goes on; follow it with %batch jobs {job.endpoint} --job {job.name}, or cancel it with %job cancel {job.name}.",
             )
         time.sleep(interval)
         job = get_batch_job(client, job.name, download=False)

@@ -15,11 +15,12 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BeforeValidator, model_validator
 
 from .._errors import SpecValidationError
-from ._assets import CodeConfiguration, Model, ModelOrReference, resolve_asset_id
+from ._assets import CodeConfiguration, ModelOrReference, resolve_asset_id
 from ._base import ComputeValue, SpecModel, StrDict, TopLevelSpec, compact, one_of, parse_spec
+from ._deployment import check_inline_assets, require_endpoint_name
 from ._durations import format_duration, parse_duration
 from ._endpoint import require_location
-from ._environment import Environment, EnvironmentOrReference
+from ._environment import EnvironmentOrReference
 from ._references import AssetReference
 from ._validation import validate_instance_count, validate_name
 
@@ -158,21 +159,13 @@ class BatchDeployment(TopLevelSpec):
                 f"output_file_name of {self.name!r} must be a file name, not {self.output_file_name!r}.",
                 hint="Write a plain file name such as predictions.csv.",
             )
-        if isinstance(self.environment, Environment):
-            self.environment.check(complete=complete)
-        if isinstance(self.model, Model):
-            self.model.check(complete=complete)
+        check_inline_assets(self.model, self.environment, complete=complete)
         if complete:
             self._check_complete()
 
     def _check_complete(self) -> None:
         where = f"Batch deployment {self.name!r}"
-        if not self.endpoint_name:
-            raise SpecValidationError(
-                f"{where} has no endpoint_name.",
-                hint="Add endpoint_name: to the YAML, or pass the endpoint (--endpoint-name).",
-            )
-        validate_name(self.endpoint_name, "endpoint")
+        require_endpoint_name(self.endpoint_name, where)
         if self.model is None:
             raise SpecValidationError(
                 f"{where} has no model.",

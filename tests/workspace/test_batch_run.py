@@ -87,7 +87,7 @@ def test_an_invocation_scores_every_file_in_mini_batches_on_two_workers(
     assert "Total mini batches: 4" in overview and "Items succeeded: 10" in overview, overview
     report = log(arm, name, "logs/sys/job_report/processed_mini-batches.csv").splitlines()
     assert len(report) == 5 and {line.split(",")[5] for line in report[1:]} <= {"process000", "process001"}
-    stdout = log(arm, name, "logs/user/stdout/process000.stdout.txt")
+    stdout = "".join(log(arm, name, f"logs/user/stdout/process00{i}.stdout.txt") for i in (0, 1))
     assert "init" in stdout and "azureml-models" in stdout
 
 

@@ -1,7 +1,8 @@
 """The batch driver: the command of a batch job, run in the deployment's environment (standard library only).
 
 ``python driver.py <config.json>`` groups the input files in mini-batches, starts the workers
-(``worker.py``, one per instance × ``max_concurrency_per_instance``) and hands each free worker the
+(``worker.py`` in processes forked from the driver, one per instance ×
+``max_concurrency_per_instance``, all in the job's process group) and hands each free worker the
 next mini-batch, in one loop that waits on every worker's pipe at once. A mini-batch that raises,
 exceeds the timeout or loses its worker (killed) is retried up to ``max_retries`` times on a
 fresh worker; its items then count as failed. The job fails once more items failed than
@@ -15,12 +16,15 @@ mini-batches end), ``user/error.txt``, ``user/stdout/process<N>.stdout.txt`` (th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import runpy
 import select
-import subprocess
+import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -38,39 +42,62 @@ class _Worker:
     """One worker process, its message channel and the mini-batch it holds."""
 
     def __init__(self, config_path: str, index: int) -> None:
-        script = str(Path(__file__).with_name("worker.py"))
         self.index = index
-        self.proc = subprocess.Popen(
-            [sys.executable, script, config_path, str(index)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            bufsize=0,
-        )
+        to_worker, from_driver = os.pipe()
+        from_worker, to_driver = os.pipe()
+        self.pid = os.fork()  # the driver's interpreter, already started: no second start-up
+        if self.pid == 0:
+            _become_worker(config_path, index, to_worker, to_driver)
+        os.close(to_worker)
+        os.close(to_driver)
+        self.stdin, self.stdout = from_driver, from_worker
         self.buffer = b""
         self.ready = False  # init() returned
         self.queue: list[int] = []  # the mini-batches sent to it, the first one running
         self.deadline: float | None = None  # when the running one times out
 
     def send(self, message: dict[str, Any]) -> bool:
+        data = (json.dumps(message) + "\n").encode()
         try:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            while data:
+                data = data[os.write(self.stdin, data) :]
             return True
-        except (BrokenPipeError, OSError):
+        except OSError:
             return False
 
     def read(self) -> tuple[list[dict[str, Any]], bool]:
         """The messages that arrived, and whether the channel closed (the worker died)."""
-        assert self.proc.stdout is not None
-        chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
+        chunk = os.read(self.stdout, 1 << 16)
         self.buffer += chunk
         *lines, self.buffer = self.buffer.split(b"\n")
         return [json.loads(line) for line in lines if line.strip()], not chunk
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+        for fd in (self.stdin, self.stdout):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _become_worker(config_path: str, index: int, stdin: int, stdout: int) -> None:
+    """In the forked child: the pipes become standard input and output, then the worker's ``main()``."""
+    code = 0
+    try:
+        os.dup2(stdin, 0)
+        os.dup2(stdout, 1)
+        os.closerange(3, 1 << 16)  # the driver's files and the other workers' pipes
+        sys.argv = [str(Path(__file__).with_name("worker.py")), config_path, str(index)]
+        runpy.run_path(sys.argv[0], run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        os._exit(code)
 
 
 class Driver:
@@ -217,9 +244,7 @@ class Driver:
         for index in range(min(self.config["workers"], len(self.batches))):
             self._spawn(index)
         while self.done < len(self.batches):
-            by_pipe = {
-                worker.proc.stdout.fileno(): worker for worker in self.workers.values() if worker.proc.stdout
-            }
+            by_pipe = {worker.stdout: worker for worker in self.workers.values()}
             deadlines = [w.deadline for w in self.workers.values() if w.deadline is not None]
             wait = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
             ready, _, _ = select.select(list(by_pipe), [], [], wait)

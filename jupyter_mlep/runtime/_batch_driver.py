@@ -1,11 +1,13 @@
 """The batch driver: the command of a batch job, run in the deployment's environment (standard library only).
 
 ``python driver.py <config.json>`` groups the input files in mini-batches, starts the workers
-(``worker.py``, one per instance × ``max_concurrency_per_instance``) and hands each free worker the
-next mini-batch. A mini-batch that raises, exceeds the timeout or loses its worker (killed) is
-retried up to ``max_retries`` times on a fresh worker; its items then count as failed. The job
-fails once more items failed than ``error_threshold`` allows (-1: no limit). With ``append_row``
-the rows of ``run()`` are appended (no header) to the output file, which must not exist before.
+(``worker.py`` in processes forked from the driver, one per instance ×
+``max_concurrency_per_instance``, all in the job's process group) and hands each free worker the
+next mini-batch, in one loop that waits on every worker's pipe at once. A mini-batch that raises,
+exceeds the timeout or loses its worker (killed) is retried up to ``max_retries`` times on a
+fresh worker; its items then count as failed. The job fails once more items failed than
+``error_threshold`` allows (-1: no limit). With ``append_row`` the rows of ``run()`` are appended
+(no header) to the output file, which must not exist before.
 
 Logs, as Azure lays them out below ``logs/``: ``job_progress_overview.txt`` (rewritten as
 mini-batches end), ``user/error.txt``, ``user/stdout/process<N>.stdout.txt`` (the workers'),
@@ -14,15 +16,22 @@ mini-batches end), ``user/error.txt``, ``user/stdout/process<N>.stdout.txt`` (th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import runpy
 import select
-import subprocess
+import signal
 import sys
-import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Any
+
+#: The overview is rewritten at most this often while mini-batches end (and at the end).
+_OVERVIEW_SECONDS = 0.25
+#: How many mini-batches a worker holds: the one it runs and the next one.
+_QUEUED = 2
 
 
 class _Failure(Exception):
@@ -30,51 +39,65 @@ class _Failure(Exception):
 
 
 class _Worker:
-    """One worker process and its message channel."""
+    """One worker process, its message channel and the mini-batch it holds."""
 
     def __init__(self, config_path: str, index: int) -> None:
-        script = str(Path(__file__).with_name("worker.py"))
-        self.proc = subprocess.Popen(
-            [sys.executable, script, config_path, str(index)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            bufsize=0,
-        )
+        self.index = index
+        to_worker, from_driver = os.pipe()
+        from_worker, to_driver = os.pipe()
+        self.pid = os.fork()  # the driver's interpreter, already started: no second start-up
+        if self.pid == 0:
+            _become_worker(config_path, index, to_worker, to_driver)
+        os.close(to_worker)
+        os.close(to_driver)
+        self.stdin, self.stdout = from_driver, from_worker
         self.buffer = b""
-        self.ended = False  # its channel closed: the process died or is dying
+        self.ready = False  # init() returned
+        self.queue: list[int] = []  # the mini-batches sent to it, the first one running
+        self.deadline: float | None = None  # when the running one times out
 
     def send(self, message: dict[str, Any]) -> bool:
+        data = (json.dumps(message) + "\n").encode()
         try:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            while data:
+                data = data[os.write(self.stdin, data) :]
             return True
-        except (BrokenPipeError, OSError):
+        except OSError:
             return False
 
-    def receive(self, timeout: float | None) -> dict[str, Any] | None:
-        """The next message; None when the worker died or the timeout ran out."""
-        assert self.proc.stdout is not None
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while b"\n" not in self.buffer:
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
-                return None
-            ready, _, _ = select.select([self.proc.stdout], [], [], left)
-            if not ready:
-                return None
-            chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
-            if not chunk:
-                self.ended = True
-                return None
-            self.buffer += chunk
-        line, _, self.buffer = self.buffer.partition(b"\n")
-        message: dict[str, Any] = json.loads(line)
-        return message
+    def read(self) -> tuple[list[dict[str, Any]], bool]:
+        """The messages that arrived, and whether the channel closed (the worker died)."""
+        chunk = os.read(self.stdout, 1 << 16)
+        self.buffer += chunk
+        *lines, self.buffer = self.buffer.split(b"\n")
+        return [json.loads(line) for line in lines if line.strip()], not chunk
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+        for fd in (self.stdin, self.stdout):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _become_worker(config_path: str, index: int, stdin: int, stdout: int) -> None:
+    """In the forked child: the pipes become standard input and output, then the worker's ``main()``."""
+    code = 0
+    try:
+        os.dup2(stdin, 0)
+        os.dup2(stdout, 1)
+        os.closerange(3, 1 << 16)  # the driver's files and the other workers' pipes
+        sys.argv = [str(Path(__file__).with_name("worker.py")), config_path, str(index)]
+        runpy.run_path(sys.argv[0], run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        os._exit(code)
 
 
 class Driver:
@@ -87,15 +110,20 @@ class Driver:
         size = self.config["mini_batch_size"]
         self.batches = [files[i : i + size] for i in range(0, len(files), size)]
         self.logs = Path(self.config["logs"])
-        self.lock = threading.Lock()
         self.pending = list(range(len(self.batches)))
+        self.attempts = [0] * len(self.batches)
+        self.begun: dict[int, float] = {}
+        self.init_deaths: dict[int, int] = {}
+        self.workers: dict[int, _Worker] = {}
         self.done = self.failed_batches = self.succeeded = self.failed = 0
-        self.failure: str | None = None
         self.started = time.time()
         for folder in ("user/stdout", "sys/job_report"):
             (self.logs / folder).mkdir(parents=True, exist_ok=True)
-        self.report = self.logs / "sys/job_report/processed_mini-batches.csv"
-        self.report.write_text("mini_batch_id,items,succeeded,failed,attempts,process,start,end,seconds\n")
+        self.report = (self.logs / "sys/job_report/processed_mini-batches.csv").open("w", encoding="utf-8")
+        self.report.write("mini_batch_id,items,succeeded,failed,attempts,process,start,end,seconds\n")
+        self.report.flush()
+        self.output: Any = None  # the output file, open while the job runs (append_row)
+        self.shown = 0.0  # when the overview was last written
         (self.logs / "user/error.txt").touch()
 
     def log_error(self, text: str) -> None:
@@ -103,6 +131,7 @@ class Driver:
             out.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text.rstrip()}\n")
 
     def overview(self, final: str | None = None) -> None:
+        self.shown = time.monotonic()
         elapsed = time.time() - self.started
         lines = [
             f"Total mini batches: {len(self.batches)}",
@@ -120,122 +149,136 @@ class Driver:
         temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
         os.replace(temporary, target)
 
-    def _next(self) -> int | None:
-        with self.lock:
-            if self.failure is not None or not self.pending:
-                return None
-            return self.pending.pop(0)
+    # -- workers -----------------------------------------------------------------------------------
+    def _spawn(self, index: int) -> None:
+        self.workers[index] = _Worker(self.config_path, index)
 
-    def _start_worker(self, index: int) -> _Worker:
-        """A worker whose init() returned; one that dies before (killed) is started again, up to
-        ``max_retries`` times; init() raising fails the job."""
-        for attempt in range(self.config["max_retries"] + 1):
-            worker = _Worker(self.config_path, index)
-            message = worker.receive(None)
-            if message is not None and "init_error" not in message:
-                return worker
-            worker.stop()
-            if message is None:
-                self.log_error(
-                    f"process{index:03d}: the worker process died in init() (attempt {attempt + 1})"
-                )
-                continue
-            reason = message["init_error"]
-            self.log_error(f"process{index:03d}: init() failed: {reason}\n{message.get('trace', '')}")
-            raise _Failure(f"init() of the scoring script failed: {reason}. See logs/user/error.txt.")
-        raise _Failure("The worker processes kept dying in init(). See logs/user/error.txt.")
+    def _assign(self, worker: _Worker) -> None:
+        """Keep the worker's queue full: the next mini-batch waits in its pipe while it runs one, so
+        it never idles between two (or leave it idle when none is left)."""
+        while self.pending and len(worker.queue) < _QUEUED:
+            batch = self.pending.pop(0)
+            self.attempts[batch] += 1
+            self.begun.setdefault(batch, time.time())
+            worker.queue.append(batch)
+            if len(worker.queue) == 1:
+                worker.deadline = time.monotonic() + self.config["timeout"]
+            if not worker.send({"id": batch, "files": self.batches[batch]}):
+                self._lost(worker, "its worker process died")
+                return
 
-    def _serve(self, index: int) -> None:
-        try:
-            worker = self._start_worker(index)
-        except _Failure as exc:
-            with self.lock:
-                self.failure = self.failure or str(exc)
+    def _lost(self, worker: _Worker, reason: str) -> None:
+        """The worker died or timed out: it is replaced; its mini-batch is retried or fails."""
+        worker.stop()
+        if not worker.ready:
+            deaths = self.init_deaths[worker.index] = self.init_deaths.get(worker.index, 0) + 1
+            self.log_error(f"process{worker.index:03d}: the worker process died in init() (attempt {deaths})")
+            if deaths > self.config["max_retries"]:
+                raise _Failure("The worker processes kept dying in init(). See logs/user/error.txt.")
+        self._spawn(worker.index)
+        if not worker.queue:
             return
-        try:
-            while (batch := self._next()) is not None:
-                worker = self._one(index, worker, batch)
-        except _Failure as exc:
-            with self.lock:
-                self.failure = self.failure or str(exc)
-        finally:
-            worker.stop()
+        running, *waiting = worker.queue
+        for batch in reversed(waiting):  # never started: back to the front of the line
+            self.attempts[batch] -= 1
+            self.pending.insert(0, batch)
+        self.log_error(f"mini-batch {running} attempt {self.attempts[running]}: {reason}")
+        self._failed_attempt(running, worker.index, None, retry=True)
 
-    def _one(self, index: int, worker: _Worker, batch: int) -> _Worker:
+    def _failed_attempt(self, batch: int, index: int, result: dict[str, Any] | None, *, retry: bool) -> None:
+        if retry and self.attempts[batch] <= self.config["max_retries"]:
+            self.pending.insert(0, batch)
+        else:
+            self._finish_batch(batch, index, result)
+
+    def _message(self, worker: _Worker, message: dict[str, Any]) -> None:
+        if "init_error" in message:
+            reason = message["init_error"]
+            self.log_error(f"process{worker.index:03d}: init() failed: {reason}\n{message.get('trace', '')}")
+            raise _Failure(f"init() of the scoring script failed: {reason}. See logs/user/error.txt.")
+        if message.get("ready"):
+            worker.ready = True
+            self._assign(worker)
+            return
+        batch = worker.queue.pop(0)
+        assert message.get("id") == batch
+        worker.deadline = time.monotonic() + self.config["timeout"] if worker.queue else None
+        if message.get("ok"):
+            self._finish_batch(batch, worker.index, message)
+        else:
+            self.log_error(
+                f"mini-batch {batch} attempt {self.attempts[batch]}: {message['error']}\n{message.get('trace', '')}"
+            )
+            self._failed_attempt(batch, worker.index, message, retry=bool(message.get("retry", True)))
+        self._assign(worker)
+
+    def _finish_batch(self, batch: int, index: int, result: dict[str, Any] | None) -> None:
         files = self.batches[batch]
-        start = time.time()
-        attempts, result, errors = 0, None, []
-        while attempts <= self.config["max_retries"]:
-            attempts += 1
-            if not worker.send({"id": batch, "files": files}):
-                result = None
-            else:
-                result = worker.receive(self.config["timeout"])
-            if result is not None and result.get("ok"):
-                break
-            if result is None:
-                died = worker.ended or worker.proc.poll() is not None
-                reason = (
-                    "its worker process died" if died else f"timed out after {self.config['timeout']:g} s"
-                )
-                errors.append(f"mini-batch {batch} attempt {attempts}: {reason}")
-                worker.stop()
-                worker = self._start_worker(index)
-            else:
-                errors.append(
-                    f"mini-batch {batch} attempt {attempts}: {result['error']}\n{result.get('trace', '')}"
-                )
-                if not result.get("retry", True):
-                    break
-        for error in errors:
-            self.log_error(error)
         ok = result is not None and bool(result.get("ok"))
         succeeded = min(int(result["count"]), len(files)) if ok and result else 0
         for error in (result or {}).get("errors") or []:
             self.log_error(f"mini-batch {batch}: {error}")
-        with self.lock:
-            if ok and result and result.get("rows"):
-                with open(self.config["output"], "a", encoding="utf-8") as out:
-                    out.write(result["rows"])
-            self.done += 1
-            self.failed_batches += 0 if ok else 1
-            self.succeeded += succeeded
-            self.failed += len(files) - succeeded
-            end = time.time()
-            with self.report.open("a", encoding="utf-8") as out:
-                out.write(
-                    f"{batch},{len(files)},{succeeded},{len(files) - succeeded},{attempts},"
-                    f"process{index:03d},{start:.3f},{end:.3f},{end - start:.3f}\n"
-                )
+        if ok and result and result.get("rows") and self.output is not None:
+            self.output.write(result["rows"])
+            self.output.flush()
+        self.done += 1
+        self.failed_batches += 0 if ok else 1
+        self.succeeded += succeeded
+        self.failed += len(files) - succeeded
+        start, end = self.begun.get(batch, time.time()), time.time()
+        self.report.write(
+            f"{batch},{len(files)},{succeeded},{len(files) - succeeded},{self.attempts[batch]},"
+            f"process{index:03d},{start:.3f},{end:.3f},{end - start:.3f}\n"
+        )
+        self.report.flush()
+        if time.monotonic() - self.shown >= _OVERVIEW_SECONDS:
             self.overview()
-            threshold = self.config["error_threshold"]
-            if threshold != -1 and self.failed > threshold:
-                raise _Failure(
-                    f"{self.failed} items failed, more than the error threshold ({threshold}); the job was "
-                    "stopped. See logs/user/error.txt."
-                )
-        return worker
+        threshold = self.config["error_threshold"]
+        if threshold != -1 and self.failed > threshold:
+            raise _Failure(
+                f"{self.failed} items failed, more than the error threshold ({threshold}); the job was "
+                "stopped. See logs/user/error.txt."
+            )
+
+    def _loop(self) -> None:
+        for index in range(min(self.config["workers"], len(self.batches))):
+            self._spawn(index)
+        while self.done < len(self.batches):
+            by_pipe = {worker.stdout: worker for worker in self.workers.values()}
+            deadlines = [w.deadline for w in self.workers.values() if w.deadline is not None]
+            wait = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            ready, _, _ = select.select(list(by_pipe), [], [], wait)
+            for pipe in ready:
+                worker = by_pipe[pipe]
+                messages, closed = worker.read()
+                for message in messages:
+                    self._message(worker, message)
+                if closed:
+                    self._lost(worker, "its worker process died")
+            now = time.monotonic()
+            for worker in list(self.workers.values()):
+                if worker.deadline is not None and worker.deadline <= now:
+                    self._lost(worker, f"timed out after {self.config['timeout']:g} s")
 
     def run(self) -> int:
         output = Path(self.config["output"])
         if self.config["append_row"]:
             output.parent.mkdir(parents=True, exist_ok=True)
             try:
-                output.open("x").close()
+                self.output = output.open("x", encoding="utf-8")
             except FileExistsError:
                 return self.finish(f"The output file {output} exists already; it is never overwritten.")
         if not self.batches:
             return self.finish("The input has no files to score.")
         self.overview()
-        count = min(self.config["workers"], len(self.batches))
-        threads = [threading.Thread(target=self._serve, args=(index,), daemon=True) for index in range(count)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if self.failure is None and self.done < len(self.batches):
-            self.failure = "The workers stopped before every mini-batch was processed."
-        return self.finish(self.failure)
+        try:
+            self._loop()
+        except _Failure as exc:
+            return self.finish(str(exc))
+        finally:
+            for worker in self.workers.values():
+                worker.stop()
+        return self.finish(None)
 
     def finish(self, failure: str | None) -> int:
         result = (
@@ -245,6 +288,9 @@ class Driver:
             "mini-batches."
         )
         self.overview(result)
+        self.report.close()
+        if self.output is not None:
+            self.output.close()
         (self.logs / "job_result.txt").write_text(result + "\n", encoding="utf-8")
         if failure:
             self.log_error(failure)

@@ -2,7 +2,7 @@
 
 Runs in the deployment's environment with the standard library only (pandas and MLflow are
 imported when the scoring script's results or an MLflow model need them). It is started by the
-driver (``_batch_driver.py``) as ``python worker.py <config.json> <index>``; both talk JSON lines
+driver (``_batch_driver.py``), forked, as if run as ``python worker.py <config.json> <index>``; both talk JSON lines
 on the worker's standard input and a copy of its standard output, while what the scoring script
 prints or logs (at the deployment's ``logging_level``) goes to
 ``logs/user/stdout/process<index>.stdout.txt``.

@@ -60,7 +60,8 @@ def test_a_batch_job_runs_in_a_container_when_the_deployment_asks(
             job = wait_job(arm, name, timeout=300)
             assert job["properties"]["status"] == "Completed", error_of(arm, name)
             assert sorted(output_text(arm, job).text.splitlines()) == [f"f{i}.txt,{i + 1}" for i in range(5)]
-            assert "azureml-models" in log(arm, name, "logs/user/stdout/process000.stdout.txt")
+            stdout = "".join(log(arm, name, f"logs/user/stdout/process00{i}.stdout.txt") for i in (0, 1))
+            assert "azureml-models" in stdout
             assert not client.containers.list(all=True, filters={"label": f"mlep.job={name}"})
     finally:
         for container in client.containers.list(all=True, filters={"label": f"mlep.home={home / 'runtime'}"}):

@@ -59,6 +59,17 @@ def endpoint(arm: Arm, parts: dict[str, str]) -> str:
     return name
 
 
+def workers_of(job: str) -> list[int]:
+    """The job's worker processes: forked by its driver, they share its command line."""
+    found = processes_with(f"{job}/batch/")
+
+    def parent(pid: int) -> int:
+        with open(f"/proc/{pid}/stat") as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[1])
+
+    return [pid for pid in found if parent(pid) in found]
+
+
 def files(count: int, **special: str) -> dict[str, str]:
     found = {f"f{index:03d}.txt": "x" * (index + 1) for index in range(count)}
     found.update(special)
@@ -87,7 +98,7 @@ def test_an_invocation_scores_every_file_in_mini_batches_on_two_workers(
     assert "Total mini batches: 4" in overview and "Items succeeded: 10" in overview, overview
     report = log(arm, name, "logs/sys/job_report/processed_mini-batches.csv").splitlines()
     assert len(report) == 5 and {line.split(",")[5] for line in report[1:]} <= {"process000", "process001"}
-    stdout = log(arm, name, "logs/user/stdout/process000.stdout.txt")
+    stdout = "".join(log(arm, name, f"logs/user/stdout/process00{i}.stdout.txt") for i in (0, 1))
     assert "init" in stdout and "azureml-models" in stdout
 
 
@@ -165,8 +176,7 @@ def test_a_worker_killed_from_outside_is_replaced_and_the_header_picks_the_deplo
     deadline = time.monotonic() + 60
     while "init" not in log(arm, name, "logs/user/stdout/process001.stdout.txt"):
         assert time.monotonic() < deadline
-    workers = processes_with(f"{name}/batch/config.json\x001")
-    os.kill(workers[0], signal.SIGKILL)
+    os.kill(workers_of(name)[0], signal.SIGKILL)
     job = wait_job(arm, name)
     assert job["properties"]["status"] == "Completed", error_of(arm, name)
     assert job["properties"]["tags"]["azureml.deploymentname"] == slow

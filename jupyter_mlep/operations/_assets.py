@@ -146,21 +146,16 @@ def upload_local(
 ) -> tuple[str, int]:
     """Upload a local file or folder to ``datastore`` (default: the workspace's default datastore)
     below ``LocalUpload/<content hash>/<its name>``, as the Azure ML CLI does; its datastore URI
-    (a folder's ends with ``/``) and the bytes sent (0 when the same content was uploaded whole
-    before: a marker blob beside it, written last, says so)."""
+    (a folder's ends with ``/``) and the bytes sent."""
     digest = digest or content_hash(local)
     store = client.get(client.paths.datastore(datastore)) if datastore else default_datastore(client)
     base = f"LocalUpload/{digest[:32]}"
-    marker = f"{base}/.{local.name}.uploaded"
     with datastore_container(client, store) as container:
-        sent = 0
-        if not container.exists(marker):
-            sent = sum(
-                container.upload(
-                    local, base if local.is_file() else f"{base}/{local.name}", on_file=on_file
-                ).values()
-            )
-            container.put_blob(marker, b"")
+        sent = sum(
+            container.upload(
+                local, base if local.is_file() else f"{base}/{local.name}", on_file=on_file
+            ).values()
+        )
     uri = f"azureml://datastores/{store.get('name')}/paths/{base}/{local.name}" + (
         "" if local.is_file() else "/"
     )

@@ -18,5 +18,7 @@ RESOURCE_KINDS = (
     "online-deployment",
     "datastore",
     "job",
+    "batch-endpoint",
+    "batch-deployment",
 )
 """The kinds ``show``, ``list`` and ``delete`` take: the nouns of ``az ml``."""

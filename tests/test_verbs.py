@@ -61,6 +61,10 @@ def test_readme_cheat_sheet_is_generated_from_the_registry() -> None:
     assert block == cheat_sheet(ENDPOINT)
     jobs = readme.split("### `%%job` and `%job`: training jobs\n", 1)[1].split("\n## ", 1)[0]
     assert cheat_sheet(group("job")) in jobs and group("job").verb("run").example in jobs
+    batch = readme.split("### `%batch`: score folders of files with batch endpoints\n", 1)[1].split(
+        "\n## ", 1
+    )[0]
+    assert cheat_sheet(group("batch")) in batch
 
 
 def test_cheat_sheet_runs_in_order() -> None:
@@ -84,7 +88,7 @@ def test_a_second_group_is_one_registry_entry(
 ) -> None:
     from jupyter_mlep.magics import MlepMagics
 
-    assert list(GROUPS) == ["endpoint", "job"] and GROUPS["endpoint"] is ENDPOINT
+    assert list(GROUPS) == ["endpoint", "job", "batch"] and GROUPS["endpoint"] is ENDPOINT
     monkeypatch.setitem(GROUPS, "demo", replace(ENDPOINT, name="demo", _cache={}))
     ip.register_magics(MlepMagics(shell=ip))
     assert ip.run_line_magic("demo", "") is None and "%demo VERB -h" in capsys.readouterr().out
@@ -100,6 +104,7 @@ def test_a_second_group_is_one_registry_entry(
         "from jupyter_mlep.cli import main\ntry:\n    main(['endpoint', '--help'])\nexcept SystemExit:\n    pass",
         "from jupyter_mlep.cli import _parser\n_parser().parse_args(['endpoint', 'invoke', 'x', '--data', '{}', '-o', 'json'])",
         "from jupyter_mlep.verbs import group\n[v.run for v in group('endpoint').all()]",
+        "from jupyter_mlep.verbs import group\n[v.run for v in group('batch').all()]",
     ],
 )
 def test_the_command_line_imports_neither_ipython_nor_ipywidgets(code: str) -> None:

@@ -103,7 +103,7 @@ class MlepMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self._setting_sources: dict[str, str] = {}
         self._assigning_source: str | None = None
-        for name in GROUPS:  # %endpoint (later %job, %batch): one magic per verb group
+        for name in GROUPS:  # %endpoint, %job, %batch: one magic per verb group
             self.magics["line"][name] = self.magics["cell"][name] = VerbGroupMagic(self, name)
 
     @validate(*_SETTING_TRAITS)
@@ -168,7 +168,8 @@ class MlepMagics(Magics):
         %mlep list KIND [--name NAME] [--endpoint-name E]
         %mlep delete KIND NAME [--version V] [--endpoint-name E]
 
-        KIND: model, environment, data, code, compute, online-endpoint, online-deployment, datastore, job.
+        KIND: model, environment, data, code, compute, online-endpoint, online-deployment, datastore, job,
+              batch-endpoint, batch-deployment.
         """
         return self._dispatch("mlep", line)
 

@@ -25,7 +25,7 @@ from ..rest import (
     register_model,
 )
 from ..rest._uploads import next_version
-from ..specs import Data, Environment, Model, OnlineDeployment, require_local_path
+from ..specs import BatchDeployment, Data, Environment, Model, OnlineDeployment, require_local_path
 from ..specs._mlflow import find_mlflow_root
 
 __all__ = [
@@ -49,14 +49,14 @@ class DeploymentAssets:
     registered: list[RegisteredAsset] = field(default_factory=list)
 
 
-def local_model_path(spec: OnlineDeployment) -> Path | None:
+def local_model_path(spec: OnlineDeployment | BatchDeployment) -> Path | None:
     """The local model file or folder of a deployment (checked to exist), or None."""
     if isinstance(spec.model, Model) and isinstance(spec.model.path, Path):
         return require_local_path(spec.model.path, "model path", spec.source)
     return None
 
 
-def local_code_folder(spec: OnlineDeployment) -> Path | None:
+def local_code_folder(spec: OnlineDeployment | BatchDeployment) -> Path | None:
     """The local code folder of a deployment (checked to exist), or None."""
     code = spec.code_configuration.code if spec.code_configuration else None
     if isinstance(code, Path):
@@ -201,7 +201,7 @@ def _data_asset(
 
 def register_deployment_assets(
     client: RestClient,
-    spec: OnlineDeployment,
+    spec: OnlineDeployment | BatchDeployment,
     *,
     endpoint: str,
     on_step: Callable[[str], None] | None = None,
@@ -287,7 +287,7 @@ def ended_state(exc: BaseException) -> str:
     return "interrupted" if isinstance(exc, (KeyboardInterrupt, OperationTimeoutError)) else "failed"
 
 
-def _no_code(spec: OnlineDeployment) -> bool:
+def _no_code(spec: OnlineDeployment | BatchDeployment) -> bool:
     return spec.code_configuration is None and spec.environment is None
 
 

@@ -168,6 +168,7 @@ class JobDetails(TableResult):
     outputs: dict[str, Any] = field(default_factory=dict)
     error: str = ""
     studio_url: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
     """Every status the job went through, with its time (``{"status", "timeUtc"}``), when known."""
     metrics: JobMetrics | None = None
@@ -193,6 +194,7 @@ class JobDetails(TableResult):
             outputs=dict(props.get("outputs") or {}),
             error=_error_text(props),
             studio_url=str((services.get("Studio") or {}).get("endpoint") or ""),
+            tags={str(k): str(v) for k, v in (props.get("tags") or {}).items()},
         )
 
     def with_run(self, details: dict[str, Any]) -> JobDetails:

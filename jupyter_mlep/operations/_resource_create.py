@@ -3,7 +3,8 @@
 A file's kind is read from its ``$schema`` (or ``type:``). Every call validates the whole file (its
 spec, its names and the local paths it uploads) before its first request. Online endpoints and
 deployments go through :func:`~jupyter_mlep.operations.create_endpoint` and
-:func:`~jupyter_mlep.operations.deploy` (one path); models, code and data are uploaded only when
+:func:`~jupyter_mlep.operations.deploy` (one path), batch ones through
+:func:`~jupyter_mlep.operations.create_batch_endpoint` and :func:`~jupyter_mlep.operations.deploy_batch`; models, code and data are uploaded only when
 their content changed; computes are created with Azure's long-running operation.
 
 An asset without a ``version`` gets what ``az ml`` gives it: the container's latest version when its
@@ -21,6 +22,8 @@ from .._errors import ConflictError, SpecError, SpecValidationError, UsageError
 from ..rest import ProgressCallback, RestClient, register_code, register_model
 from ..specs import (
     AzureBlobDatastore,
+    BatchDeployment,
+    BatchEndpoint,
     Code,
     Compute,
     Data,
@@ -31,6 +34,7 @@ from ..specs import (
     OnlineEndpoint,
     Spec,
     detect_kind,
+    load_batch_deployment,
     load_deployment,
     load_spec,
     read_yaml,
@@ -39,6 +43,8 @@ from ..specs import (
 from ..specs._assets import _REST_MODEL_TYPES
 from ..specs._yaml import KINDS, SCHEMA_URL
 from ._assets import register_data
+from ._batch import create_batch_endpoint, deploy_batch, describe_batch_endpoint
+from ._batch_results import BatchEndpointDetails
 from ._deploy import deploy
 from ._endpoints import create_endpoint
 from ._job_results import JobDetails
@@ -63,6 +69,8 @@ _SPEC_NOUNS = {
     "kubernetesOnlineDeployment": "online-deployment",
     "commandJob": "job",
     "sweepJob": "job",
+    "batchEndpoint": "batch-endpoint",
+    "batchDeployment": "batch-deployment",
 }
 CREATABLE_KINDS = tuple(KINDS)
 """The ``$schema`` kinds :func:`create_resource` creates (a job file creates a job: :func:`create_job`)."""
@@ -88,9 +96,11 @@ def _load(path: Path, overrides: Mapping[str, Any], endpoint_name: str | None) -
     if endpoint_name:
         data = read_yaml(path, overrides={**overrides, "endpoint_name": endpoint_name})
         kind = _file_kind(data, path)
+        if _SPEC_NOUNS[kind] == "batch-deployment":
+            return load_batch_deployment(path, endpoint_name=endpoint_name, overrides=overrides)
         if _SPEC_NOUNS[kind] != "online-deployment":
             raise UsageError(
-                f"--endpoint-name applies to online deployments; {path} is a {_SPEC_NOUNS[kind]}.",
+                f"--endpoint-name applies to deployments; {path} is a {_SPEC_NOUNS[kind]}.",
                 hint="Leave --endpoint-name out.",
             )
         return load_deployment(path, endpoint_name=endpoint_name, overrides=overrides)
@@ -133,7 +143,7 @@ def create_resource(
     wait: bool = True,
     progress: ProgressCallback | None = None,
     on_step: Callable[[str], None] | None = None,
-) -> ResourceResult | EndpointDetails | DeployResult | JobDetails:
+) -> ResourceResult | EndpointDetails | DeployResult | JobDetails | BatchEndpointDetails:
     """Create (or update) what an Azure ML CLI v2 YAML file describes, on ``client``'s workspace.
 
     ``source`` is the file (or a spec already loaded); ``overrides`` are the CLI's ``--set``
@@ -173,6 +183,11 @@ def create_resource(
         return datastore_result(client.put(client.paths.datastore(spec.name), spec.to_rest()))
     if isinstance(spec, Job):
         return create_job(client, spec, on_step=say)
+    if isinstance(spec, BatchEndpoint):
+        create_batch_endpoint(client, spec, wait=wait, progress=progress)
+        return describe_batch_endpoint(client, spec.name)
+    if isinstance(spec, BatchDeployment):
+        return deploy_batch(client, spec, wait=wait, progress=progress, on_step=say)
     return _create_asset(client, spec, say)
 
 

@@ -2,7 +2,8 @@
 YAML: the operations behind ``%mlep create -f FILE`` (``az ml <kind> create -f FILE``).
 
 Kinds are the az ml nouns (:data:`RESOURCE_KINDS`): ``model``, ``environment``, ``data``, ``code``,
-``compute``, ``online-endpoint``, ``online-deployment``, ``datastore`` (Azure Blob) and ``job``.
+``compute``, ``online-endpoint``, ``online-deployment``, ``datastore`` (Azure Blob), ``job``,
+``batch-endpoint`` and ``batch-deployment``.
 Creating lives in :mod:`._resource_create`, the results in :mod:`._resource_results`; this module
 shows, lists and deletes.
 """
@@ -14,6 +15,15 @@ from typing import Any
 from .._errors import UsageError
 from .._resource_kinds import RESOURCE_KINDS
 from ..rest import ProgressCallback, RestClient
+from ._batch import (
+    delete_batch_endpoint,
+    describe_batch_endpoint,
+    get_batch_deployment,
+    get_batch_endpoint,
+    list_batch_deployments,
+    list_batch_endpoints,
+)
+from ._batch_results import BatchEndpointDetails, BatchEndpointList
 from ._deployments import delete_deployment, get_deployment, list_deployments
 from ._endpoints import delete_endpoint, get_endpoint
 from ._job_results import JobDetails, JobList
@@ -62,7 +72,7 @@ def show_resource(
     *,
     version: str | None = None,
     endpoint_name: str | None = None,
-) -> ResourceResult | EndpointDetails | JobDetails:
+) -> ResourceResult | EndpointDetails | JobDetails | BatchEndpointDetails:
     """One resource of ``kind`` (an az ml noun): an asset's ``version`` (default its latest), a
     compute, a datastore, a job, an endpoint with its deployments, or one deployment of
     ``endpoint_name``."""
@@ -78,6 +88,13 @@ def show_resource(
     if noun == "online-deployment":
         endpoint = _need_endpoint(noun, endpoint_name)
         return EndpointDetails(get_endpoint(client, endpoint), [get_deployment(client, endpoint, name)])
+    if noun == "batch-endpoint":
+        return describe_batch_endpoint(client, name)
+    if noun == "batch-deployment":
+        endpoint = _need_endpoint(noun, endpoint_name)
+        return BatchEndpointDetails(
+            get_batch_endpoint(client, endpoint), [get_batch_deployment(client, endpoint, name)]
+        )
     if noun == "compute":
         return compute_result(client.get(client.paths.compute(name)))
     if noun == "datastore":
@@ -87,7 +104,7 @@ def show_resource(
 
 def list_resources(
     client: RestClient, kind: str, *, name: str | None = None, endpoint_name: str | None = None
-) -> ResourceList | EndpointList | JobList:
+) -> ResourceList | EndpointList | JobList | BatchEndpointList:
     """The resources of ``kind``: assets (with ``name``: the versions of that asset), computes,
     datastores, jobs, endpoints, or the deployments of ``endpoint_name``."""
     noun = _check_kind(kind)
@@ -114,6 +131,16 @@ def list_resources(
             for d in deployments
         ]
         return ResourceList(noun, ["name", "state", "instance type", "instances"], rows, of=endpoint)
+    if noun == "batch-endpoint":
+        return list_batch_endpoints(client)
+    if noun == "batch-deployment":
+        endpoint = _need_endpoint(noun, endpoint_name)
+        head = ["name", "state", "workers", "mini-batch size"]
+        rows = [
+            [d.name, str(d.provisioning_state or ""), str(d.workers), str(d.mini_batch_size)]
+            for d in list_batch_deployments(client, endpoint)
+        ]
+        return ResourceList(noun, head, rows, of=endpoint)
     if noun == "compute":
         rows = []
         for item in client.list(client.paths.computes()):
@@ -187,6 +214,12 @@ def delete_resource(
         get_deployment(client, endpoint, name)
         delete_deployment(client, endpoint, name, progress=progress)
         return f"Deleted deployment {name} of {endpoint}."
+    if noun in ("batch-endpoint", "batch-deployment"):
+        endpoint = _need_endpoint(noun, endpoint_name) if noun == "batch-deployment" else name
+        delete_batch_endpoint(
+            client, endpoint, deployment=name if noun == "batch-deployment" else None, progress=progress
+        )
+        return f"Deleted {noun} {name}" + (f" of {endpoint}." if endpoint != name else ".")
     if noun == "compute":
         client.get(client.paths.compute(name))
         client.begin("DELETE", client.paths.compute(name), params=_COMPUTE_DELETE).wait(progress=progress)

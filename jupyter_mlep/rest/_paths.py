@@ -36,6 +36,23 @@ class ArmPaths:
         path = f"{self.deployments(endpoint)}/{_q(name)}"
         return f"{path}/{action}" if action else path
 
+    def batch_endpoints(self) -> str:
+        """``{ws}/batchEndpoints``."""
+        return f"{self.workspace}/batchEndpoints"
+
+    def batch_endpoint(self, name: str, action: str | None = None) -> str:
+        """A batch endpoint, or ``listkeys`` (lowercase, as the batch API spells it)."""
+        path = f"{self.batch_endpoints()}/{_q(name)}"
+        return f"{path}/{action}" if action else path
+
+    def batch_deployments(self, endpoint: str) -> str:
+        """The deployments of a batch endpoint."""
+        return f"{self.batch_endpoint(endpoint)}/deployments"
+
+    def batch_deployment(self, endpoint: str, name: str) -> str:
+        """A batch deployment."""
+        return f"{self.batch_deployments(endpoint)}/{_q(name)}"
+
     def assets(self, family: str) -> str:
         """The containers of an asset family: ``models``, ``codes`` or ``environments``."""
         if family not in ("models", "codes", "environments", "data"):

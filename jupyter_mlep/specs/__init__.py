@@ -1,7 +1,7 @@
 """Azure ML CLI v2 YAML specs, both ways: YAML files ⇄ typed objects ⇄ REST bodies (api-version 2026-07-01).
 
 Read a file with :func:`load_spec` (or ``load_endpoint``, ``load_deployment``, ``load_model``,
-``load_environment``, ``load_code``, ``load_data``, ``load_compute``, ``load_job``; ``overrides`` are the CLI's ``--set``, see
+``load_environment``, ``load_code``, ``load_data``, ``load_compute``, ``load_job``, ``load_batch_endpoint``, ``load_batch_deployment``; ``overrides`` are the CLI's ``--set``, see
 :func:`parse_overrides`), or build a spec from a mapping with :func:`spec_from_dict`. Build a
 request body with ``spec.to_rest(...)``, read one back with ``Class.from_rest(body)``, and write
 CLI-style YAML with ``spec.to_yaml_dict()``. ``spec.check(complete=...)`` applies the rules the
@@ -26,6 +26,8 @@ Decisions:
 
 from ._assets import Code, CodeConfiguration, Model
 from ._base import require_local_path
+from ._batch_deployment import BatchDeployment, BatchResources, BatchRetrySettings
+from ._batch_endpoint import BatchEndpoint, BatchEndpointDefaults
 from ._compute import VM_SIZES, AmlCompute, Compute, ComputeInstance, validate_compute_name
 from ._data import Data
 from ._datastore import AzureBlobDatastore, DatastoreCredentials
@@ -54,6 +56,8 @@ from ._jobs import CommandJob, Job
 from ._load import (
     SPEC_CLASSES,
     Spec,
+    load_batch_deployment,
+    load_batch_endpoint,
     load_code,
     load_compute,
     load_data,
@@ -80,6 +84,11 @@ __all__ = [
     "AmlCompute",
     "AssetReference",
     "AzureBlobDatastore",
+    "BatchDeployment",
+    "BatchEndpoint",
+    "BatchEndpointDefaults",
+    "BatchResources",
+    "BatchRetrySettings",
     "BuildContext",
     "Code",
     "CodeConfiguration",
@@ -127,6 +136,8 @@ __all__ = [
     "convert_v1",
     "detect_kind",
     "format_duration",
+    "load_batch_deployment",
+    "load_batch_endpoint",
     "load_code",
     "load_compute",
     "load_data",

@@ -79,21 +79,13 @@ class OnlineDeployment(TopLevelSpec):
         """Check names, counts and settings; with ``complete``, also what a REST body needs."""
         validate_name(self.name, "deployment")
         validate_instance_count(self.instance_count)
-        if isinstance(self.environment, Environment):
-            self.environment.check(complete=complete)
-        if isinstance(self.model, Model):
-            self.model.check(complete=complete)
+        check_inline_assets(self.model, self.environment, complete=complete)
         if complete:
             self._check_complete()
 
     def _check_complete(self) -> None:
         where = f"Deployment {self.name!r}"
-        if not self.endpoint_name:
-            raise SpecValidationError(
-                f"{where} has no endpoint_name.",
-                hint="Add endpoint_name: to the YAML, or pass endpoint_name=... (the CLI's --endpoint-name).",
-            )
-        validate_name(self.endpoint_name, "endpoint")
+        require_endpoint_name(self.endpoint_name, where)
         if (
             self.model is None
             and not self.is_custom_container
@@ -293,6 +285,24 @@ class KubernetesOnlineDeployment(OnlineDeployment):
 
     def _rest_extras(self) -> dict[str, Any]:
         return {"containerResourceRequirements": self.resources.to_rest() if self.resources else None}
+
+
+def check_inline_assets(model: Any, environment: Any, *, complete: bool) -> None:
+    """Check a deployment's inline model and environment (references are checked by the service)."""
+    if isinstance(environment, Environment):
+        environment.check(complete=complete)
+    if isinstance(model, Model):
+        model.check(complete=complete)
+
+
+def require_endpoint_name(endpoint_name: str | None, where: str) -> str:
+    """A deployment's endpoint name, checked; an error naming ``where`` when it has none."""
+    if not endpoint_name:
+        raise SpecValidationError(
+            f"{where} has no endpoint_name.",
+            hint="Add endpoint_name: to the YAML, or pass endpoint_name=... (the CLI's --endpoint-name).",
+        )
+    return validate_name(endpoint_name, "endpoint")
 
 
 def _failure_reason(props: dict[str, Any]) -> str | None:

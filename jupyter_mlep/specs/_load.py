@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 from .._errors import SpecError
 from ._assets import Code, Model
 from ._base import TopLevelSpec, parse_spec
+from ._batch_deployment import BatchDeployment
+from ._batch_endpoint import BatchEndpoint
 from ._compute import AmlCompute, Compute, ComputeInstance
 from ._data import Data
 from ._datastore import AzureBlobDatastore
@@ -29,6 +31,8 @@ from ._yaml import detect_kind, read_yaml
 __all__ = [
     "SPEC_CLASSES",
     "Spec",
+    "load_batch_deployment",
+    "load_batch_endpoint",
     "load_code",
     "load_compute",
     "load_data",
@@ -42,7 +46,17 @@ __all__ = [
 ]
 
 Spec = (
-    OnlineEndpoint | OnlineDeployment | Model | Environment | Code | Data | Compute | AzureBlobDatastore | Job
+    OnlineEndpoint
+    | OnlineDeployment
+    | Model
+    | Environment
+    | Code
+    | Data
+    | Compute
+    | AzureBlobDatastore
+    | Job
+    | BatchEndpoint
+    | BatchDeployment
 )
 S = TypeVar("S", bound=TopLevelSpec)
 
@@ -63,6 +77,8 @@ SPEC_CLASSES: dict[str, type[TopLevelSpec]] = {
         AzureBlobDatastore,
         CommandJob,
         SweepJob,
+        BatchEndpoint,
+        BatchDeployment,
     )
 }
 _GROUPS: dict[str, tuple[str, ...]] = {
@@ -124,6 +140,22 @@ def load_deployment(
     data = read_yaml(path, overrides=merged)
     kind = _kind_in_group(data, path, "deployment", default="managedOnlineDeployment")
     return _build(SPEC_CLASSES[kind], data, path)  # type: ignore[return-value]
+
+
+def load_batch_endpoint(path: str | Path, *, overrides: Mapping[str, Any] | None = None) -> BatchEndpoint:
+    """Load a batch endpoint YAML file."""
+    return _load_as(BatchEndpoint, path, overrides)
+
+
+def load_batch_deployment(
+    path: str | Path, *, endpoint_name: str | None = None, overrides: Mapping[str, Any] | None = None
+) -> BatchDeployment:
+    """Load a (model) batch deployment YAML file, its settings under ``settings:`` or at its root.
+
+    ``endpoint_name`` sets (or replaces) the endpoint, like the CLI's ``--endpoint-name``.
+    """
+    merged = {**(overrides or {}), **({"endpoint_name": endpoint_name} if endpoint_name else {})}
+    return _load_as(BatchDeployment, path, merged)
 
 
 def load_model(path: str | Path, *, overrides: Mapping[str, Any] | None = None) -> Model:

@@ -35,6 +35,8 @@ KINDS = (
     "azureBlob",
     "commandJob",
     "sweepJob",
+    "batchEndpoint",
+    "batchDeployment",
 )
 #: The ``$schema`` URL written into YAML dicts, filled with a kind.
 SCHEMA_URL = "https://azuremlschemas.azureedge.net/latest/{kind}.schema.json"
@@ -52,7 +54,10 @@ _TYPE_KINDS = {
     "amlcompute": "amlCompute",
     "computeinstance": "computeInstance",
     "azure_blob": "azureBlob",
+    "model": "batchDeployment",
 }
+_SCHEMA_ALIASES = {"modelbatchdeployment": "batchDeployment"}
+"""Schemas that name a kind read by another kind's class (the model batch deployment schema)."""
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -142,6 +147,7 @@ def detect_kind(data: Mapping[str, Any], path: str | Path | None = None) -> str:
     if isinstance(schema, str) and schema.strip():
         match = _SCHEMA_KIND.search(schema)
         kind = match.group(1) if match else None
+        kind = _SCHEMA_ALIASES.get((kind or "").lower(), kind)
         for known in KINDS:
             if kind is not None and known.lower() == kind.lower():
                 return known

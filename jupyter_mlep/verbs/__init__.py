@@ -1,4 +1,4 @@
-"""Verbs: every sub-command of ``%endpoint`` (later ``%job``, ``%batch``), defined once and shared by
+"""Verbs: every sub-command of ``%endpoint``, ``%job`` and ``%batch``, defined once and shared by
 the magics and the command line.
 
 One module per verb declares ``VERB = Verb(name, help, examples, arguments, run)``; a

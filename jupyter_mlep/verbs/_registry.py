@@ -1,5 +1,5 @@
 """The verb registry: a :class:`Verb` per module, a :class:`Group` per magic (``%endpoint``,
-``%job``; later ``%batch``: one more entry in :data:`GROUPS`), and the verbs of ``%mlep``
+``%job``, ``%batch``: one entry each in :data:`GROUPS`), and the verbs of ``%mlep``
 (:data:`MLEP`: ``create -f FILE``, ``show``, ``list``, ``delete`` by kind), which the command line
 offers at its top level (``jupyter-mlep create -f FILE``).
 
@@ -163,7 +163,7 @@ MLEP = Group(
         ("delete", 1),
     ),
     footer="Kinds: model, environment, data, code, compute, online-endpoint, online-deployment, datastore, "
-    "job. Every verb takes --local (the local workspace whatever the current target) and -h.",
+    "job, batch-endpoint, batch-deployment. Every verb takes --local (the local workspace whatever the current target) and -h.",
     top_level=True,
 )
 
@@ -200,7 +200,30 @@ JOB = Group(
     cell_verb="run",
 )
 
-GROUPS: dict[str, Group] = {ENDPOINT.name: ENDPOINT, JOB.name: JOB}
+BATCH = Group(
+    name="batch",
+    description="Batch endpoints: the verbs of az ml batch-endpoint and az ml batch-deployment, to score "
+    "folders of files in parallel with init()/run(mini_batch).",
+    package="jupyter_mlep.verbs.batch",
+    verbs=("create", "deploy", "dry-run", "invoke", "jobs", "show", "list", "delete"),
+    tour=(
+        ("create", 1),
+        ("dry-run", 1),
+        ("deploy", 0),
+        ("dry-run", 0),
+        ("invoke", 0),
+        ("deploy", 1),
+        ("invoke", 1),
+        ("jobs", 0),
+        ("show", 0),
+        ("list", 0),
+        ("delete", 0),
+        ("delete", 1),
+    ),
+    footer="Every verb takes --local (the local workspace whatever the current target) and -h.",
+)
+
+GROUPS: dict[str, Group] = {ENDPOINT.name: ENDPOINT, JOB.name: JOB, BATCH.name: BATCH}
 """Every verb group that is a magic of its own, by magic name."""
 
 TOP_LEVEL: dict[str, Group] = {MLEP.name: MLEP}

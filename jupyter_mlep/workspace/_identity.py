@@ -28,6 +28,7 @@ WORKSPACE_PATH = (
 # The versions whose shapes for these resources are compatible with 2026-07-01.
 API_VERSIONS = frozenset(
     {
+        "2020-09-01-dataplanepreview",
         "2022-02-01-preview",
         "2022-05-01",
         "2022-06-01-preview",

@@ -7,6 +7,8 @@ Requests are dispatched by path:
 * ``/discovery``: the discovery document (its signed URL, or the admin token);
 * ``/mlflow/…``: the MLflow tracking server (admin token or a job's MLflow token), see :mod:`.tracking`;
 * ``/mlep/v1/…``: the workspace's own routes (admin token);
+* ``/batchEndpoints/<name>/jobs…``: batch endpoint invocations and their jobs (admin token, which
+  stands for the Microsoft Entra token of ``AADToken`` endpoints), see :mod:`.batchinvoke`;
 * everything else: the ARM management plane (admin token, then ``api-version``).
 """
 
@@ -36,6 +38,8 @@ from .arm import (
     now_iso,
 )
 from .auth import bearer, matches_any
+from .batchendpoints import BATCH_SCORING_PREFIX
+from .batchinvoke import handle_batch_data
 from .blobstore import ACCOUNT, BlobStore, handle_blob_request
 from .context import Call, Workspace
 from .dataplane import DATA_PREFIX, handle_data
@@ -56,6 +60,9 @@ from .tracking import TRACKING_ROOT, handle_tracking
 __all__ = ["create_app"]
 
 log = logging.getLogger("jupyter_mlep.workspace")
+#: The prefix of the management front end (the discovery document's ``api`` URL + this), where the
+#: SDK sends a few calls (``batch_endpoints.list_jobs``): the same ARM paths follow.
+MFE_PREFIX = "/mferp/managementfrontend"
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -170,6 +177,8 @@ async def _answer(request: Request) -> Response:
             )
         if path.startswith("/mlep/v1/"):
             return await handle_admin(request, ws, path, services.started_at)
+        if path.startswith(BATCH_SCORING_PREFIX + "/"):
+            return await handle_batch_data(request, ws, path)
         if path.startswith(DATA_PREFIX + "/"):
             return await handle_data(request, ws, path)
         return await _management(request, ws, path)
@@ -186,6 +195,7 @@ async def _answer(request: Request) -> Response:
 
 
 async def _management(request: Request, ws: Workspace, path: str) -> Response:
+    path = path.removeprefix(MFE_PREFIX)  # the management front end, as the SDK addresses some calls
     if request.method == "GET" and METRICS_PATH.match(path):
         _check_workspace(_identity_of(path))
         return metrics_response(request, ws, path)

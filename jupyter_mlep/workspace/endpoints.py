@@ -112,6 +112,13 @@ async def put_endpoint(call: Call) -> Response:
     props = check_endpoint_body(body)
     path = endpoint_path(name)
     existing = ws.store.get(path)
+    if ws.store.get(f"batchEndpoints/{name}") is not None:
+        raise ArmError(
+            409,
+            "Conflict",
+            f"A batch endpoint named '{name}' exists already; endpoint names are unique across online and "
+            "batch endpoints. Choose another name.",
+        )
     if existing is not None:
         name = existing.name
         ws.operations.refuse_if_busy(f"endpoint '{name}'", *_busy_ids(ws, existing.id))

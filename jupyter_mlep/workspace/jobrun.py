@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .arm import now_iso
+from .batchrun import batch_log_names, lay_out_batch
 from .context import Workspace
 from .jobplan import (
     JobPlan,
@@ -297,9 +298,14 @@ class JobScheduler(Lives):
         folder = job_folder(ws, name)
         update_job(ws, name, "Preparing", runtime=runtime, preparingTimeUtc=now_iso(), folder=str(folder))
 
+        batch = job_state(record).get("batch")
+
         def prepare() -> tuple[Any, JobPlan]:
             plan = materialise(ws, name, props)
-            environment = resolve_environment(ws, str(props["environmentId"]))
+            if batch is not None:  # a batch job: its driver, settings and the deployment's environment
+                environment = lay_out_batch(ws, folder, plan, batch)
+            else:
+                environment = resolve_environment(ws, str(props["environmentId"]))
             prepared = prepare_job_environment(settings, runtime, environment, folder / "environment.log")
             return prepared, plan
 
@@ -337,6 +343,8 @@ class JobScheduler(Lives):
         spec = JobProcessSpec(name, command, plan.workdir, folder, env, tuple(ranks), mounts)
         run = await asyncio.to_thread(start_job, settings, runtime, prepared, spec)
         logs = [f"user_logs/{Path(n).name}" for n in _log_names(len(ranks))]
+        if batch is not None:
+            logs += batch_log_names(batch)
         update_job(ws, name, "Running", startTimeUtc=now_iso(), logs=logs, command=command)
         code: int | None = None
         interval = 0.02

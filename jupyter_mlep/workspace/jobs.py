@@ -24,7 +24,7 @@ from .sweepcheck import check_sweep_job
 from .sweeprun import sweeper
 from .validation import check_asset_name, check_job_body, list_view, optional_dict
 
-__all__ = ["TERMINAL_STATUSES"]
+__all__ = ["TERMINAL_STATUSES", "render_job"]
 
 KIND = "job"
 TYPE = "Microsoft.MachineLearningServices/workspaces/jobs"
@@ -38,7 +38,8 @@ def _find(ws: Workspace, name: str) -> Record:
     return record
 
 
-def _render(ws: Workspace, record: Record) -> dict[str, Any]:
+def render_job(ws: Workspace, record: Record) -> dict[str, Any]:
+    """The ``JobBase`` body of a stored job."""
     body = envelope(ws, record, TYPE)
     body.pop(JOB_STATE_KEY, None)
     if body["properties"].get("jobType") in ("Command", "Sweep"):
@@ -62,12 +63,12 @@ async def list_jobs(call: Call) -> Response:
     if view != "All":
         archived = view == "ArchivedOnly"
         records = [r for r in records if bool(r.body["properties"].get("isArchived")) == archived]
-    return json_response(page(call, records, lambda r: _render(call.ws, r)))
+    return json_response(page(call, records, lambda r: render_job(call.ws, r)))
 
 
 async def get_job(call: Call) -> Response:
     """``Jobs_Get``."""
-    return json_response(_render(call.ws, _find(call.ws, call.params["name"])))
+    return json_response(render_job(call.ws, _find(call.ws, call.params["name"])))
 
 
 async def put_job(call: Call) -> Response:
@@ -81,7 +82,7 @@ async def put_job(call: Call) -> Response:
         stored = existing.body
         stored["properties"]["tags"] = optional_dict(props, "tags", "properties.")
         record = ws.store.put(existing.path, KIND, "", existing.name, stored)
-        return json_response(_render(ws, record), 200)
+        return json_response(render_job(ws, record), 200)
     props = check_job_body(body)
     props = dict(props)
     if props["jobType"] == "Command":
@@ -102,7 +103,7 @@ async def put_job(call: Call) -> Response:
         scheduler(ws).submit(name)
     elif props["jobType"] == "Sweep":
         sweeper(ws).submit(name)
-    return json_response(_render(ws, record), 201)
+    return json_response(render_job(ws, record), 201)
 
 
 def _set_status(ws: Workspace, name: str, status: str) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from .arm import now_iso
+from .batchendpoints import recover_batch_resources
 from .context import Workspace
 from .datastores import ensure_default_datastore
 from .deployments import run_deployment, set_deployment_state
@@ -59,6 +60,7 @@ async def recover(ws: Workspace, *, run: bool = True) -> None:
         ws.store.set_secret("workspace-id", str(uuid.uuid4()))
     ensure_default_datastore(ws)
     ws.operations.fail_interrupted(_INTERRUPTED)
+    recover_batch_resources(ws, _INTERRUPTED)
     await recover_jobs(ws, run=run)
     await recover_sweeps(ws, run=run)
     if run and ws.supervisor is not None:

@@ -7,7 +7,18 @@ from collections.abc import Awaitable, Callable
 
 from starlette.responses import Response
 
-from . import assets, computes, datastores, deployments, endpoints, jobs, workspace_resource
+from . import (
+    assets,
+    batchdeployments,
+    batchendpoints,
+    batchinvoke,
+    computes,
+    datastores,
+    deployments,
+    endpoints,
+    jobs,
+    workspace_resource,
+)
 from .context import Call
 
 __all__ = ["OPERATION_PATH", "ROUTES", "WORKSPACE_PREFIX", "Handler"]
@@ -26,6 +37,8 @@ OPERATION_PATH = re.compile(
 
 _EP = r"/onlineEndpoints/(?P<endpoint>[^/]+)"
 _DEP = _EP + r"/deployments/(?P<deployment>[^/]+)"
+_BEP = r"/batchEndpoints/(?P<endpoint>[^/]+)"
+_BDEP = _BEP + r"/deployments/(?P<deployment>[^/]+)"
 _ASSET = r"/(?P<family>models|codes|environments|data)"
 _NAME = r"/(?P<name>[^/]+)"
 _VERSION = _ASSET + _NAME + r"/versions/(?P<version>[^/]+)"
@@ -57,6 +70,28 @@ _TABLE: list[tuple[str, dict[str, Handler]]] = [
     ),
     (_DEP + "/getLogs", {"POST": deployments.get_logs}),
     (_DEP + "/skus", {"GET": deployments.list_skus}),
+    ("/batchEndpoints", {"GET": batchendpoints.list_batch_endpoints}),
+    (
+        _BEP,
+        {
+            "GET": batchendpoints.get_batch_endpoint,
+            "PUT": batchendpoints.put_batch_endpoint,
+            "PATCH": batchendpoints.patch_batch_endpoint,
+            "DELETE": batchendpoints.delete_batch_endpoint,
+        },
+    ),
+    (_BEP + "/listkeys", {"POST": batchendpoints.list_batch_keys}),
+    (_BEP + "/jobs", {"GET": batchinvoke.list_endpoint_jobs}),
+    (_BEP + "/deployments", {"GET": batchdeployments.list_batch_deployments}),
+    (
+        _BDEP,
+        {
+            "GET": batchdeployments.get_batch_deployment,
+            "PUT": batchdeployments.put_batch_deployment,
+            "PATCH": batchdeployments.patch_batch_deployment,
+            "DELETE": batchdeployments.delete_batch_deployment,
+        },
+    ),
     (_ASSET, {"GET": assets.list_containers}),
     (
         _ASSET + _NAME,

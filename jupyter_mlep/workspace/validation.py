@@ -20,6 +20,7 @@ __all__ = [
     "canonical",
     "check_asset_name",
     "check_capacity",
+    "check_code_configuration",
     "check_deployment_body",
     "check_deployment_name",
     "check_endpoint_body",
@@ -209,6 +210,20 @@ def _check_duration(value: object, field: str) -> None:
         )
 
 
+def check_code_configuration(props: Mapping[str, Any]) -> None:
+    """A deployment's ``codeConfiguration``: absent, or an object naming its ``scoringScript``."""
+    code = props.get("codeConfiguration")
+    if code is not None and (
+        not isinstance(code, dict)
+        or not isinstance(code.get("scoringScript"), str)
+        or not code["scoringScript"]
+    ):
+        raise bad_request(
+            "'properties.codeConfiguration.scoringScript' is required when codeConfiguration is given.",
+            target="properties.codeConfiguration.scoringScript",
+        )
+
+
 def check_deployment_body(body: Mapping[str, Any]) -> dict[str, Any]:
     """An ``OnlineDeployment`` PUT body; returns its ``properties`` (compute type normalised)."""
     props = _properties(body)
@@ -230,16 +245,7 @@ def check_deployment_body(body: Mapping[str, Any]) -> dict[str, Any]:
     )
     if egress is not None:
         props["egressPublicNetworkAccess"] = egress
-    code = props.get("codeConfiguration")
-    if code is not None and (
-        not isinstance(code, dict)
-        or not isinstance(code.get("scoringScript"), str)
-        or not code["scoringScript"]
-    ):
-        raise bad_request(
-            "'properties.codeConfiguration.scoringScript' is required when codeConfiguration is given.",
-            target="properties.codeConfiguration.scoringScript",
-        )
+    check_code_configuration(props)
     for key in ("environmentVariables", "properties"):
         for name, value in optional_dict(props, key, "properties.").items():
             if value is not None and not isinstance(value, str):

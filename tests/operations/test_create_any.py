@@ -237,7 +237,7 @@ def test_refusals_before_any_request(ip: Any, tmp_path: Path, azureml_examples: 
     with pytest.raises(SpecError, match="has no \\$schema") as unknown:
         mlep(ip, f"create -f {bare}")
     assert "model.schema.json" in unknown.value.hint and "computeInstance.schema.json" in unknown.value.hint
-    odd = write(tmp_path, "odd.yml", SCHEMA.format("batchEndpoint") + "name: b\n")
+    odd = write(tmp_path, "odd.yml", SCHEMA.format("pipelineJob") + "name: b\n")
     with pytest.raises(SpecError, match="not a kind jupyter_mlep reads") as other:
         mlep(ip, f"create -f {odd}")
     assert "amlCompute.schema.json" in other.value.hint and "commandJob.schema.json" in other.value.hint
@@ -247,7 +247,7 @@ def test_refusals_before_any_request(ip: Any, tmp_path: Path, azureml_examples: 
     nameless = write(tmp_path, "data.yml", SCHEMA.format("data") + "path: https://example.com/iris.csv\n")
     with pytest.raises(SpecValidationError, match="has no name"):
         mlep(ip, f"create -f {nameless}")
-    with pytest.raises(UsageError, match="--endpoint-name applies to online deployments"):
+    with pytest.raises(UsageError, match="--endpoint-name applies to deployments"):
         mlep(ip, f"create -f {nameless} --endpoint-name ep")
     with pytest.raises(UsageError, match="belongs to an endpoint"):
         mlep(ip, "show online-deployment blue")

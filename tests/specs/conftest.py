@@ -77,8 +77,9 @@ def request_validator() -> Callable[[str, dict[str, Any]], None]:
     ``allOf`` is flattened, swagger discriminators become ``oneOf`` over their subtypes,
     unknown and read-only properties are refused, and ``format: duration`` is checked.
     """
-    spec = json.loads((REST_REFERENCE / "openapi.online-endpoints.extract.json").read_text(encoding="utf-8"))
-    definitions: dict[str, Any] = spec["definitions"]
+    definitions: dict[str, Any] = {}
+    for extract in ("openapi.online-endpoints.extract.json", "openapi.batch-endpoints.extract.json"):
+        definitions.update(json.loads((REST_REFERENCE / extract).read_text(encoding="utf-8"))["definitions"])
     checker = jsonschema.FormatChecker()
     checker.checks("duration")(lambda value: not isinstance(value, str) or bool(_DURATION.match(value)))
 

@@ -261,8 +261,15 @@ def test_kinds_from_type_when_schema_is_absent() -> None:
     ) == ("managedOnlineEndpoint")
     with pytest.raises(SpecError, match="no \\$schema and no type"):
         detect_kind({"name": "x"})
-    with pytest.raises(SpecError, match=r"batchEndpoint\.schema\.json.* is not a kind"):
-        detect_kind({"$schema": "https://azuremlschemas.azureedge.net/latest/batchEndpoint.schema.json"})
+    with pytest.raises(SpecError, match=r"pipelineJob\.schema\.json.* is not a kind"):
+        detect_kind({"$schema": "https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json"})
+    assert detect_kind({"type": "model"}) == "batchDeployment"
+    assert (
+        detect_kind(
+            {"$schema": "https://azuremlschemas.azureedge.net/latest/modelBatchDeployment.schema.json"}
+        )
+        == "batchDeployment"
+    )
 
 
 def test_job_without_schema(tmp_path: Path) -> None:
@@ -401,8 +408,8 @@ def test_spec_from_dict_for_specs_built_from_flags(tmp_path: Path) -> None:
     assert isinstance(
         spec_from_dict({"type": "command", "command": "ls", "environment": "azureml:e:1"}), CommandJob
     )
-    with pytest.raises(SpecError, match="Unknown kind of spec 'batchDeployment'"):
-        spec_from_dict({"name": "x"}, kind="batchDeployment")
+    with pytest.raises(SpecError, match="Unknown kind of spec 'pipelineJob'"):
+        spec_from_dict({"name": "x"}, kind="pipelineJob")
     with pytest.raises(
         SpecError, match=r"Invalid managed online endpoint \(1 problem\):\n  - nmae: unknown key"
     ):

@@ -28,7 +28,7 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
 
 VERB = Verb(
     name="show",
-    help="show one model, environment, data asset, code, compute, datastore, job, endpoint or deployment",
+    help="show one model, environment, data asset, code, compute, datastore, job, endpoint or deployment (online or batch)",
     examples=(
         "%mlep show model my-model --version 1",
         "%mlep show online-deployment blue --endpoint-name my-endpoint",

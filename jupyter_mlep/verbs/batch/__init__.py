@@ -1,0 +1,1 @@
+"""The ``%batch`` verbs (one module each, declared in :data:`jupyter_mlep.verbs.GROUPS`)."""

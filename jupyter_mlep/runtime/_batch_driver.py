@@ -140,7 +140,7 @@ class Driver:
             f"Items succeeded: {self.succeeded}",
             f"Items failed: {self.failed}",
             f"Items per second: {self.succeeded / elapsed if elapsed > 0 else 0.0:.2f}",
-            f"Elapsed seconds: {elapsed:.1f}",
+            f"Elapsed seconds: {elapsed:.3f}",
         ]
         if final:
             lines.append(final)

@@ -3,7 +3,7 @@
 Each :class:`PanelKind` reads its resources through :mod:`jupyter_mlep.operations` and turns them
 into plain items the panel draws without knowing the kind: a name, a state, details, optional
 traffic bars, children, the actions it offers and the equivalent magic ("Insert as cell"). A new
-kind (batch endpoints, say) is one :func:`register` call; the panel's code does not change.
+kind is one :func:`register` call; the panel's code does not change.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import operations as ops
 from ..rest import RestClient
-from ..specs import OnlineDeployment, OnlineEndpoint
+from ..specs import BatchDeployment, BatchEndpoint, OnlineDeployment, OnlineEndpoint
 
 __all__ = ["PanelKind", "get_kind", "kinds", "register"]
 
@@ -131,6 +131,57 @@ def _follow_deployment(client: RestClient, name: str, parent: str | None) -> Gen
         yield follower.poll()
 
 
+# -- batch endpoints and their deployments ---------------------------------------------------------
+
+
+def _batch_deployment_item(endpoint: BatchEndpoint, deployment: BatchDeployment) -> Item:
+    default = endpoint.defaults is not None and endpoint.defaults.deployment_name == deployment.name
+    instances = deployment.resources.instance_count if deployment.resources else 1
+    return {
+        "kind": "batch-deployment",
+        "name": deployment.name,
+        "parent": endpoint.name,
+        "state": deployment.provisioning_state or "",
+        "details": [
+            ["default", "yes" if default else "no"],
+            ["instances", f"{instances} × {deployment.max_concurrency_per_instance} worker(s)"],
+            ["mini-batch", f"{deployment.mini_batch_size} file(s)"],
+        ],
+        "bars": [],
+        "children": [],
+        "actions": ["delete", "insert"],
+        "magic": f"%batch invoke {endpoint.name} --deployment {deployment.name} --input ./data",
+    }
+
+
+def _batch_endpoints(client: RestClient) -> list[Item]:
+    items = []
+    for endpoint in sorted(ops.list_batch_endpoints(client).endpoints, key=lambda e: e.name):
+        deployments = sorted(ops.list_batch_deployments(client, endpoint.name), key=lambda d: d.name)
+        default = endpoint.defaults.deployment_name if endpoint.defaults else None
+        items.append(
+            {
+                "kind": "batch-endpoint",
+                "name": endpoint.name,
+                "state": endpoint.provisioning_state or "",
+                "details": [["default deployment", default or "none"]],
+                "bars": [],
+                "children": [_batch_deployment_item(endpoint, d) for d in deployments],
+                "actions": ["delete", "insert"],
+                "magic": f"%batch jobs {endpoint.name}",
+            }
+        )
+    return items
+
+
+def _delete_batch_endpoint(client: RestClient, name: str, parent: str | None) -> None:
+    ops.delete_batch_endpoint(client, name)
+
+
+def _delete_batch_deployment(client: RestClient, name: str, parent: str | None) -> None:
+    ops.delete_batch_endpoint(client, str(parent), deployment=name)
+
+
 # -- jobs and sweeps ---------------------------------------------------------------------------
 
 JOBS_SHOWN = 25
@@ -221,6 +272,16 @@ register(
         lambda client: [],  # listed under their endpoint
         delete=_delete_deployment,
         follow=_follow_deployment,
+        section=False,
+    )
+)
+register(PanelKind("batch-endpoint", "Batch endpoints", _batch_endpoints, delete=_delete_batch_endpoint))
+register(
+    PanelKind(
+        "batch-deployment",
+        "Batch deployments",
+        lambda client: [],  # listed under their endpoint
+        delete=_delete_batch_deployment,
         section=False,
     )
 )

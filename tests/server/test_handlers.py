@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.arm import JOB_CONDA
 from support.clients import deployed_sample
 from support.samples import SampleTree
 from support.waiting import unique
@@ -21,7 +22,7 @@ from tornado.httpclient import HTTPClientError
 from jupyter_mlep import operations as ops
 from jupyter_mlep.rest import RestClient
 from jupyter_mlep.server._handlers import ROUTES
-from jupyter_mlep.specs import spec_from_dict
+from jupyter_mlep.specs import load_batch_deployment, spec_from_dict
 from jupyter_mlep.workspace import WorkspaceInfo, stop
 
 ROUTE_SAMPLES = {
@@ -81,7 +82,7 @@ async def test_without_a_workspace_the_panel_says_how_to_start_one(jp_fetch: Any
         snapshot = await fetch_json(jp_fetch, "panel", params={"since": str(snapshot["version"])})
     assert "No local workspace runs" in snapshot["error"]["message"]
     assert "jupyter-mlep workspace start" in snapshot["error"]["hint"]
-    assert [s["kind"] for s in snapshot["sections"]] == ["online-endpoint", "job", "sweep"]
+    assert [s["kind"] for s in snapshot["sections"]] == ["online-endpoint", "batch-endpoint", "job", "sweep"]
 
 
 async def test_the_panel_starts_the_local_workspace_when_asked(
@@ -91,7 +92,7 @@ async def test_the_panel_starts_the_local_workspace_when_asked(
     try:
         await fetch_json(jp_fetch, "panel", method="POST", body=json.dumps({"start": True}))
         snapshot = await settled(jp_fetch, lambda s: not s["loading"] and s["error"] is None, timeout=30)
-        assert [len(s["items"]) for s in snapshot["sections"]] == [0, 0, 0]
+        assert [len(s["items"]) for s in snapshot["sections"]] == [0, 0, 0, 0]
     finally:
         await asyncio.get_running_loop().run_in_executor(None, lambda: stop(isolated_settings, timeout=15))
 
@@ -327,3 +328,36 @@ async def test_a_log_that_cannot_be_read_ends_its_stream_with_the_reason(
     answer = await jp_fetch("jupyter-mlep", "logs", "job", "no-such-job-here", request_timeout=30)
     event, data = answer.body.decode().split("\n\n")[0].split("\n")
     assert event == "event: failure" and "no-such-job-here" in json.loads(data[6:])["message"]
+
+
+BATCH_SCORE = "def init():\n    pass\n\ndef run(mini_batch):\n    return [str(len(mini_batch))]\n"
+
+
+async def test_a_batch_endpoint_is_listed_with_its_default_deployment_and_deleted(
+    use_workspace: WorkspaceInfo, client: RestClient, jp_fetch: Any, feed: Any, tmp_path: Path
+) -> None:
+    endpoint = unique("pbat")
+    (tmp_path / "model.txt").write_text("1")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "score.py").write_text(BATCH_SCORE)
+    (tmp_path / "conda.yml").write_text(JOB_CONDA)
+    (tmp_path / "deployment.yml").write_text(
+        f"name: blue\nendpoint_name: {endpoint}\ntype: model\nmodel:\n  path: model.txt\n"
+        "code_configuration:\n  code: src\n  scoring_script: score.py\n"
+        "environment:\n  image: python:3.11-slim\n  conda_file: conda.yml\nsettings:\n  mini_batch_size: 4\n"
+    )
+    spec = load_batch_deployment(tmp_path / "deployment.yml")
+    await asyncio.get_running_loop().run_in_executor(None, lambda: ops.deploy_batch(client, spec))
+    snapshot = await settled(jp_fetch, lambda s: item(s, "batch-endpoint", endpoint) is not None)
+    found = item(snapshot, "batch-endpoint", endpoint)
+    assert found is not None and found["magic"] == f"%batch jobs {endpoint}"
+    assert dict(found["details"]) == {"default deployment": "blue"}
+    [child] = found["children"]
+    assert child["kind"] == "batch-deployment" and child["parent"] == endpoint
+    assert dict(child["details"])["mini-batch"] == "4 file(s)" and dict(child["details"])["default"] == "yes"
+
+    await jp_fetch(
+        "jupyter-mlep", "resources", "batch-endpoint", endpoint, method="DELETE", request_timeout=120
+    )
+    await settled(jp_fetch, lambda s: item(s, "batch-endpoint", endpoint) is None, timeout=30)
+    assert endpoint not in {e.name for e in ops.list_batch_endpoints(client).endpoints}

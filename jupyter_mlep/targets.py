@@ -58,6 +58,9 @@ class Capabilities:
     """Errors print the request's URL and the service's request ids (its support asks for them);
     False: they stay on the exception (``.url``, ``.request_id``…), and only the request's path
     below the workspace is printed."""
+    deployment_servers: bool = False
+    """The workspace tells where a deployment's servers listen and reads their CPU and memory
+    (``/mlep/v1/deployments/…``): profiling can reach them directly and measure them exactly."""
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,11 @@ register(
         name="local",
         description="the local workspace server on this machine (started when needed)",
         capabilities=Capabilities(
-            router_counters=True, scoring_scope=None, implicit_start=True, debugger=True
+            router_counters=True,
+            scoring_scope=None,
+            implicit_start=True,
+            debugger=True,
+            deployment_servers=True,
         ),
         address=_local_address,
         start=_start_local,

@@ -61,6 +61,9 @@ from ._job_results import JobDetails, JobList, JobLogs, JobMetrics, JobOutputs, 
 from ._job_runs import download_job_outputs, get_job_logs, get_job_metrics, register_job_model, stream_job
 from ._jobs import cancel_job, create_job, get_job, list_jobs, wait_for_job
 from ._metrics import MetricPoint, MetricSeries, MetricsResult, get_metrics
+from ._profile import DEFAULT_CONCURRENCY, DEFAULT_TARGET_P95_MS, LevelProgress, profile
+from ._profile_result import ProfileLevel, ProfileResult
+from ._recommend import Recommendation, recommend
 from ._resource_create import CREATABLE_KINDS, create_resource, resource_kind
 from ._resource_results import ResourceList, ResourceResult
 from ._resources import delete_resource, list_resources, show_resource
@@ -93,6 +96,8 @@ from ._traffic import (
 
 __all__ = [
     "CREATABLE_KINDS",
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_TARGET_P95_MS",
     "DEPLOY_PHASES",
     "LOG_CONTAINERS",
     "RESOURCE_KINDS",
@@ -115,6 +120,7 @@ __all__ = [
     "JobMetrics",
     "JobOutputs",
     "KeysResult",
+    "LevelProgress",
     "LogFollower",
     "LogsResult",
     "Measurement",
@@ -122,6 +128,9 @@ __all__ = [
     "MetricSeries",
     "MetricsResult",
     "PhaseCallback",
+    "ProfileLevel",
+    "ProfileResult",
+    "Recommendation",
     "RegisteredModel",
     "ResourceList",
     "ResourceResult",
@@ -175,6 +184,8 @@ __all__ = [
     "parse_gates",
     "parse_interval",
     "parse_steps",
+    "profile",
+    "recommend",
     "regenerate_key",
     "register_data",
     "register_deployment_assets",

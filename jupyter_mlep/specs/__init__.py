@@ -69,12 +69,15 @@ from ._references import AssetReference, workspace_path
 from ._search_space import EarlyTerminationPolicy, Objective, SamplingAlgorithm, SearchParameter, SweepLimits
 from ._sweep import SweepJob, TrialComponent
 from ._validation import MAX_MIRROR_PERCENT, validate_instance_count, validate_name, validate_traffic
+from ._vm_sizes import MANAGED_SIZES, VM_SIZE_TABLE, VmSize, price_tier
 from ._yaml import KINDS, apply_overrides, detect_kind, parse_overrides, read_yaml
 
 __all__ = [
     "KINDS",
+    "MANAGED_SIZES",
     "MAX_MIRROR_PERCENT",
     "SPEC_CLASSES",
+    "VM_SIZE_TABLE",
     "AmlCompute",
     "AssetReference",
     "AzureBlobDatastore",
@@ -120,6 +123,7 @@ __all__ = [
     "SweepLimits",
     "TrialComponent",
     "UserAssignedIdentity",
+    "VmSize",
     "apply_overrides",
     "detect_kind",
     "format_duration",
@@ -134,6 +138,7 @@ __all__ = [
     "load_spec",
     "parse_duration",
     "parse_overrides",
+    "price_tier",
     "read_yaml",
     "require_local_path",
     "spec_from_dict",

@@ -98,6 +98,8 @@ ENDPOINT = Group(
         "deploy",
         "invoke",
         "swagger",
+        "snippet",
+        "profile",
         "logs",
         "metrics",
         "traffic",

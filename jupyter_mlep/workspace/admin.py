@@ -3,12 +3,16 @@
 * ``GET /mlep/v1/info``: workspace path, base URL, server pid and start time.
 * ``GET /mlep/v1/counters`` and ``GET /mlep/v1/counters/{endpoint}``: router counters per
   deployment; ``?since=SEQ`` on the second: the requests after a marker (see :mod:`.counters`).
+* ``GET /mlep/v1/deployments/{endpoint}/{deployment}``: where the deployment's servers listen
+  (their Unix sockets) and one CPU and memory reading per instance (what the metrics sampler
+  reads), for profiling.
 * ``GET|POST|DELETE /mlep/v1/faults`` and ``POST /mlep/v1/faults/operations``: fault injection
   (see :mod:`.faults`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 from starlette.requests import Request
@@ -17,6 +21,7 @@ from starlette.responses import Response
 from .._version import __version__
 from .arm import WORKSPACE_PATH, ArmError, bad_request, json_response, read_json
 from .context import Workspace
+from .deployments import find_deployment
 from .faults import Faults
 
 __all__ = ["handle_admin"]
@@ -43,6 +48,8 @@ async def handle_admin(request: Request, ws: Workspace, path: str, started_at: s
                 raise bad_request(f"'since' must be a counters marker (a whole number), not {since!r}.")
             return json_response(ws.counters.window(parts[1], int(since)))
         return json_response(ws.counters.snapshot(parts[1] if len(parts) == 2 else None))
+    if parts and parts[0] == "deployments" and method == "GET" and len(parts) == 3:
+        return json_response(await _deployment_servers(ws, parts[1], parts[2]))
     if parts == ["faults"]:
         if method == "GET":
             return json_response(
@@ -67,3 +74,25 @@ async def handle_admin(request: Request, ws: Workspace, path: str, started_at: s
         ws.operations.minimum_seconds = float(seconds)
         return json_response({"operationMinimumSeconds": ws.operations.minimum_seconds})
     raise ArmError(404, "NotFound", f"No such workspace admin route: {method} {path}.")
+
+
+async def _deployment_servers(ws: Workspace, endpoint: str, deployment: str) -> dict[str, object]:
+    """The sockets and usage readings of a deployment (404 when it does not exist here)."""
+    ep, record = find_deployment(ws, endpoint, deployment)
+    supervisor = ws.supervisor
+    if supervisor is None:
+        return {"sockets": [], "instances": []}
+    readings = await asyncio.to_thread(supervisor.usage, ep.name, record.name)
+    return {
+        "sockets": list(supervisor.sockets(ep.name, record.name)),
+        "instances": [
+            {
+                "instance": r.instance,
+                "cpuSeconds": r.cpu_seconds,
+                "memoryBytes": r.memory_bytes,
+                "memoryLimit": r.memory_limit,
+                "cpus": r.cpus,
+            }
+            for r in readings
+        ],
+    }

@@ -1,0 +1,133 @@
+"""``profile``: a real deployment (its ``run()`` sleeps 5 ms) loaded through the router and on its
+own servers, at a fixed rate and at several concurrencies, measured and sized."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.waiting import unique
+
+from jupyter_mlep import _errors as errors
+from jupyter_mlep import operations as ops
+from jupyter_mlep.rendering import STATUS_MIME
+from jupyter_mlep.rest import RestClient
+from jupyter_mlep.settings import Settings
+from jupyter_mlep.specs import MANAGED_SIZES, OnlineDeployment, spec_from_dict
+from jupyter_mlep.workspace import WorkspaceInfo
+
+SLEEPY_SCORE = """\
+import json
+import time
+
+
+def init():
+    print("Init complete")
+
+
+def run(raw_data):
+    data = json.loads(raw_data)
+    if data.get("fail"):
+        raise ValueError("asked to fail")
+    time.sleep(0.005)
+    return [sum(row) for row in data["data"]]
+"""
+
+GOOD = {"data": [[1, 2, 3]]}
+
+
+@pytest.fixture(scope="module")
+def rest(workspace: WorkspaceInfo) -> Iterator[RestClient]:
+    with RestClient.from_settings(Settings(home=workspace.home, target="local")) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def sleepy(rest: RestClient, model_1: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An endpoint whose deployment ``blue`` answers in about 5 ms."""
+    code = tmp_path_factory.mktemp("profile-code")
+    (code / "score.py").write_text(SLEEPY_SCORE)
+    name = unique("prof")
+    spec = spec_from_dict(
+        {
+            "name": "blue",
+            "endpoint_name": name,
+            "model": {"path": str(model_1 / "model")},
+            "code_configuration": {"code": str(code), "scoring_script": "score.py"},
+            "environment": {
+                "conda_file": str(model_1 / "environment" / "conda.yaml"),
+                "image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest",
+            },
+            "instance_type": "Standard_DS3_v2",
+            "instance_count": 1,
+        },
+        kind="managedOnlineDeployment",
+    )
+    assert isinstance(spec, OnlineDeployment)
+    ops.create_endpoint(rest, name)
+    try:
+        assert ops.deploy(rest, spec, timeout=600).deployment.provisioning_state == "Succeeded"
+        yield name
+    finally:
+        ops.delete_endpoint(rest, name, timeout=120)
+
+
+def test_a_concurrency_sweep_through_the_router(rest: RestClient, sleepy: str) -> None:
+    result = ops.profile(rest, sleepy, "blue", [GOOD], concurrency=[1, 2], duration=3.0)
+    assert [level.label for level in result.levels] == ["concurrency 1", "concurrency 2"]
+    for level in result.levels:
+        assert level.requests > 20 and level.successes == level.requests and level.errors == {}
+        assert level.latency_ms["p50"] >= 5.0, "run() sleeps 5 ms"
+        assert level.latency_ms["p50"] <= level.latency_ms["p95"] <= level.latency_ms["p99.9"]
+        assert level.throughput == pytest.approx(level.requests / level.seconds)
+        assert level.cpu_percent is not None and level.cpu_percent > 0
+        assert level.memory_bytes is not None and level.memory_bytes > 10 * 2**20
+    # one worker: two clients queue, so the latency grows while the throughput cannot double
+    one, two = result.levels
+    assert two.latency_ms["p50"] > one.latency_ms["p50"]
+    assert two.throughput < 1.6 * one.throughput
+    assert result.cpu_seconds_per_request is not None and result.cpu_seconds_per_request > 0
+    assert result.peak_memory_bytes is not None and result.route == "router"
+    rec = result.recommendation
+    assert rec is not None and rec.instance_type in {s.name for s in MANAGED_SIZES}
+    assert rec.instance_count >= 1 and rec.reasoning and "req/s per worker" in rec.reasoning[0]
+
+
+def test_the_result_renders_itself(rest: RestClient, sleepy: str) -> None:
+    result = ops.profile(rest, sleepy, "blue", [GOOD], concurrency=[1], duration=2.0, target_rps=500)
+    text = result.text()
+    assert text.startswith(f"Profile of {sleepy}/blue through the router")
+    assert "p99.9 ms" in text and "concurrency 1" in text and "Recommended:" in text
+    assert "ms of its own CPU per request" in text
+    assert 'class="mlep-metric-chart"' in result.html()
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["levels"][0]["requests"] == result.levels[0].requests
+    assert data["recommendation"]["targetRps"] == 500
+    assert result._repr_mimebundle_()[STATUS_MIME]["kind"] == "profile"
+
+
+def test_a_fixed_rate_straight_to_the_servers_with_errors_by_status(rest: RestClient, sleepy: str) -> None:
+    result = ops.profile(rest, sleepy, "blue", [GOOD, {"fail": True}], rps=40, duration=3.0, direct=True)
+    (level,) = result.levels
+    assert result.route == "direct" and level.label == "40 req/s"
+    assert level.requests == 120, "an open model sends every request on time, answered or not"
+    assert level.errors == {"500": 60} and level.successes == 60
+    assert level.throughput == pytest.approx(40, rel=0.1)
+
+
+def test_arguments_are_checked_before_anything_is_sent(rest: RestClient) -> None:
+    before = rest.request_count
+    with pytest.raises(errors.UsageError, match="either --rps or --concurrency"):
+        ops.profile(rest, "any", "blue", [GOOD], rps=10, concurrency=[1])
+    with pytest.raises(errors.UsageError, match="No sample requests"):
+        ops.profile(rest, "any", "blue", [])
+    with pytest.raises(errors.UsageError, match="--duration must be above 0"):
+        ops.profile(rest, "any", "blue", [GOOD], duration=0)
+    assert rest.request_count == before
+
+
+def test_a_refused_sample_fails_before_the_load(rest: RestClient, sleepy: str) -> None:
+    with pytest.raises(errors.ServiceError):
+        ops.profile(rest, sleepy, "blue", [{"fail": True}], concurrency=[1], duration=1.0)

@@ -79,6 +79,7 @@ from ._results import (
     TrafficResult,
 )
 from ._rollout import RolloutEvent, rollout
+from ._snippet import SNIPPET_LANGUAGES, SnippetResult, get_snippet, secret_variable, swagger_example
 from ._swagger import SwaggerResult, get_swagger
 from ._sweeps import SweepDetails, SweepTrial, best_trial, follow_sweep, get_sweep
 from ._tracking import use_mlflow
@@ -101,6 +102,7 @@ __all__ = [
     "DEPLOY_PHASES",
     "LOG_CONTAINERS",
     "RESOURCE_KINDS",
+    "SNIPPET_LANGUAGES",
     "CountersWindow",
     "DebugAttach",
     "DeployResult",
@@ -137,6 +139,7 @@ __all__ = [
     "RolloutEvent",
     "RolloutResult",
     "RolloutStep",
+    "SnippetResult",
     "SwaggerResult",
     "SweepDetails",
     "SweepTrial",
@@ -170,6 +173,7 @@ __all__ = [
     "get_keys",
     "get_logs",
     "get_metrics",
+    "get_snippet",
     "get_swagger",
     "get_sweep",
     "get_token",
@@ -195,10 +199,12 @@ __all__ = [
     "rollout",
     "same_split",
     "scale_deployment",
+    "secret_variable",
     "set_traffic",
     "show_resource",
     "split_traffic",
     "stream_job",
+    "swagger_example",
     "update_traffic",
     "upload_local",
     "use_mlflow",

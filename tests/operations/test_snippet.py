@@ -131,13 +131,13 @@ def test_every_language_reads_the_secret_from_the_environment(rest: RestClient, 
     for language in ops.SNIPPET_LANGUAGES:
         result = ops.get_snippet(rest, endpoint, language=language)
         assert key not in result.code and result.variable in result.code
-        assert "Authorization" in result.code and "x-ms-request-id" in result.code or language == "curl"
+        assert ("Authorization" in result.code and "x-ms-request-id" in result.code) or language == "curl"
         assert (
             f'"{result.variable}"' in result.code
             or f"${result.variable}" in result.code
             or (f"process.env.{result.variable}" in result.code)
         )
-    assert "Program.cs" == ops.get_snippet(rest, endpoint, language="csharp").filename
+    assert ops.get_snippet(rest, endpoint, language="csharp").filename == "Program.cs"
 
 
 def test_an_unknown_language_is_refused(rest: RestClient, endpoint: str) -> None:

@@ -1,5 +1,9 @@
-"""A load generator for scoring URIs: httpx's asynchronous client driven by asyncio, at a fixed
-rate (open model) or with a fixed number of clients (closed model), every request recorded.
+"""A load generator for scoring URIs: aiohttp's client driven by asyncio, at a fixed rate (open
+model) or with a fixed number of clients (closed model), every request recorded.
+
+aiohttp rather than httpx (the rest of this package's HTTP): a load generator's own CPU time per
+request competes with the server it measures on the same machine, and aiohttp's is several times
+lower (see ``benchmarks/bench_profile.py``).
 
 * ``rps``: request ``i`` is due at ``i / rps`` seconds and is sent then whether or not earlier
   ones have been answered; its latency counts from when it was due, so a slow server is not
@@ -22,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import httpx
+import aiohttp
 
 __all__ = ["LoadRun", "LoadTarget", "Shot", "run_load"]
 
@@ -86,7 +90,11 @@ def run_load(
 
     def main() -> None:
         try:
-            asyncio.run(_run(target, duration, rps, concurrency, progress, result, stop))
+            loop = _new_loop()
+            try:
+                loop.run_until_complete(_run(target, duration, rps, concurrency, progress, result, stop))
+            finally:
+                loop.close()
         except BaseException as exc:  # handed to the caller's thread
             failure.append(exc)
 
@@ -104,13 +112,24 @@ def run_load(
     return result
 
 
-def _clients(target: LoadTarget, pool: int) -> list[httpx.AsyncClient]:
-    limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
-    timeout = httpx.Timeout(target.timeout)
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop where it is installed (less of its own cost per request), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
+
+
+def _sessions(target: LoadTarget, pool: int) -> list[aiohttp.ClientSession]:
+    timeout = aiohttp.ClientTimeout(total=target.timeout)
+    ssl_option: ssl.SSLContext | bool = target.verify if isinstance(target.verify, ssl.SSLContext) else True
     if not target.sockets:
-        return [httpx.AsyncClient(verify=target.verify, limits=limits, timeout=timeout)]
+        connector = aiohttp.TCPConnector(limit=pool, ssl=ssl_option)
+        return [aiohttp.ClientSession(connector=connector, timeout=timeout)]
     return [
-        httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=path), limits=limits, timeout=timeout)
+        aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=path, limit=pool), timeout=timeout)
         for path in target.sockets
     ]
 
@@ -125,7 +144,7 @@ async def _run(
     stop: threading.Event,
 ) -> None:
     pool = concurrency or max(8, min(1000, int((rps or 1) * 2)))
-    clients = _clients(target, pool)
+    clients = _sessions(target, pool)
     url = target.url
     turns = itertools.cycle(range(len(clients)))
     bodies = itertools.cycle(target.bodies)
@@ -135,10 +154,10 @@ async def _run(
     async def one(due: float) -> None:
         client = clients[next(turns)]
         try:
-            answer = await client.post(url, content=next(bodies), headers=target.headers)
-            await answer.aread()
-            shot = Shot(due - began, time.perf_counter() - due, answer.status_code)
-        except httpx.HTTPError as exc:
+            async with client.post(url, data=next(bodies), headers=target.headers) as answer:
+                await answer.read()
+                shot = Shot(due - began, time.perf_counter() - due, answer.status)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             shot = Shot(due - began, time.perf_counter() - due, 0, type(exc).__name__)
         result.shots.append(shot)
 
@@ -175,4 +194,4 @@ async def _run(
         result.seconds = time.perf_counter() - began
         result.client_cpu_seconds = time.thread_time() - cpu_before
         for client in clients:
-            await client.aclose()
+            await client.close()

@@ -116,6 +116,8 @@ ENDPOINT = Group(
         ("deploy", 0),
         ("invoke", 0),
         ("swagger", 0),
+        ("snippet", 0),
+        ("profile", 0),
         ("deploy", 1),
         ("invoke", 1),
         ("update", 0),

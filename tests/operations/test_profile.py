@@ -4,11 +4,13 @@ own servers, at a fixed rate and at several concurrencies, measured and sized.""
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.waiting import unique
+from support.wrk import wrk
 
 from jupyter_mlep import _errors as errors
 from jupyter_mlep import operations as ops
@@ -84,10 +86,6 @@ def test_a_concurrency_sweep_through_the_router(rest: RestClient, sleepy: str) -
         assert level.throughput == pytest.approx(level.requests / level.seconds)
         assert level.cpu_percent is not None and level.cpu_percent > 0
         assert level.memory_bytes is not None and level.memory_bytes > 10 * 2**20
-    # one worker: two clients queue, so the latency grows while the throughput cannot double
-    one, two = result.levels
-    assert two.latency_ms["p50"] > one.latency_ms["p50"]
-    assert two.throughput < 1.6 * one.throughput
     assert result.cpu_seconds_per_request is not None and result.cpu_seconds_per_request > 0
     assert result.peak_memory_bytes is not None and result.route == "router"
     rec = result.recommendation
@@ -131,3 +129,26 @@ def test_arguments_are_checked_before_anything_is_sent(rest: RestClient) -> None
 def test_a_refused_sample_fails_before_the_load(rest: RestClient, sleepy: str) -> None:
     with pytest.raises(errors.ServiceError):
         ops.profile(rest, sleepy, "blue", [{"fail": True}], concurrency=[1], duration=1.0)
+
+
+def test_it_agrees_with_wrk(rest: RestClient, sleepy: str) -> None:
+    """The same load (2 connections through the router) from the profiler and from wrk, in turns:
+    median p50 and throughput agree. The bound (25 %) is looser than the benchmark's 10 % because
+    two noisy shared cores also run the router, the server and both generators."""
+    endpoint = ops.get_endpoint(rest, sleepy)
+    headers = {
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {ops.get_keys(rest, sleepy).primary_key}",
+        "azureml-model-deployment": "blue",
+    }
+    ours, theirs = [], []
+    for _ in range(3):
+        level = ops.profile(rest, sleepy, "blue", [GOOD], concurrency=[2], duration=3.0).levels[0]
+        ours.append((level.latency_ms["p50"], level.throughput))
+        run = wrk(str(endpoint.scoring_uri), headers, json.dumps(GOOD).encode(), connections=2, seconds=3)
+        assert run.errors == 0
+        theirs.append((run.p50_ms, run.throughput))
+    for index, what in enumerate(("p50", "throughput")):
+        mine = statistics.median(v[index] for v in ours)
+        reference = statistics.median(v[index] for v in theirs)
+        assert mine == pytest.approx(reference, rel=0.25), f"{what}: profiler {mine:.2f}, wrk {reference:.2f}"

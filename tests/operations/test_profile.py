@@ -4,11 +4,16 @@ own servers, at a fixed rate and at several concurrencies, measured and sized.""
 from __future__ import annotations
 
 import json
+import os
 import statistics
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from support.displays import capture_displays
 from support.waiting import unique
 from support.wrk import wrk
 
@@ -18,7 +23,10 @@ from jupyter_mlep.rendering import STATUS_MIME
 from jupyter_mlep.rest import RestClient
 from jupyter_mlep.settings import Settings
 from jupyter_mlep.specs import MANAGED_SIZES, OnlineDeployment, spec_from_dict
+from jupyter_mlep.widgets import ProfileWidget
 from jupyter_mlep.workspace import WorkspaceInfo
+
+CLI = Path(sys.executable).with_name("jupyter-mlep")
 
 SLEEPY_SCORE = """\
 import json
@@ -152,3 +160,50 @@ def test_it_agrees_with_wrk(rest: RestClient, sleepy: str) -> None:
         mine = statistics.median(v[index] for v in ours)
         reference = statistics.median(v[index] for v in theirs)
         assert mine == pytest.approx(reference, rel=0.25), f"{what}: profiler {mine:.2f}, wrk {reference:.2f}"
+
+
+def test_the_magic_shows_a_live_widget_and_returns_the_result(
+    ip: Any, rest: RestClient, sleepy: str, workspace: WorkspaceInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLEP_HOME", str(workspace.home))
+    monkeypatch.setenv("MLEP_WIDGETS", "interactive")
+    ip.user_ns["samples"] = [GOOD, GOOD]
+    with capture_displays() as shown:
+        result = ip.run_line_magic(
+            "endpoint", f"profile {sleepy} blue --data $samples --concurrency 1,2 --duration 2s"
+        )
+    assert isinstance(result, ops.ProfileResult) and [lv.label for lv in result.levels] == [
+        "concurrency 1",
+        "concurrency 2",
+    ]
+    (widget,) = shown.widgets(ProfileWidget)
+    assert widget.bar.value == widget.bar.max and bytes(widget.chart.value).startswith(b"\x89PNG")
+    assert "Recommended:" in widget.line.value
+    status = widget.to_status()
+    assert set(status["points"]) == {"concurrency 1", "concurrency 2"}, "each level reported while it ran"
+
+
+def test_the_command_line_profiles_from_a_jsonl_file(
+    sleepy: str, workspace: WorkspaceInfo, tmp_path: Path
+) -> None:
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text(json.dumps(GOOD) + "\n" + json.dumps({"data": [[4, 5, 6]]}) + "\n")
+    env = {**os.environ, "MLEP_HOME": str(workspace.home)}
+    command = [str(CLI), "endpoint", "-o", "json", "profile", sleepy, "blue", "--request-file", str(requests)]
+    ran = subprocess.run(
+        [*command, "--rps", "20", "--duration", "2s"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert ran.returncode == 0, ran.stderr
+    data = json.loads(ran.stdout)
+    assert data["levels"][0]["requests"] == 40 and data["levels"][0]["errors"] == {}
+    assert data["recommendation"]["instanceType"]
+    both = subprocess.run(
+        [*command, "--rps", "20", "--concurrency", "2"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert (
+        both.returncode == 2 and "not allowed with argument" in both.stderr and "Traceback" not in both.stderr
+    )
+    wrong = subprocess.run(
+        [*command, "--concurrency", "two"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert wrong.returncode == 2 and "--concurrency 1,2,4,8" in wrong.stderr

@@ -164,9 +164,8 @@ class ProfileResult(TableResult):
         if self.mean_cpu_percent is not None or self.peak_cpu_percent is not None:
             parts.append(f"CPU mean {_pct(self.mean_cpu_percent)}, peak {_pct(self.peak_cpu_percent)}")
         if self.peak_memory_bytes is not None:
-            parts.append(
-                f"memory peak {self.peak_memory_bytes / 2**20:.0f} MiB ({_pct(self.peak_memory_percent)})"
-            )
+            share = "" if self.peak_memory_percent is None else f" ({self.peak_memory_percent:.0f} %)"
+            parts.append(f"memory peak {self.peak_memory_bytes / 2**20:.0f} MiB{share}")
         if self.cpu_seconds_per_request is not None:
             parts.append(f"{self.cpu_seconds_per_request * 1000:.2f} ms of CPU per request")
         if parts:

@@ -167,3 +167,27 @@ def test_the_example_is_read_from_openapi_2_and_3() -> None:
     assert ops.swagger_example(v2) == {"a": 1}
     assert ops.swagger_example(v3) == {"b": 2}
     assert ops.swagger_example({"paths": {}}) is None
+
+
+def test_the_command_line_writes_the_program(endpoint: str, workspace: WorkspaceInfo, tmp_path: Path) -> None:
+    cli = Path(sys.executable).with_name("jupyter-mlep")
+    env = {**os.environ, "MLEP_HOME": str(workspace.home)}
+    ran = subprocess.run(
+        [str(cli), "endpoint", "snippet", endpoint, "--lang", "curl", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert ran.returncode == 0, ran.stderr
+    written = tmp_path / "score.sh"
+    assert written.is_file() and f"Wrote {written}" in ran.stderr + ran.stdout
+    assert os.access(written, os.X_OK)
+    unknown = subprocess.run(
+        [str(cli), "endpoint", "snippet", endpoint, "--lang", "ruby"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert unknown.returncode == 2 and "invalid choice: 'ruby'" in unknown.stderr

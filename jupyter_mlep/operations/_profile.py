@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from .._errors import MlepError, ServiceError, UsageError
@@ -165,7 +166,7 @@ def profile(
                 "cpu_percent": 100.0 * used / (run.seconds * max(after[1], 1e-9)),
                 "memory_bytes": after[2],
             }
-        levels.append(_replace(level, **extra))
+        levels.append(replace(level, **extra))
     return _result(client, endpoint, deployment, spec, levels, started, direct, target_rps, target_p95_ms)
 
 
@@ -175,16 +176,11 @@ def _report(
     progress(label, seconds, duration, shots)
 
 
-def _replace(level: ProfileLevel, **changes: Any) -> ProfileLevel:
-    from dataclasses import replace
-
-    return replace(level, **changes)
-
-
 def _peaks(
     client: RestClient, endpoint: str, deployment: str, since: float
-) -> tuple[float | None, float | None, str]:
-    """Peak CPU % and memory % of any instance over the last ``since`` seconds (Azure Monitor)."""
+) -> tuple[float | None, float | None, float | None, str]:
+    """Peak CPU %, peak memory % and mean CPU % of the instances over the last ``since`` seconds
+    (Azure Monitor's per-minute maxima and averages)."""
     try:
         metrics = get_metrics(
             client,
@@ -195,19 +191,28 @@ def _peaks(
             aggregations=["Maximum", "Average"],
         )
     except MlepError as exc:
-        return None, None, f"Peaks unavailable: the metrics could not be read ({exc})."
+        return None, None, None, f"Peaks unavailable: the metrics could not be read ({exc})."
 
-    def peak(name: str) -> float | None:
-        values = [
-            p.values["maximum"]
+    def values(name: str, aggregation: str) -> list[float]:
+        return [
+            p.values[aggregation]
             for s in metrics.series
             if s.name == name
             for p in s.points
-            if "maximum" in p.values
+            if aggregation in p.values
         ]
-        return max(values) if values else None
 
-    return peak("CpuUtilizationPercentage"), peak("CpuMemoryUtilizationPercentage"), ""
+    cpu, memory = (
+        values("CpuUtilizationPercentage", "maximum"),
+        values("CpuMemoryUtilizationPercentage", "maximum"),
+    )
+    mean = values("CpuUtilizationPercentage", "average")
+    return (
+        max(cpu) if cpu else None,
+        max(memory) if memory else None,
+        sum(mean) / len(mean) if mean else None,
+        "",
+    )
 
 
 def _result(
@@ -222,7 +227,9 @@ def _result(
     target_p95_ms: float | None,
 ) -> ProfileResult:
     notes = []
-    peak_cpu, peak_memory, note = _peaks(client, endpoint, deployment, time.time() - started + 60)
+    peak_cpu, peak_memory, monitor_mean, note = _peaks(
+        client, endpoint, deployment, time.time() - started + 60
+    )
     if note:
         notes.append(note)
     measured = [level for level in levels if level.cpu_seconds is not None]
@@ -233,10 +240,14 @@ def _result(
     if measured and requests:
         mean_cpu = sum((level.cpu_percent or 0.0) * level.seconds for level in measured) / max(seconds, 1e-9)
         cpu_per_request = sum(level.cpu_seconds or 0.0 for level in measured) / requests
-    elif peak_cpu is not None and size is not None:
-        notes.append(f"CPU per request estimated from the peak CPU of {spec.instance_type} instances.")
+    elif monitor_mean is not None and size is not None:
+        notes.append(
+            f"CPU from Azure Monitor's minutes (which may include idle time around the run), "
+            f"on {spec.instance_count} × {spec.instance_type}."
+        )
+        mean_cpu = monitor_mean
         answered = sum(level.requests for level in levels)
-        busy = peak_cpu / 100 * size.cores * spec.instance_count * sum(level.seconds for level in levels)
+        busy = monitor_mean / 100 * size.cores * spec.instance_count * sum(level.seconds for level in levels)
         cpu_per_request = busy / max(answered, 1)
     memory = [level.memory_bytes for level in levels if level.memory_bytes is not None]
     peak_bytes = max(memory) if memory else None

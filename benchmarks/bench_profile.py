@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 from _common import MODEL_1, print_table
+from support.endpoints import script_deployment
 from support.samples import SCORE_MODEL_1, sample_request
 from support.workspace import process_workspace
 from support.wrk import wrk
@@ -30,7 +31,6 @@ from support.wrk import wrk
 from jupyter_mlep import operations as ops
 from jupyter_mlep.rest import RestClient
 from jupyter_mlep.settings import Settings
-from jupyter_mlep.specs import spec_from_dict
 
 
 def main() -> None:
@@ -52,21 +52,7 @@ def main() -> None:
     request = sample_request()
     envs = Path(tempfile.gettempdir()) / "mlep-bench-envs"
     with process_workspace(home, envs), RestClient.from_settings(Settings(home=home, target="local")) as rest:
-        spec = spec_from_dict(
-            {
-                "name": "blue",
-                "endpoint_name": "bench-profile",
-                "model": {"path": str(MODEL_1 / "model")},
-                "code_configuration": {"code": str(code), "scoring_script": "score.py"},
-                "environment": {
-                    "conda_file": str(MODEL_1 / "environment" / "conda.yaml"),
-                    "image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest",
-                },
-                "instance_type": "Standard_DS3_v2",
-                "instance_count": 1,
-            },
-            kind="managedOnlineDeployment",
-        )
+        spec = script_deployment(MODEL_1, code, "bench-profile")
         ops.create_endpoint(rest, "bench-profile")
         ops.deploy(rest, spec, timeout=900)
         uri = str(ops.get_endpoint(rest, "bench-profile").scoring_uri)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from support.displays import capture_displays
-from support.waiting import unique
+from support.endpoints import script_endpoint
 from support.wrk import wrk
 
 from jupyter_mlep import _errors as errors
@@ -22,7 +22,7 @@ from jupyter_mlep import operations as ops
 from jupyter_mlep.rendering import STATUS_MIME
 from jupyter_mlep.rest import RestClient
 from jupyter_mlep.settings import Settings
-from jupyter_mlep.specs import MANAGED_SIZES, OnlineDeployment, spec_from_dict
+from jupyter_mlep.specs import MANAGED_SIZES
 from jupyter_mlep.widgets import ProfileWidget
 from jupyter_mlep.workspace import WorkspaceInfo
 
@@ -56,32 +56,11 @@ def rest(workspace: WorkspaceInfo) -> Iterator[RestClient]:
 
 @pytest.fixture(scope="module")
 def sleepy(rest: RestClient, model_1: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An endpoint whose deployment ``blue`` answers in about 5 ms."""
-    code = tmp_path_factory.mktemp("profile-code")
-    (code / "score.py").write_text(SLEEPY_SCORE)
-    name = unique("prof")
-    spec = spec_from_dict(
-        {
-            "name": "blue",
-            "endpoint_name": name,
-            "model": {"path": str(model_1 / "model")},
-            "code_configuration": {"code": str(code), "scoring_script": "score.py"},
-            "environment": {
-                "conda_file": str(model_1 / "environment" / "conda.yaml"),
-                "image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest",
-            },
-            "instance_type": "Standard_DS3_v2",
-            "instance_count": 1,
-        },
-        kind="managedOnlineDeployment",
-    )
-    assert isinstance(spec, OnlineDeployment)
-    ops.create_endpoint(rest, name)
-    try:
-        assert ops.deploy(rest, spec, timeout=600).deployment.provisioning_state == "Succeeded"
+    """An endpoint whose deployment ``blue`` answers in about 5 ms (no live traffic: the profiler
+    pins its requests to the deployment)."""
+    folder = tmp_path_factory.mktemp("profile-code")
+    with script_endpoint(rest, model_1, folder, SLEEPY_SCORE, "prof", traffic=False) as name:
         yield name
-    finally:
-        ops.delete_endpoint(rest, name, timeout=120)
 
 
 def test_a_concurrency_sweep_through_the_router(rest: RestClient, sleepy: str) -> None:

@@ -11,31 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.waiting import unique
+from support.endpoints import SCORE_WITH_SCHEMA, script_endpoint
 
 from jupyter_mlep import _errors as errors
 from jupyter_mlep import operations as ops
 from jupyter_mlep.rest import RestClient
 from jupyter_mlep.settings import Settings
-from jupyter_mlep.specs import OnlineDeployment, spec_from_dict
 from jupyter_mlep.workspace import WorkspaceInfo
-
-SCHEMA_SCORE = """\
-import numpy as np
-from inference_schema.parameter_types.numpy_parameter_type import NumpyParameterType
-from inference_schema.parameter_types.standard_py_parameter_type import StandardPythonParameterType
-from inference_schema.schema_decorators import input_schema, output_schema
-
-
-def init():
-    print("Init complete")
-
-
-@input_schema("features", NumpyParameterType(np.array([[1.0, 2.0, 3.0]])))
-@output_schema(StandardPythonParameterType([6.0]))
-def run(features):
-    return [float(row.sum()) for row in features]
-"""
 
 
 @pytest.fixture(scope="module")
@@ -47,32 +29,9 @@ def rest(workspace: WorkspaceInfo) -> Iterator[RestClient]:
 @pytest.fixture(scope="module")
 def endpoint(rest: RestClient, model_1: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An endpoint whose deployment ``blue`` (schema-decorated) has all the traffic."""
-    code = tmp_path_factory.mktemp("snippet-code")
-    (code / "score.py").write_text(SCHEMA_SCORE)
-    name = unique("snip")
-    spec = spec_from_dict(
-        {
-            "name": "blue",
-            "endpoint_name": name,
-            "model": {"path": str(model_1 / "model")},
-            "code_configuration": {"code": str(code), "scoring_script": "score.py"},
-            "environment": {
-                "conda_file": str(model_1 / "environment" / "conda.yaml"),
-                "image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest",
-            },
-            "instance_type": "Standard_DS3_v2",
-            "instance_count": 1,
-        },
-        kind="managedOnlineDeployment",
-    )
-    assert isinstance(spec, OnlineDeployment)
-    ops.create_endpoint(rest, name)
-    try:
-        assert ops.deploy(rest, spec, timeout=600).deployment.provisioning_state == "Succeeded"
-        ops.update_traffic(rest, name, {"blue": 100})
+    folder = tmp_path_factory.mktemp("snippet-code")
+    with script_endpoint(rest, model_1, folder, SCORE_WITH_SCHEMA, "snip") as name:
         yield name
-    finally:
-        ops.delete_endpoint(rest, name, timeout=120)
 
 
 def _run(command: list[str], variable: str, secret: str | None) -> subprocess.CompletedProcess[str]:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from support.displays import capture_displays
 from support.endpoints import script_endpoint
@@ -186,3 +187,15 @@ def test_the_command_line_profiles_from_a_jsonl_file(
         [*command, "--concurrency", "two"], capture_output=True, text=True, env=env, timeout=300
     )
     assert wrong.returncode == 2 and "--concurrency 1,2,4,8" in wrong.stderr
+
+
+def test_the_workspace_tells_its_owner_where_a_deployment_listens(rest: RestClient, sleepy: str) -> None:
+    servers = rest.get(f"/mlep/v1/deployments/{sleepy}/blue")
+    (socket,) = servers["sockets"]
+    assert Path(socket).is_socket() and oct(Path(socket).stat().st_mode & 0o777) == "0o600"
+    (reading,) = servers["instances"]
+    assert reading["cpuSeconds"] > 0 and reading["memoryBytes"] > 0 and reading["cpus"] > 0
+    with pytest.raises(errors.NotFoundError):
+        rest.get(f"/mlep/v1/deployments/{sleepy}/nope")
+    refused = httpx.get(f"{rest.base_url}/mlep/v1/deployments/{sleepy}/blue", timeout=10)
+    assert refused.status_code == 401, "only the workspace's owner (its admin token) may ask"

@@ -44,8 +44,8 @@ def _parser() -> ArgumentParser:
     for name, verbs in GROUPS.items():
         help_text = f"{verbs.description.split(':', 1)[0].lower()}: " + ", ".join(verbs.verbs)
         add_group_arguments(commands.add_parser(name, help=help_text, description=help_text), verbs)
-    for verbs in TOP_LEVEL.values():
-        add_top_level_verbs(commands, verbs)  # create -f FILE, show, list, delete
+    for verbs in (*TOP_LEVEL.values(), *GROUPS.values()):
+        add_top_level_verbs(commands, verbs)  # create -f FILE, show, list, delete; migrate-v1
     return parser
 
 
@@ -59,8 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         if args.command in GROUPS:
             return run_group(args, GROUPS[args.command])
-        for verbs in TOP_LEVEL.values():
-            if args.command in verbs.verbs:
+        for verbs in (*TOP_LEVEL.values(), *GROUPS.values()):
+            if args.command in verbs.commands:
                 return run_top_level(args, verbs)
         return int(_command_module(args.command).run(args))
     except HelpShown:

@@ -37,7 +37,7 @@ def test_every_verb_module_declares_itself_once() -> None:
         assert verb.name == name and verb.help and verb.examples
         assert all(example.lstrip("r= ").startswith("%endpoint " + name) for example in verb.examples)
     modules = {p.stem for p in (REPO / "jupyter_mlep" / "verbs" / "endpoint").glob("*.py")} - {"__init__"}
-    assert modules == set(ENDPOINT.verbs)
+    assert modules == {name.replace("-", "_") for name in ENDPOINT.verbs}
     assert not (REPO / "jupyter_mlep" / "magics" / "endpoint").exists()
 
 
@@ -76,7 +76,7 @@ def test_cheat_sheet_runs_in_order() -> None:
     created = {t.split()[2] for t in lines if " create " in t or (" deploy my-endpoint" in t)}
     deleted = {t.split()[2] for t in lines if " delete " in t and "--deployment" not in t}
     assert created <= deleted
-    assert {v for v, _ in ENDPOINT.tour} >= set(ENDPOINT.verbs) - {"rollout"}
+    assert {v for v, _ in ENDPOINT.tour} >= set(ENDPOINT.verbs) - {"rollout", "migrate-v1"}  # need files
 
 
 def test_a_second_group_is_one_registry_entry(

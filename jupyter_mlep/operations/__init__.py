@@ -61,6 +61,7 @@ from ._job_results import JobDetails, JobList, JobLogs, JobMetrics, JobOutputs, 
 from ._job_runs import download_job_outputs, get_job_logs, get_job_metrics, register_job_model, stream_job
 from ._jobs import cancel_job, create_job, get_job, list_jobs, wait_for_job
 from ._metrics import MetricPoint, MetricSeries, MetricsResult, get_metrics
+from ._migrate_v1 import V1Migration, migrate_v1
 from ._profile import DEFAULT_CONCURRENCY, DEFAULT_TARGET_P95_MS, LevelProgress, profile
 from ._profile_result import ProfileLevel, ProfileResult
 from ._recommend import Recommendation, recommend
@@ -144,6 +145,7 @@ __all__ = [
     "SweepDetails",
     "SweepTrial",
     "TrafficResult",
+    "V1Migration",
     "WindowCounters",
     "best_trial",
     "cancel_job",
@@ -184,6 +186,7 @@ __all__ = [
     "list_endpoints",
     "list_jobs",
     "list_resources",
+    "migrate_v1",
     "parse_gate",
     "parse_gates",
     "parse_interval",

@@ -48,9 +48,7 @@ def with_debugger(spec: OnlineDeployment, port: int | None = None, *, wait: bool
             f"A debug deployment runs one instance; {spec.name!r} asks for {spec.instance_count}.",
             hint="Deploy with --instance-count 1 while debugging.",
         )
-    properties = dict(spec.properties or {})
-    properties[DEBUG_PROPERTY] = f"{port},wait" if wait else str(port)
-    return spec.model_copy(update={"properties": properties})
+    return spec.with_properties({DEBUG_PROPERTY: f"{port},wait" if wait else str(port)})
 
 
 def check_debug_target(client: RestClient, spec: OnlineDeployment) -> None:

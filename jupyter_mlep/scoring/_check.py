@@ -5,7 +5,8 @@ Offline and AST-only: the script is compiled, never imported. The rules are thos
 module level; ``run`` has no ``*args``, ``**kwargs`` or positional-only parameters and at least
 one input besides ``request_headers``; ``@rawhttp`` and the inference-schema decorators are not
 combined. Obvious mistakes (a model path that does not exist under the model folder, a model
-kept in a local variable of ``init``) are reported as warnings.
+kept in a local variable of ``init``, a v1-only API such as ``Model.get_model_path``) are
+reported as warnings.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .._errors import ScoreScriptError
 from ._hints import module_names, result_warnings, shared_state_warnings, target_names
 from ._model_paths import describe_missing, find_model_dir_reads
 from ._models import Finding, InputMode, Level, ScoreScript
+from ._v1 import v1_checks, v1_findings
 
 __all__ = ["analyze_source", "check_score_script_source"]
 
@@ -99,6 +101,8 @@ def analyze_source(source: str, path: Path, *, model_dir: Path | None = None) ->
     if run and isinstance(run.node, ast.FunctionDef):
         report.findings += result_warnings(run.node)
     reads = find_model_dir_reads(tree)
+    report.findings += v1_findings(tree, reads.joins)
+    report.checks += v1_checks(tree)
     if model_dir is not None:
         for join in reads.joins:
             if (model_dir / join.relative).exists():

@@ -26,7 +26,7 @@ Decisions:
 
 from ._assets import Code, CodeConfiguration, Model
 from ._base import require_local_path
-from ._compute import AmlCompute, Compute, ComputeInstance, validate_compute_name
+from ._compute import VM_SIZES, AmlCompute, Compute, ComputeInstance, validate_compute_name
 from ._data import Data
 from ._datastore import AzureBlobDatastore, DatastoreCredentials
 from ._deployment import KubernetesOnlineDeployment, ManagedOnlineDeployment, OnlineDeployment
@@ -68,6 +68,7 @@ from ._load import (
 from ._references import AssetReference, workspace_path
 from ._search_space import EarlyTerminationPolicy, Objective, SamplingAlgorithm, SearchParameter, SweepLimits
 from ._sweep import SweepJob, TrialComponent
+from ._v1 import V1Conversion, convert_v1, v1_instance_type
 from ._validation import MAX_MIRROR_PERCENT, validate_instance_count, validate_name, validate_traffic
 from ._vm_sizes import MANAGED_SIZES, VM_SIZE_TABLE, VmSize, price_tier
 from ._yaml import KINDS, apply_overrides, detect_kind, parse_overrides, read_yaml
@@ -77,6 +78,7 @@ __all__ = [
     "MANAGED_SIZES",
     "MAX_MIRROR_PERCENT",
     "SPEC_CLASSES",
+    "VM_SIZES",
     "VM_SIZE_TABLE",
     "AmlCompute",
     "AssetReference",
@@ -123,8 +125,10 @@ __all__ = [
     "SweepLimits",
     "TrialComponent",
     "UserAssignedIdentity",
+    "V1Conversion",
     "VmSize",
     "apply_overrides",
+    "convert_v1",
     "detect_kind",
     "format_duration",
     "load_code",
@@ -142,6 +146,7 @@ __all__ = [
     "read_yaml",
     "require_local_path",
     "spec_from_dict",
+    "v1_instance_type",
     "validate_compute_name",
     "validate_instance_count",
     "validate_name",

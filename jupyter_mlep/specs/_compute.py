@@ -19,9 +19,11 @@ from pydantic import BeforeValidator, Field
 from .._errors import SpecError, SpecValidationError
 from ._base import SpecModel, StrDict, TopLevelSpec, compact, parse_spec, snake
 from ._durations import format_duration, parse_duration
+from ._vm_sizes import VM_SIZE_TABLE
 
 __all__ = [
     "COMPUTE_NAME",
+    "VM_SIZES",
     "AmlCompute",
     "Compute",
     "ComputeInstance",
@@ -34,6 +36,11 @@ __all__ = [
 #: not ending in a hyphen followed by digits only.
 COMPUTE_NAME = re.compile(r"^[a-zA-Z](?![a-zA-Z0-9-]*-\d+$)[a-zA-Z0-9\-]{2,23}$")
 DEFAULT_SIZE = "Standard_DS3_v2"
+
+VM_SIZES: dict[str, tuple[int, float]] = {s.name: (s.cores, s.memory_gb) for s in VM_SIZE_TABLE.values()}
+"""The VM sizes (of computes, and of managed deployments' instances) known here: name → (vCPUs,
+memory in GB), as Azure documents them: a view of the one table, :data:`~._vm_sizes.VM_SIZE_TABLE`
+(which also says which sizes managed online endpoints offer, and their approximate prices)."""
 DEFAULT_IDLE_SECONDS = 120
 
 

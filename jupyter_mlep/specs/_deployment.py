@@ -11,6 +11,7 @@ operations layer first; their ids are passed to ``to_rest`` as ``model_id``, ``c
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator
@@ -68,6 +69,11 @@ class OnlineDeployment(TopLevelSpec):
     def is_custom_container(self) -> bool:
         """True when the environment is an inline bring-your-own-container image with routes."""
         return isinstance(self.environment, Environment) and self.environment.is_custom_container
+
+    def with_properties(self, values: Mapping[str, str]) -> OnlineDeployment:
+        """This deployment with ``values`` added to its properties (e.g. the local workspace's
+        ``mlep.*`` requests: a debugger, relaxed MLflow pins)."""
+        return self.model_copy(update={"properties": {**(self.properties or {}), **values}})
 
     def check(self, *, complete: bool = False) -> None:
         """Check names, counts and settings; with ``complete``, also what a REST body needs."""

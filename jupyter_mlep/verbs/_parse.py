@@ -97,10 +97,11 @@ def add_verbs(parser: argparse.ArgumentParser, group: Group, *, cli: bool) -> No
 
 
 def add_top_level_verbs(commands: Any, group: Group) -> None:
-    """The verbs of a top-level group (``create``, ``show``…) as commands of ``jupyter-mlep`` itself:
+    """The verbs of a top-level group (``create``, ``show``…), or the promoted verbs of another group
+    (``migrate-v1``), as commands of ``jupyter-mlep`` itself:
     ``commands`` is the command line's sub-parsers action; each verb takes ``--local`` and ``--output``."""
-    for verb in group.all():
-        _add_common(_add_verb(commands, group, verb, cli=True), cli=True, after_verb=False)
+    for name in group.commands:
+        _add_common(_add_verb(commands, group, group.verb(name), cli=True), cli=True, after_verb=False)
 
 
 def _add_verb(subparsers: Any, group: Group, verb: Verb, *, cli: bool) -> argparse.ArgumentParser:

@@ -62,6 +62,8 @@ class Group:
     ``jupyter-mlep <group>``."""
     cell_verb: str | None = None
     """The verb a cell magic runs (``%%job NAME …`` is ``%job run NAME …`` with the cell as its script)."""
+    promoted: tuple[str, ...] = ()
+    """Verbs also offered as commands of ``jupyter-mlep`` itself (``jupyter-mlep migrate-v1``)."""
     _cache: dict[str, Verb] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -83,6 +85,12 @@ class Group:
             verb: Verb = module.VERB
             self._cache[name] = verb
         return self._cache[name]
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        """The verbs that are commands of ``jupyter-mlep`` itself: all of a top-level group's, else
+        the promoted ones."""
+        return self.verbs if self.top_level else self.promoted
 
     def all(self) -> list[Verb]:
         """Every verb, in the registry's order."""
@@ -111,6 +119,7 @@ ENDPOINT = Group(
         "update",
         "scale",
         "delete",
+        "migrate-v1",
     ),
     tour=(
         ("deploy", 0),
@@ -137,6 +146,7 @@ ENDPOINT = Group(
         ("delete", 2),
     ),
     footer="Every verb takes --local (the local workspace whatever the current target) and -h.",
+    promoted=("migrate-v1",),
 )
 
 MLEP = Group(

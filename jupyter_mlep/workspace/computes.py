@@ -19,7 +19,7 @@ from typing import Any
 from starlette.responses import Response
 
 from .._errors import SpecError
-from ..specs import VM_SIZE_TABLE, parse_duration, validate_compute_name
+from ..specs import VM_SIZES, parse_duration, validate_compute_name
 from ._render import envelope, page
 from .arm import LOCATION, ArmError, bad_request, json_response, not_found, system_data
 from .context import Call, Workspace
@@ -77,10 +77,6 @@ def render_compute(ws: Workspace) -> dict[str, Any]:
 KIND = "compute"
 COMPUTE_TYPES = ("AmlCompute", "ComputeInstance")
 """The compute types users create here (the Kubernetes compute is this machine's own)."""
-
-VM_SIZES: dict[str, tuple[int, float]] = {s.name: (s.cores, s.memory_gb) for s in VM_SIZE_TABLE.values()}
-"""The VM sizes computes may have here: name → (vCPUs, memory in GB), from the one table of
-:data:`~jupyter_mlep.specs.VM_SIZE_TABLE`."""
 
 
 def _machine_cores() -> int:

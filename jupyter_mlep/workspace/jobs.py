@@ -20,7 +20,8 @@ from .jobrun import JOB_STATE_KEY, compute_concurrency, scheduler, update_job
 from .lro import OperationRunner
 from .runhistory import run_url
 from .store import Record
-from .sweeprun import check_sweep_job, sweeper
+from .sweepcheck import check_sweep_job
+from .sweeprun import sweeper
 from .validation import check_asset_name, check_job_body, list_view, optional_dict
 
 __all__ = ["TERMINAL_STATUSES"]

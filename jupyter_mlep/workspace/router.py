@@ -12,7 +12,14 @@
 * Requests reach the inference servers on their Unix sockets over pooled kept-alive connections
   (:mod:`.forward`, shared with the supervisor, which drains old servers on a rolling update);
   scoring requests skip Starlette (:meth:`ScoringRouter.asgi`, unless a fault is armed), and
-  hop-by-hop headers (``connection``, ``expect``, ``te``…) are not forwarded.
+  hop-by-hop headers (``connection``, ``expect``, ``te``…) are not forwarded. Bodies and all other
+  headers go both ways unchanged (binary bodies, ``Content-Type``, custom headers).
+* CORS: a browser's preflight (``OPTIONS …/score`` with ``Origin`` and
+  ``Access-Control-Request-Method``, never credentials) is forwarded without them, so the
+  deployment answers it as in Azure: the inference server from ``AML_CORS_ORIGINS`` (flask-cors),
+  or an ``@rawhttp`` script itself. Every other request needs the endpoint's credentials.
+* Limits (:mod:`.scoring_limits`): too many or too large headers get 431, a too large body 413,
+  before anything reaches the deployment.
 """
 
 from __future__ import annotations
@@ -37,6 +44,13 @@ from .debugging import router_timeout
 from .endpoints import DEPLOYMENT_KIND, endpoint_keys, endpoint_path
 from .forward import Forwarder, ForwardError
 from .resolve import duration_seconds
+from .scoring_limits import (
+    MAX_BODY_BYTES,
+    MAX_HEADER_COUNT,
+    MAX_HEADER_FIELD_BYTES,
+    body_too_large,
+    check_head,
+)
 
 __all__ = ["DEPLOYMENT_HEADER", "ScoringRouter"]
 
@@ -151,8 +165,12 @@ class ScoringRouter:
 
     async def handle(self, request: Request, endpoint: str, target: str) -> Response:
         """Serve one scoring (``score``) or swagger (``swagger.json``) request (Starlette)."""
+        check_head(request.headers.raw)
+        payload = await request.body()
+        if len(payload) > MAX_BODY_BYTES:
+            raise body_too_large(len(payload))
         status, headers, body = await self.answer(
-            request.method, endpoint, target, request.headers.raw, request.url.query, await request.body()
+            request.method, endpoint, target, request.headers.raw, request.url.query, payload
         )
         response = Response(body, status_code=status)
         response.raw_headers = headers
@@ -160,22 +178,31 @@ class ScoringRouter:
 
     async def asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Serve a request to ``/endpoints/…`` straight from ASGI (the fast path, no framework)."""
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
-        body = message.get("body", b"")
-        if message.get("more_body", False):
-            chunks = [body]
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    break
-            body = b"".join(chunks)
         parts = scope["path"].split("/")
         try:
+            if len(scope["headers"]) > MAX_HEADER_COUNT:  # each field's size: in answer()'s loop
+                check_head(scope["headers"])
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body = message.get("body", b"")
+            if message.get("more_body", False):  # a large body: its announced length first
+                check_head(scope["headers"])
+                chunks, size = [body], len(body)
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > MAX_BODY_BYTES:
+                        raise body_too_large()
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+                body = b"".join(chunks)
+            if len(body) > MAX_BODY_BYTES:
+                raise body_too_large(len(body))
             if len(parts) != 4 or parts[3] not in ("score", "swagger.json"):
                 raise ArmError(
                     404,
@@ -211,6 +238,8 @@ class ScoringRouter:
         headers: list[tuple[bytes, bytes]] = []
         for raw_name, value in raw_headers:
             key = raw_name.lower()  # uvicorn sends them lower-cased already
+            if len(key) + len(value) > MAX_HEADER_FIELD_BYTES:
+                check_head(raw_headers)  # raises the 431 that names the header
             if key not in _DROP_REQUEST:
                 headers.append((key, value))
             elif key == b"authorization":
@@ -218,7 +247,11 @@ class ScoringRouter:
             elif key == _DEPLOYMENT_HEADER:
                 chosen_header = value.decode("latin-1")
         route = self._route(endpoint)
-        if not self._authorised(authorization, route):
+        if self._authorised(authorization, route):
+            pass
+        elif route is not None and method == "OPTIONS" and target == "score" and _preflight(headers):
+            body = b""  # a browser's CORS preflight carries no credentials: the deployment answers it
+        else:
             raise ArmError(
                 401,
                 "Unauthorized",
@@ -330,6 +363,12 @@ class ScoringRouter:
         task = asyncio.get_running_loop().create_task(copy())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+def _preflight(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the request is a CORS preflight (``Origin`` and ``Access-Control-Request-Method``)."""
+    names = {name for name, _ in headers}
+    return b"origin" in names and b"access-control-request-method" in names
 
 
 def _draw(weights: list[tuple[str, int]]) -> str:

@@ -35,20 +35,19 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from .arm import bad_request, now_iso
+from .arm import now_iso
 from .context import Workspace
-from .jobplan import check_command_job
-from .jobrun import JOB_STATE_KEY, compute_concurrency, job_state, scheduler, update_job
+from .jobrun import JOB_STATE_KEY, job_state, scheduler, update_job
 from .lives import Lives
-from .resolve import default_output_uri, duration_seconds
+from .resolve import duration_seconds
 from .store import Record
+from .sweepcheck import trial_job
 from .sweeppolicy import evaluate, intervals_to_evaluate, parse_policy
-from .sweepspace import check_sampling, make_sampler, parse_space, substitute
+from .sweepspace import make_sampler, parse_space
 
 __all__ = [
     "SWEEP_STATE",
     "SweepRunner",
-    "check_sweep_job",
     "recover_sweeps",
     "sweep_children",
     "sweeper",
@@ -61,122 +60,8 @@ SWEEP_STATE = "sweep"
 _TERMINAL = ("Completed", "Failed", "Canceled", "NotResponding")
 _TICK = 0.2
 _DEFAULT_MAX_TRIALS = 1000
-_PLACEHOLDER = "0"
 
 
-# -- PUT -------------------------------------------------------------------------------------------------
-def _trial_props(
-    sweep: str, props: Mapping[str, Any], child: str, parameters: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The REST properties of the command job that runs one trial."""
-    trial = props.get("trial") or {}
-    outputs: dict[str, Any] = {}
-    for output, item in (props.get("outputs") or {}).items():
-        item = dict(item or {})
-        if item.get("uri") == default_output_uri(sweep, output):
-            item.pop("uri")  # each trial writes its own default folder
-        outputs[output] = item
-    variables = dict(trial.get("environmentVariables") or {})
-    variables.update({f"AZUREML_SWEEP_{name}": str(value) for name, value in parameters.items()})
-    body: dict[str, Any] = {
-        "jobType": "Command",
-        "command": substitute(str(trial.get("command") or ""), parameters),
-        "environmentId": trial.get("environmentId"),
-        "codeId": trial.get("codeId"),
-        "environmentVariables": variables,
-        "distribution": trial.get("distribution"),
-        "resources": trial.get("resources"),
-        "inputs": {k: dict(v) for k, v in (props.get("inputs") or {}).items()},
-        "outputs": outputs,
-        "computeId": props.get("computeId"),
-        "experimentName": props.get("experimentName") or "Default",
-        "displayName": child,
-        "parentJobName": sweep,
-        "tags": {},
-        "properties": {
-            key: value
-            for key, value in (props.get("properties") or {}).items()
-            if key.startswith("mlep.runtime")
-        },
-        "isArchived": False,
-    }
-    return {key: value for key, value in body.items() if value is not None}
-
-
-def check_sweep_job(ws: Workspace, name: str, props: dict[str, Any]) -> None:
-    """Refuse (400) a sweep that cannot run here: its search space, sampling algorithm, policy,
-    limits and the trial as a command job (with placeholder values for the search space)."""
-    space = parse_space(props.get("searchSpace"))
-    goal = str((props.get("objective") or {}).get("goal") or "Maximize")
-    check_sampling(props["samplingAlgorithm"], space, goal)
-    policy = props.get("earlyTermination")
-    if policy:
-        kind = str(policy.get("policyType"))
-        if kind == "Bandit" and not (policy.get("slackFactor") or policy.get("slackAmount")):
-            raise bad_request(
-                "A Bandit policy needs slackFactor or slackAmount.", target="properties.earlyTermination"
-            )
-        if kind == "Bandit" and policy.get("slackFactor") and policy.get("slackAmount"):
-            raise bad_request(
-                "A Bandit policy takes slackFactor or slackAmount, not both.",
-                target="properties.earlyTermination",
-            )
-        percentage = policy.get("truncationPercentage")
-        if kind == "TruncationSelection" and not (isinstance(percentage, int) and 1 <= percentage <= 99):
-            raise bad_request(
-                f"truncationPercentage must be a whole number from 1 to 99, got {percentage!r}.",
-                target="properties.earlyTermination.truncationPercentage",
-            )
-        for key in ("evaluationInterval", "delayEvaluation"):
-            value = policy.get(key)
-            if value is not None and (not isinstance(value, int) or value < 0):
-                raise bad_request(
-                    f"earlyTermination.{key} must be a whole number of at least 0, got {value!r}.",
-                    target=f"properties.earlyTermination.{key}",
-                )
-    limits = props.get("limits") or {}
-    for key in ("maxTotalTrials", "maxConcurrentTrials"):
-        value = limits.get(key)
-        if value is not None and (not isinstance(value, int) or value < 1):
-            raise bad_request(
-                f"limits.{key} must be a whole number of at least 1, got {value!r}.",
-                target=f"properties.limits.{key}",
-            )
-    for key in ("timeout", "trialTimeout"):
-        value = limits.get(key)
-        if value is not None and duration_seconds(value, -1.0) <= 0:
-            raise bad_request(
-                f"limits.{key} must be an ISO 8601 duration such as PT30M, got {value!r}.",
-                target=f"properties.limits.{key}",
-            )
-    trial = props.get("trial") or {}
-    placeholders = {key: _PLACEHOLDER for key in _names(space)}
-    probe = _trial_props(name, props, name, placeholders)
-    probe["command"] = substitute(str(trial.get("command") or ""), placeholders)
-    if "${{search_space." in probe["command"].replace(" ", ""):
-        raise bad_request(
-            "The trial's command uses a ${{search_space.<name>}} that the search space does not define. "
-            "Add the parameter to searchSpace, or fix the name in the command.",
-            target="properties.trial.command",
-        )
-    check_command_job(ws, name, probe, lambda compute: compute_concurrency(ws, compute))
-    props["inputs"], props["outputs"] = probe.get("inputs") or {}, probe.get("outputs") or {}
-
-
-def _names(space: Mapping[str, Any]) -> list[str]:
-    from .sweepspace import Distribution
-
-    names: list[str] = []
-    for name, dist in space.items():
-        names.append(name)
-        if isinstance(dist, Distribution) and dist.kind == "choice":
-            for value in dist.values:
-                if isinstance(value, dict):
-                    names += _names(value)
-    return names
-
-
-# -- the runner ------------------------------------------------------------------------------------------
 def sweep_children(ws: Workspace, name: str) -> list[Record]:
     """The trials of sweep ``name`` (child jobs), in creation order."""
     state = _state_of(ws.store.get(f"jobs/{name}"))
@@ -516,8 +401,7 @@ def _create_child(
 ) -> None:
     """Store trial ``index`` as the command job ``child`` (``NotStarted``), its parameters kept for
     its MLflow run."""
-    body = _trial_props(sweep, props, child, values)
-    check_command_job(ws, child, body, lambda compute: compute_concurrency(ws, compute))
+    body = trial_job(ws, sweep, props, child, values)
     body["status"] = "NotStarted"
     state = {
         "statusHistory": [{"status": "NotStarted", "timeUtc": now_iso()}],

@@ -28,7 +28,7 @@ from jupyter_mlep.verbs.mlep._kinds import add_kind
 
 pytestmark = pytest.mark.usefixtures("use_workspace")
 
-CLI = Path(sys.executable).withunique("jupyter-mlep")
+CLI = Path(sys.executable).with_name("jupyter-mlep")
 SCHEMA = "$schema: https://azuremlschemas.azureedge.net/latest/{}.schema.json\n"
 
 

@@ -15,7 +15,8 @@ import httpx
 import mlflow
 import pytest
 from mlflow import MlflowClient
-from support.tracking import call, mlflow_env, open_workspace, tracking_uri, unique
+from support.tracking import call, mlflow_env, open_workspace, tracking_uri
+from support.waiting import unique
 
 from jupyter_mlep.workspace import WorkspaceInfo
 from jupyter_mlep.workspace.tracking import end_job_run, start_job_run, tracking_env

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
-from support.tracking import mlflow_env, tracking_uri, unique
+from support.tracking import mlflow_env, tracking_uri
+from support.waiting import unique
 
 from jupyter_mlep.workspace import WorkspaceInfo
 

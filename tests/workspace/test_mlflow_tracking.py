@@ -17,7 +17,8 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag, ViewType
 from mlflow.exceptions import MlflowException
-from support.tracking import call, mlflow_env, tracking_uri, unique
+from support.tracking import call, mlflow_env, tracking_uri
+from support.waiting import unique
 
 from jupyter_mlep.workspace import WorkspaceInfo
 

@@ -134,7 +134,7 @@ def log_text(arm: Arm, name: str) -> str:
 
 
 GOOD = "0.9/0.9/0.9/0.9/0.9/0.9"
-POOR = "0.3/0.3/0.3/0.3/0.3/0.3"
+POOR = "/".join(["0.3"] * 60)  # long enough (24 s) that only the policy ends it, however late GOOD starts
 
 
 POLICIES = {

@@ -142,9 +142,7 @@ def _run(ctx: Context, args: argparse.Namespace) -> Any:
     if args.relax_pins:
         from ...specs._mlflow import NO_CODE_PROPERTY_RELAX
 
-        spec = spec.model_copy(
-            update={"properties": {**(spec.properties or {}), NO_CODE_PROPERTY_RELAX: "true"}}
-        )
+        spec = spec.with_properties({NO_CODE_PROPERTY_RELAX: "true"})
     if args.debug is not False or args.debug_wait:
         spec = ops.with_debugger(spec, args.debug, wait=args.debug_wait)
     traffic = 100 if args.all_traffic else args.traffic

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 __all__ = [
     "chart_img",
+    "latency_throughput_png",
     "metric_chart_png",
     "metric_charts_html",
     "parallel_coordinates_png",
@@ -152,6 +153,36 @@ def parallel_coordinates_png(
     axes.set_title(f"parameters against {metric}", fontsize=10)
     for x in range(len(axes_names)):
         axes.axvline(x, color="#999", linewidth=0.6)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def latency_throughput_png(
+    points: Sequence[tuple[float, Mapping[str, float]]], *, target_ms: float | None = None
+) -> bytes:
+    """Latency percentiles (ms, one line each: ``{"p50": …, "p95": …}``) against throughput
+    (requests per second), one point per load level, with the latency target as a dashed line."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(5.0, 3.0), dpi=96)
+    figure.subplots_adjust(left=0.14, right=0.97, top=0.88, bottom=0.17)
+    axes = figure.add_subplot()
+    ordered = sorted(points, key=lambda p: p[0])
+    names = list(ordered[0][1]) if ordered else []
+    for name in names:
+        axes.plot(
+            [x for x, _ in ordered], [ys[name] for _, ys in ordered], marker="o", markersize=3, label=name
+        )
+    if target_ms is not None:
+        axes.axhline(target_ms, linestyle="--", color="grey", linewidth=1, label="p95 target")
+    axes.set_title("Latency against throughput", fontsize=10)
+    axes.set_xlabel("throughput (requests/s)", fontsize=8)
+    axes.set_ylabel("latency (ms)", fontsize=8)
+    axes.tick_params(labelsize=8)
+    axes.grid(True, alpha=0.3)
+    if names:
+        axes.legend(fontsize=7)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()

@@ -64,6 +64,9 @@ class Capabilities:
     """Errors print the request's URL and the service's request ids (its support asks for them);
     False: they stay on the exception (``.url``, ``.request_id``…), and only the request's path
     below the workspace is printed."""
+    deployment_servers: bool = False
+    """The workspace tells where a deployment's servers listen and reads their CPU and memory
+    (``/mlep/v1/deployments/…``): profiling can reach them directly and measure them exactly."""
 
 
 @dataclass(frozen=True)
@@ -209,7 +212,13 @@ register(
     Target(
         name="local",
         description="the local workspace server on this machine (started when needed)",
-        capabilities=Capabilities(metrics_delay=0.0, scoring_scope=None, implicit_start=True, debugger=True),
+        capabilities=Capabilities(
+            metrics_delay=0.0,
+            scoring_scope=None,
+            implicit_start=True,
+            debugger=True,
+            deployment_servers=True,
+        ),
         address=_local_address,
         start=_start_local,
         change_marker=_local_marker,

@@ -38,6 +38,7 @@ NOT_RUN = {
     "scripts/demo": "they install the project into .venv and run every test",
     "0 3 * * 1": "a crontab line for an Azure workspace",
     "# in the SDK's environment": "it needs azure-ai-ml, which tests/sdk runs in its own environment",
+    "import os\nfrom ml_service_client": "it needs the client openapi-python-client generates, in its own environment",
 }
 """The blocks the README marks as not run (by the start of their first line), and why."""
 

@@ -138,13 +138,14 @@ def test_local_and_azure_are_registered_with_what_they_can_do() -> None:
     assert target_names() == ["local", "azure"]
     local, azure = get_target("local"), get_target("azure")
     assert local.capabilities == Capabilities(
-        metrics_delay=0.0, scoring_scope=None, implicit_start=True, debugger=True
+        metrics_delay=0.0, scoring_scope=None, implicit_start=True, debugger=True, deployment_servers=True
     )
     assert local.start is not None and local.unreachable is not None
     assert local.unreachable.error is WorkspaceUnavailableError
     assert azure.capabilities.implicit_start is False
     assert azure.capabilities.metrics_delay >= 60, "Azure Monitor publishes metrics minutes late"
     assert azure.capabilities.debugger is False  # deploy --debug is refused there
+    assert azure.capabilities.deployment_servers is False  # profile --direct is refused there
     assert azure.capabilities.scoring_scope == "https://ml.azure.com/.default"
     assert azure.start is None and azure.unreachable is None
     assert set(azure.required) == {"subscription_id", "resource_group", "workspace_name"}

@@ -79,6 +79,9 @@ from ._jobs import cancel_job, create_job, get_job, list_jobs, wait_for_job
 from ._metric_window import DeploymentRequests, WindowMetrics, recent_requests, window_metrics
 from ._metrics import MetricPoint, MetricSeries, MetricsResult, get_metrics
 from ._migrate_v1 import V1Migration, migrate_v1
+from ._profile import DEFAULT_CONCURRENCY, DEFAULT_TARGET_P95_MS, LevelProgress, profile
+from ._profile_result import ProfileLevel, ProfileResult
+from ._recommend import Recommendation, recommend
 from ._resource_create import CREATABLE_KINDS, create_resource, resource_kind
 from ._resource_results import ResourceList, ResourceResult
 from ._resources import delete_resource, list_resources, show_resource
@@ -94,6 +97,7 @@ from ._results import (
     TrafficResult,
 )
 from ._rollout import RolloutEvent, rollout
+from ._snippet import SNIPPET_LANGUAGES, SnippetResult, get_snippet, secret_variable, swagger_example
 from ._swagger import SwaggerResult, get_swagger
 from ._sweeps import SweepDetails, SweepTrial, best_trial, follow_sweep, get_sweep
 from ._tracking import use_mlflow
@@ -112,20 +116,21 @@ from ._traffic import (
 
 __all__ = [
     "CREATABLE_KINDS",
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_TARGET_P95_MS",
     "DEPLOY_PHASES",
     "LOG_CONTAINERS",
     "RESOURCE_KINDS",
+    "SNIPPET_LANGUAGES",
     "BatchEndpointDetails",
     "BatchEndpointList",
     "BatchJob",
     "BatchJobList",
     "BatchProgress",
-    "CountersWindow",
     "DebugAttach",
     "DeployResult",
     "DeployStep",
     "DeploymentAssets",
-    "DeploymentCounters",
     "DeploymentRequests",
     "DryRunResult",
     "EndpointDetails",
@@ -141,6 +146,7 @@ __all__ = [
     "JobMetrics",
     "JobOutputs",
     "KeysResult",
+    "LevelProgress",
     "LogFollower",
     "LogsResult",
     "Measurement",
@@ -148,12 +154,16 @@ __all__ = [
     "MetricSeries",
     "MetricsResult",
     "PhaseCallback",
+    "ProfileLevel",
+    "ProfileResult",
+    "Recommendation",
     "RegisteredModel",
     "ResourceList",
     "ResourceResult",
     "RolloutEvent",
     "RolloutResult",
     "RolloutStep",
+    "SnippetResult",
     "SwaggerResult",
     "SweepDetails",
     "SweepTrial",
@@ -166,7 +176,6 @@ __all__ = [
     "check_container",
     "check_deployment_script",
     "connect",
-    "counters_marker",
     "create_batch_endpoint",
     "create_endpoint",
     "create_job",
@@ -188,8 +197,6 @@ __all__ = [
     "get_batch_deployment",
     "get_batch_endpoint",
     "get_batch_job",
-    "get_counters",
-    "get_counters_since",
     "get_deployment",
     "get_endpoint",
     "get_job",
@@ -198,6 +205,7 @@ __all__ = [
     "get_keys",
     "get_logs",
     "get_metrics",
+    "get_snippet",
     "get_swagger",
     "get_sweep",
     "get_token",
@@ -217,8 +225,10 @@ __all__ = [
     "parse_gates",
     "parse_interval",
     "parse_steps",
+    "profile",
     "read_progress",
     "recent_requests",
+    "recommend",
     "regenerate_key",
     "register_data",
     "register_deployment_assets",
@@ -228,11 +238,13 @@ __all__ = [
     "rollout",
     "same_split",
     "scale_deployment",
+    "secret_variable",
     "set_default_deployment",
     "set_traffic",
     "show_resource",
     "split_traffic",
     "stream_job",
+    "swagger_example",
     "traffic_problem",
     "update_traffic",
     "upload_local",

@@ -25,6 +25,7 @@ from ._credentials import (
 )
 from ._dataplane import DEPLOYMENT_HEADER, DataPlaneAnswer
 from ._hashing import HASH_VERSION, content_hash, iter_files
+from ._load import LoadRun, LoadTarget, Shot, run_load
 from ._lro import FailureHook, Operation, OperationProgress, ProgressCallback
 from ._paths import ArmPaths
 from ._retry import RetryPolicy, retry_after
@@ -49,12 +50,15 @@ __all__ = [
     "BlobUploadSummary",
     "DataPlaneAnswer",
     "FailureHook",
+    "LoadRun",
+    "LoadTarget",
     "Operation",
     "OperationProgress",
     "ProgressCallback",
     "RegisteredAsset",
     "RestClient",
     "RetryPolicy",
+    "Shot",
     "StaticTokenCredential",
     "TokenCache",
     "TokenCredential",
@@ -67,4 +71,5 @@ __all__ = [
     "register_code",
     "register_model",
     "retry_after",
+    "run_load",
 ]

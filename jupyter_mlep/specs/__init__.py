@@ -74,13 +74,16 @@ from ._search_space import EarlyTerminationPolicy, Objective, SamplingAlgorithm,
 from ._sweep import SweepJob, TrialComponent
 from ._v1 import V1Conversion, convert_v1, v1_instance_type
 from ._validation import MAX_MIRROR_PERCENT, validate_instance_count, validate_name, validate_traffic
+from ._vm_sizes import MANAGED_SIZES, VM_SIZE_TABLE, VmSize, price_tier
 from ._yaml import KINDS, apply_overrides, detect_kind, parse_overrides, read_yaml
 
 __all__ = [
     "KINDS",
+    "MANAGED_SIZES",
     "MAX_MIRROR_PERCENT",
     "SPEC_CLASSES",
     "VM_SIZES",
+    "VM_SIZE_TABLE",
     "AmlCompute",
     "AssetReference",
     "AzureBlobDatastore",
@@ -132,6 +135,7 @@ __all__ = [
     "TrialComponent",
     "UserAssignedIdentity",
     "V1Conversion",
+    "VmSize",
     "apply_overrides",
     "convert_v1",
     "detect_kind",
@@ -149,6 +153,7 @@ __all__ = [
     "load_spec",
     "parse_duration",
     "parse_overrides",
+    "price_tier",
     "read_yaml",
     "require_local_path",
     "spec_from_dict",

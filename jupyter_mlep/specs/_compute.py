@@ -19,6 +19,7 @@ from pydantic import BeforeValidator, Field
 from .._errors import SpecError, SpecValidationError
 from ._base import SpecModel, StrDict, TopLevelSpec, compact, parse_spec, snake
 from ._durations import format_duration, parse_duration
+from ._vm_sizes import VM_SIZE_TABLE
 
 __all__ = [
     "COMPUTE_NAME",
@@ -36,55 +37,10 @@ __all__ = [
 COMPUTE_NAME = re.compile(r"^[a-zA-Z](?![a-zA-Z0-9-]*-\d+$)[a-zA-Z0-9\-]{2,23}$")
 DEFAULT_SIZE = "Standard_DS3_v2"
 
-VM_SIZES: dict[str, tuple[int, float]] = {
-    "Standard_DS1_v2": (1, 3.5),
-    "Standard_DS2_v2": (2, 7),
-    "Standard_DS3_v2": (4, 14),
-    "Standard_DS4_v2": (8, 28),
-    "Standard_DS5_v2": (16, 56),
-    "Standard_DS11_v2": (2, 14),
-    "Standard_DS12_v2": (4, 28),
-    "Standard_DS13_v2": (8, 56),
-    "Standard_DS14_v2": (16, 112),
-    "Standard_D1_v2": (1, 3.5),
-    "Standard_D2_v2": (2, 7),
-    "Standard_D3_v2": (4, 14),
-    "Standard_D4_v2": (8, 28),
-    "Standard_D11_v2": (2, 14),
-    "Standard_D12_v2": (4, 28),
-    "Standard_D13_v2": (8, 56),
-    "Standard_D2_v3": (2, 8),
-    "Standard_D4_v3": (4, 16),
-    "Standard_D8_v3": (8, 32),
-    "Standard_D16_v3": (16, 64),
-    "Standard_D2s_v3": (2, 8),
-    "Standard_D4s_v3": (4, 16),
-    "Standard_D8s_v3": (8, 32),
-    "Standard_D16s_v3": (16, 64),
-    "Standard_D2as_v4": (2, 8),
-    "Standard_D4as_v4": (4, 16),
-    "Standard_D2ds_v4": (2, 8),
-    "Standard_D4ds_v4": (4, 16),
-    "Standard_E2s_v3": (2, 16),
-    "Standard_E4s_v3": (4, 32),
-    "Standard_E8s_v3": (8, 64),
-    "Standard_E4ds_v4": (4, 32),
-    "Standard_F2s_v2": (2, 4),
-    "Standard_F4s_v2": (4, 8),
-    "Standard_F8s_v2": (8, 16),
-    "Standard_F16s_v2": (16, 32),
-    "Standard_F32s_v2": (32, 64),
-    "Standard_NC6s_v3": (6, 112),
-    "Standard_NC12s_v3": (12, 224),
-    "Standard_NC24s_v3": (24, 448),
-    "Standard_NC4as_T4_v3": (4, 28),
-    "Standard_NC8as_T4_v3": (8, 56),
-    "Standard_NC16as_T4_v3": (16, 110),
-    "Standard_NC24ads_A100_v4": (24, 220),
-    "Standard_ND96asr_v4": (96, 900),
-}
+VM_SIZES: dict[str, tuple[int, float]] = {s.name: (s.cores, s.memory_gb) for s in VM_SIZE_TABLE.values()}
 """The VM sizes (of computes, and of managed deployments' instances) known here: name → (vCPUs,
-memory in GB), as Azure documents them. The one table of VM sizes of the project."""
+memory in GB), as Azure documents them: a view of the one table, :data:`~._vm_sizes.VM_SIZE_TABLE`
+(which also says which sizes managed online endpoints offer, and their approximate prices)."""
 DEFAULT_IDLE_SECONDS = 120
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .job import JobWidget
     from .logs import LogsWidget
     from .metrics import MetricsWidget
+    from .profile import ProfileWidget
     from .rollout import RolloutWidget
     from .status import StatusWidget
     from .sweep import SweepWidget
@@ -32,6 +33,7 @@ __all__ = [
     "LogsWidget",
     "MetricsWidget",
     "Poller",
+    "ProfileWidget",
     "RolloutWidget",
     "StatusWidget",
     "SweepWidget",
@@ -50,6 +52,7 @@ _LAZY = {
     "JobWidget": ".job",
     "LogsWidget": ".logs",
     "MetricsWidget": ".metrics",
+    "ProfileWidget": ".profile",
     "RolloutWidget": ".rollout",
     "StatusWidget": ".status",
     "SweepWidget": ".sweep",

@@ -1,6 +1,9 @@
 """The workspace's own namespace, ``/mlep/v1/…`` (admin token required).
 
 * ``GET /mlep/v1/info``: workspace path, base URL, server pid and start time.
+* ``GET /mlep/v1/deployments/{endpoint}/{deployment}``: where the deployment's servers listen
+  (their Unix sockets) and one CPU and memory reading per instance (what the metrics sampler
+  reads), for profiling.
 * ``GET|POST|DELETE /mlep/v1/faults`` and ``POST /mlep/v1/faults/operations``: fault injection
   (see :mod:`.faults`).
 * ``POST /mlep/v1/faults/metrics {"delaySeconds": 90}``: every metrics answer leaves out its last
@@ -10,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 from starlette.requests import Request
@@ -18,6 +22,7 @@ from starlette.responses import Response
 from .._version import __version__
 from .arm import WORKSPACE_PATH, ArmError, bad_request, json_response, read_json
 from .context import Workspace
+from .deployments import find_deployment
 from .faults import Faults
 
 __all__ = ["handle_admin"]
@@ -37,6 +42,8 @@ async def handle_admin(request: Request, ws: Workspace, path: str, started_at: s
                 "startedAt": started_at,
             }
         )
+    if parts and parts[0] == "deployments" and method == "GET" and len(parts) == 3:
+        return json_response(await _deployment_servers(ws, parts[1], parts[2]))
     if parts == ["faults"]:
         if method == "GET":
             return json_response(
@@ -73,3 +80,25 @@ async def _seconds(request: Request, name: str) -> float:
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
         raise bad_request(f"'{name}' must be a non-negative number.")
     return float(seconds)
+
+
+async def _deployment_servers(ws: Workspace, endpoint: str, deployment: str) -> dict[str, object]:
+    """The sockets and usage readings of a deployment (404 when it does not exist here)."""
+    ep, record = find_deployment(ws, endpoint, deployment)
+    supervisor = ws.supervisor
+    if supervisor is None:
+        return {"sockets": [], "instances": []}
+    readings = await asyncio.to_thread(supervisor.usage, ep.name, record.name)
+    return {
+        "sockets": list(supervisor.sockets(ep.name, record.name)),
+        "instances": [
+            {
+                "instance": r.instance,
+                "cpuSeconds": r.cpu_seconds,
+                "memoryBytes": r.memory_bytes,
+                "memoryLimit": r.memory_limit,
+                "cpus": r.cpus,
+            }
+            for r in readings
+        ],
+    }

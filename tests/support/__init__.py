@@ -12,4 +12,6 @@ tests import ``support.<module>``; the benchmarks put ``tests/`` on ``sys.path``
 * :mod:`support.net`: free ports, small HTTP helpers, Azurite.
 * :mod:`support.waiting`: unique names and polling.
 * :mod:`support.displays`: what an IPython cell displayed (widgets included).
+* :mod:`support.endpoints`: an endpoint with one deployment of a test-written scoring script.
+* :mod:`support.wrk`: Debian's ``wrk``, the independent load tool the profiler is checked against.
 """

@@ -95,7 +95,7 @@ def migrate_v1(
         out=out,
         model=model,
         name=deployment,
-        target=to,  # type: ignore[arg-type]
+        to=to,  # type: ignore[arg-type]
         compute=compute,
         instance_type=instance_type,
     )

@@ -19,11 +19,13 @@ from .._errors import SpecError
 from ._compute import VM_SIZES
 from ._v1_deployment import DEPLOYMENT_RULES, kubernetes_resources
 from ._v1_inference import INFERENCE_RULES
-from ._v1_state import CPU_IMAGE, GPU_IMAGE, Rule, State, Target, V1Conversion
+from ._v1_state import CPU_IMAGE, GPU_IMAGE, EndpointKind, Rule, State, V1Conversion
 
 __all__ = ["V1Conversion", "convert_v1", "v1_instance_type"]
 
 _GPU_PREFIX = ("Standard_NC", "Standard_ND")
+#: The v1 `computeType`s a deploymentconfig.json can name.
+V1_COMPUTE_TYPES = ("aci", "aks", "local")
 
 
 def v1_instance_type(cpu: float, memory_gb: float, *, gpu: bool = False) -> str:
@@ -51,20 +53,19 @@ def convert_v1(
     out: Path,
     model: str | None = None,
     name: str = "blue",
-    target: Target | None = None,
+    to: EndpointKind | None = None,
     compute: str | None = None,
     instance_type: str | None = None,
 ) -> V1Conversion:
     """Convert; ``source`` is the folder of inferenceconfig.json (its paths are relative to it),
     ``out`` the folder the YAML files will be written to (their paths are made relative to it)."""
     compute_type = str(deployment.get("computeType") or "aci").lower()
-    if compute_type not in ("aci", "aks", "local"):
+    if compute_type not in V1_COMPUTE_TYPES:
         raise SpecError(
             f"deploymentconfig.json has computeType {compute_type!r}; migrate-v1 converts aci, aks and local.",
             hint="Set computeType to aci or aks.",
         )
-    chosen: Target = target or "managed"
-    kind = "kubernetes" if chosen == "kubernetes" else "managed"
+    kind: EndpointKind = to or "managed"
     conversion = V1Conversion(
         endpoint={
             "$schema": f"https://azuremlschemas.azureedge.net/latest/{kind}OnlineEndpoint.schema.json",
@@ -82,14 +83,14 @@ def convert_v1(
         return Path(os.path.relpath(path.resolve(), out.resolve())).as_posix()
 
     code = (source / str(inference.get("sourceDirectory") or ".")).resolve()
-    state = State(conversion, source, code, chosen, relative)
+    state = State(conversion, source, code, kind, relative)
     if model:
         conversion.deployment["model"] = _model(model, relative)
     _apply(INFERENCE_RULES, inference, "inferenceconfig", state)
     _apply(DEPLOYMENT_RULES, deployment, "deploymentconfig", state)
     dep, ep = conversion.deployment, conversion.endpoint
     dep.setdefault("environment", {"image": GPU_IMAGE if state.gpu else CPU_IMAGE})
-    if chosen == "kubernetes":
+    if kind == "kubernetes":
         cluster = compute or deployment.get("computeTargetName")
         if not cluster:
             raise SpecError(
@@ -103,7 +104,7 @@ def convert_v1(
         cpu = state.resources.get("cpu", 0.1)
         memory = state.resources.get("memoryInGB", 0.5)
         dep["instance_type"] = instance_type or v1_instance_type(cpu, memory, gpu=state.gpu)
-    if instance_type and chosen == "kubernetes":
+    if instance_type and kind == "kubernetes":
         dep["instance_type"] = instance_type
     dep.setdefault("instance_count", 1)
     return conversion

@@ -16,7 +16,7 @@ def _resources(value: Any, where: str, state: State) -> None:
         sub = f"{where}.{key}"
         if key in ("cpu", "memoryInGB", "cpuLimit", "memoryInGBLimit") and isinstance(item, int | float):
             state.resources[key] = float(item)
-            if state.target == "kubernetes":
+            if state.kind == "kubernetes":
                 state.carry(sub, "deployment.resources")
             elif key in ("cpu", "memoryInGB"):
                 state.carry(sub, "deployment.instance_type (the smallest size with as much)")
@@ -93,7 +93,7 @@ _AUTOSCALE = {
 
 def _autoscaler(value: Any, where: str, state: State) -> None:
     enabled = bool(value.get("autoscaleEnabled"))
-    if state.target == "kubernetes" and enabled:
+    if state.kind == "kubernetes" and enabled:
         scale: dict[str, Any] = {"type": "target_utilization"}
         for key, item in value.items():
             if key in _AUTOSCALE and item is not None:
@@ -117,14 +117,14 @@ def _autoscaler(value: Any, where: str, state: State) -> None:
 
 
 def _compute_target(value: Any, where: str, state: State) -> None:
-    if state.target == "kubernetes":
+    if state.kind == "kubernetes":
         state.carry(where, "endpoint.compute (attach the AKS cluster as a Kubernetes compute first)")
     else:
         state.drop(where, "a managed endpoint needs no cluster (pass --to kubernetes to keep it)")
 
 
 def _compute_type(value: Any, where: str, state: State) -> None:
-    state.carry(where, f"endpoint $schema ({state.target} online endpoint)")
+    state.carry(where, f"endpoint $schema ({state.kind} online endpoint)")
 
 
 def _tags(value: Any, where: str, state: State) -> None:

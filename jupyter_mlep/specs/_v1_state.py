@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["CPU_IMAGE", "GPU_IMAGE", "Rule", "State", "Target", "V1Conversion", "carried_to", "dropped"]
+__all__ = ["CPU_IMAGE", "GPU_IMAGE", "EndpointKind", "Rule", "State", "V1Conversion", "carried_to", "dropped"]
 
 CPU_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 GPU_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-cuda11.8-cudnn8-ubuntu22.04:latest"
 
-Target = Literal["managed", "kubernetes"]
+EndpointKind = Literal["managed", "kubernetes"]
 
 
 @dataclass
@@ -31,14 +31,14 @@ class V1Conversion:
 
 @dataclass
 class State:
-    """What the rules read (where paths are, the target) and what they gather."""
+    """What the rules read (where paths are, the kind of endpoint) and what they gather."""
 
     out: V1Conversion
     source: Path
     """The folder of inferenceconfig.json."""
     code: Path
     """Its sourceDirectory (the entry script and, when it is there, the conda file are relative to it)."""
-    target: Target
+    kind: EndpointKind
     relative: Callable[[Path], str]
     resources: dict[str, float] = field(default_factory=dict)
     gpu: bool = False

@@ -1,7 +1,7 @@
 """The batch driver: the command of a batch job, run in the deployment's environment (standard library only).
 
 ``python driver.py <config.json>`` groups the input files in mini-batches, starts the workers
-(``worker.py`` in processes forked from the driver, one per instance ×
+(``worker.py``, loaded once, in processes forked from the driver, one per instance ×
 ``max_concurrency_per_instance``, all in the job's process group) and hands each free worker the
 next mini-batch, in one loop that waits on every worker's pipe at once. A mini-batch that raises,
 exceeds the timeout or loses its worker (killed) is retried up to ``max_retries`` times on a
@@ -17,9 +17,9 @@ mini-batches end), ``user/error.txt``, ``user/stdout/process<N>.stdout.txt`` (th
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
-import runpy
 import select
 import signal
 import sys
@@ -82,6 +82,19 @@ class _Worker:
                 os.close(fd)
 
 
+def _load_worker() -> Any:
+    """The worker's module (``worker.py`` beside this file), loaded once by the driver: the forked
+    workers inherit it, imports included, instead of each compiling and importing it again."""
+    spec = importlib.util.spec_from_file_location("worker", Path(__file__).with_name("worker.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_WORKER: Any = None
+
+
 def _become_worker(config_path: str, index: int, stdin: int, stdout: int) -> None:
     """In the forked child: the pipes become standard input and output, then the worker's ``main()``."""
     code = 0
@@ -90,7 +103,7 @@ def _become_worker(config_path: str, index: int, stdin: int, stdout: int) -> Non
         os.dup2(stdout, 1)
         os.closerange(3, 1 << 16)  # the driver's files and the other workers' pipes
         sys.argv = [str(Path(__file__).with_name("worker.py")), config_path, str(index)]
-        runpy.run_path(sys.argv[0], run_name="__main__")
+        _WORKER.main()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
@@ -299,4 +312,5 @@ class Driver:
 
 
 if __name__ == "__main__":
+    _WORKER = _load_worker()
     sys.exit(Driver(sys.argv[1]).run())

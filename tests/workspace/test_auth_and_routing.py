@@ -137,7 +137,7 @@ def test_paths_are_case_insensitive_and_other_workspaces_are_404(arm: Arm) -> No
     assert response.status_code == 404 and response.json()["error"]["code"] == "ResourceNotFound"
     wrong_sub = WORKSPACE_PATH.replace(SUB, "11111111-1111-1111-1111-111111111111")
     assert arm.http.get(wrong_sub, params={"api-version": API}).status_code == 404
-    unknown = arm.get("/batchEndpoints")
+    unknown = arm.get("/notAResourceType")
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "InvalidResourceType"
     not_allowed = arm.request("POST", "/onlineEndpoints")
     assert not_allowed.status_code == 405

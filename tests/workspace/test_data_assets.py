@@ -71,7 +71,7 @@ def test_data_containers_list_latest_and_next_version(arm: Arm) -> None:
     container = arm.get(f"/data/{name}").json()
     assert container["type"] == "Microsoft.MachineLearningServices/workspaces/data"
     assert container["properties"]["latestVersion"] == "2" and container["properties"]["nextVersion"] == "3"
-    assert name in [c["name"] for c in arm.get("/data").json()["value"]]
+    assert name in [c["name"] for c in arm.list_all("/data")]
     # a data version has no startPendingUpload at workspace scope (only code versions do)
     assert arm.post(f"/data/{name}/versions/3/startPendingUpload", {}).status_code == 404
     assert arm.delete(f"/data/{name}").status_code == 200
